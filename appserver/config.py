@@ -1,0 +1,276 @@
+"""
+Layered configuration shared by every command of ours.
+
+Values come, lowest first, from: the option defaults; a YAML file given with
+C{--config FILE} (or C{APPSERVER_CONFIG}), whose keys are the long option
+names; environment variables C{APPSERVER_<OPTION>} (upper case, dashes as
+underscores); and the command line. Repeatable options take a YAML list, or a
+comma-separated environment value; a layer that sets one replaces the lower
+layers' list rather than adding to it.
+
+Every mistake is reported as one sentence through L{usage.UsageError}.
+"""
+
+import os
+
+import yaml
+from twisted.python import reflect, usage, util
+
+__all__ = ["LayeredOptions", "positiveInt", "byteSize"]
+
+ENVIRONMENT_PREFIX = "APPSERVER_"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def positiveInt(value):
+    """
+    Coerce an option value to an integer greater than zero.
+    """
+    number = int(value)
+    if number <= 0:
+        raise ValueError(f"{value!r} is not a positive integer")
+    return number
+
+
+positiveInt.coerceDoc = "A positive integer."
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2,
+          "g": 1024**3, "gb": 1024**3}
+
+
+def byteSize(value):
+    """
+    Coerce a size such as C{1048576}, C{512kb}, C{256mb} or C{1gb} to bytes.
+    """
+    text = str(value).strip().lower()
+    digits = text.rstrip("kmgb")
+    unit = text[len(digits):]
+    if not digits.isdigit() or unit not in _UNITS:
+        raise ValueError(f"{value!r} is not a size (like 1048576, 512kb, 256mb, 1gb)")
+    return int(digits) * _UNITS[unit]
+
+
+byteSize.coerceDoc = "Bytes, or a size like 512kb, 256mb, 1gb."
+
+
+def loadYAML(path):
+    """
+    Read a configuration file into a dict of option values.
+
+    @raise usage.UsageError: if the file is missing, unreadable, not YAML or
+        not a mapping.
+    """
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError as e:
+        raise usage.UsageError(
+            f"Cannot read config file {path}: {e.strerror or e}."
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        raise usage.UsageError(
+            f"Config file {path} is not valid YAML: {e.problem} "
+            f"at line {mark.line + 1}, column {mark.column + 1}."
+        ) from None
+    except yaml.YAMLError as e:
+        raise usage.UsageError(f"Config file {path} is not valid YAML: {e}.") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise usage.UsageError(
+            f"Config file {path} must hold a mapping of option names to values."
+        )
+    return data
+
+
+class LayeredOptions(usage.Options):
+    """
+    L{usage.Options} whose values are layered: defaults < C{--config} YAML <
+    C{APPSERVER_*} environment < command line.
+
+    Declare C{optParameters} (with coerce functions) and C{optFlags} as usual;
+    declare repeatable options as C{optRepeatable} rows of C{[long, short,
+    default list, doc, coerce]}.
+
+    @ivar sources: maps each option set by a layer to where it came from.
+    """
+
+    optRepeatable = []
+    environ = os.environ
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for row in cls.__dict__.get("optRepeatable", []):
+            cls._addRepeatable(*row)
+
+    @classmethod
+    def _addRepeatable(cls, long, short, default, doc, coerce=str):
+        attribute = long.replace("-", "_")
+
+        def handler(self, value):
+            self._appendFromCommandLine(long, coerce, value)
+
+        handler.__doc__ = f"{doc} Repeatable. [default: {', '.join(default)}]"
+        setattr(cls, "opt_" + attribute, handler)
+        if short:
+            setattr(cls, "opt_" + short, handler)
+
+    def __init__(self):
+        usage.Options.__init__(self)
+        self._commandLineLists = set()
+        self.sources = {}
+        for long, short, default, doc, coerce in self._repeatables():
+            self[long] = list(default)
+        self["config"] = None
+
+    def _repeatables(self):
+        rows = []
+        for klass in reversed(type(self).__mro__):
+            for row in klass.__dict__.get("optRepeatable", []):
+                rows.append(tuple(row) + (str,) * (5 - len(row)))
+        return rows
+
+    def opt_config(self, path):
+        """
+        A YAML file of option values (keys are the long option names).
+        """
+        self["config"] = path
+
+    def parseOptions(self, options=None):
+        """
+        Apply the configuration file and the environment, then the command
+        line on top, then L{postOptions}.
+        """
+        if options is None:
+            import sys
+
+            options = sys.argv[1:]
+        for values, source in self.configLayers(options):
+            self.applyLayer(values, source)
+        usage.Options.parseOptions(self, options)
+
+    def configLayers(self, argv):
+        """
+        The layers below the command line, lowest first, as C{(values,
+        source)} pairs. Subclasses may add layers (such as an app's own file).
+        """
+        path = _findConfigPath(argv) or self.environ.get(ENVIRONMENT_PREFIX + "CONFIG")
+        layers = []
+        if path:
+            layers.append((loadYAML(path), f"config file {path}"))
+        layers.append((self.environmentValues(), "the environment"))
+        return layers
+
+    def environmentValues(self):
+        """
+        The C{APPSERVER_*} variables that name an option of this command.
+        """
+        values = {}
+        for name in self._optionKinds():
+            variable = ENVIRONMENT_PREFIX + name.upper().replace("-", "_")
+            if variable in self.environ:
+                values[name] = self.environ[variable]
+        return values
+
+    def _optionKinds(self):
+        kinds = {}
+        for long, short, default, doc, coerce in self._repeatables():
+            kinds[long] = ("list", coerce)
+        for long, short, doc in (util.padTo(3, f) for f in self._flags()):
+            kinds[long] = ("flag", None)
+        for row in self._parameters():
+            long, short, default, doc, coerce = util.padTo(5, row)
+            kinds[long] = ("parameter", coerce)
+        return kinds
+
+    def _flags(self):
+        flags = []
+        reflect.accumulateClassList(self.__class__, "optFlags", flags)
+        return [f for f in flags if f[0] not in ("help", "version")]
+
+    def _parameters(self):
+        parameters = []
+        reflect.accumulateClassList(self.__class__, "optParameters", parameters)
+        return parameters
+
+    def applyLayer(self, values, source):
+        """
+        Set options from one layer's mapping of long option names to values.
+
+        @raise usage.UsageError: naming the key and C{source} for an unknown
+            key or a value of the wrong type.
+        """
+        kinds = self._optionKinds()
+        for key, value in values.items():
+            if key not in kinds:
+                raise usage.UsageError(f"Unknown option {key!r} in {source}.")
+            kind, coerce = kinds[key]
+            try:
+                self[key] = _LAYER_CONVERTERS[kind](value, coerce or str)
+            except (TypeError, ValueError) as e:
+                raise usage.UsageError(f"Bad value for {key!r} in {source}: {e}.") from None
+            self.sources[key] = source
+
+    def _appendFromCommandLine(self, long, coerce, value):
+        if long not in self._commandLineLists:
+            self._commandLineLists.add(long)
+            self[long] = []
+            self.sources[long] = "the command line"
+        try:
+            self[long].append(coerce(value))
+        except ValueError as e:
+            raise usage.UsageError(f"Bad value for --{long}: {e}.") from None
+
+
+def _findConfigPath(argv):
+    for index, argument in enumerate(argv):
+        if argument == "--":
+            break
+        if argument.startswith("--config="):
+            return argument[len("--config="):]
+        if argument == "--config" and index + 1 < len(argv):
+            return argv[index + 1]
+    return None
+
+
+def _scalar(value):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise TypeError(f"expected a single value, got {type(value).__name__} {value!r}")
+    return str(value)
+
+
+def _layerParameter(value, coerce):
+    return coerce(_scalar(value))
+
+
+def _layerFlag(value, coerce):
+    if isinstance(value, bool):
+        return int(value)
+    text = _scalar(value).strip().lower()
+    if text in _TRUE:
+        return 1
+    if text in _FALSE:
+        return 0
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _layerList(value, coerce):
+    if isinstance(value, str):
+        items = [item.strip() for item in value.split(",") if item.strip()]
+    elif isinstance(value, list):
+        items = [_scalar(item) for item in value]
+    else:
+        items = [_scalar(value)]
+    return [coerce(item) for item in items]
+
+
+_LAYER_CONVERTERS = {
+    "parameter": _layerParameter,
+    "flag": _layerFlag,
+    "list": _layerList,
+}

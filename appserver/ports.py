@@ -1,0 +1,113 @@
+"""
+Listening ports for every command of ours.
+
+A port option takes a bare number (C{8007} means C{tcp:8007}) or any Twisted
+endpoint description (C{tcp:8007:interface=127.0.0.1}, C{unix:/run/q.sock},
+C{ssl:443:privateKey=key.pem}, C{systemd:domain=INET:index=0}).
+
+L{ListeningService} keeps only the description string and the factory, so a
+configured service tree pickles; the endpoint is built and bound in
+C{privilegedStartService} (before C{twistd --uid} drops root), or in
+C{startService} under C{twist}, which never calls C{privilegedStartService}.
+"""
+
+from twisted.application import service
+from twisted.application.internet import StreamServerEndpointService
+from twisted.internet import endpoints
+
+from appserver.persisted import PersistentService
+
+__all__ = ["parsePort", "ListeningService"]
+
+
+def parsePort(value):
+    """
+    Turn a C{--port} value into an endpoint description string.
+
+    @param value: a port number or an endpoint description.
+    @raise ValueError: with one sentence naming the value, if it is neither.
+    """
+    text = str(value).strip()
+    if text.isdigit():
+        number = int(text)
+        if not 0 <= number <= 65535:
+            raise ValueError(f"port {text} is out of range (0-65535)")
+        return f"tcp:{number}"
+    try:
+        endpoints._parseServer(text, None)
+    except Exception as e:
+        raise ValueError(
+            f"{text!r} is neither a port number nor an endpoint description ({e})"
+        ) from None
+    return text
+
+
+parsePort.coerceDoc = "A port number or a Twisted endpoint description."
+
+
+class ListeningService(PersistentService):
+    """
+    Listen on an endpoint description with a factory, picklable.
+
+    @ivar description: the endpoint description string.
+    @ivar factory: the protocol factory to listen with.
+    @ivar port: the L{IListeningPort} once listening, else L{None}.
+    """
+
+    _volatile = ("_reactor", "_endpointService", "port")
+
+    def __init__(self, description, factory, reactor=None):
+        self.description = description
+        self.factory = factory
+        self._reactor = reactor
+        self._endpointService = None
+        self.port = None
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._reactor = None
+        self._endpointService = None
+        self.port = None
+
+    def _getReactor(self):
+        if self._reactor is None:
+            from twisted.internet import reactor
+
+            self._reactor = reactor
+        return self._reactor
+
+    def _listen(self):
+        endpoint = endpoints.serverFromString(self._getReactor(), self.description)
+        self._endpointService = StreamServerEndpointService(endpoint, self.factory)
+        self._endpointService._raiseSynchronously = True
+        self._endpointService.privilegedStartService()
+        self._endpointService._waitingForPort.addCallback(self._listening)
+
+    def _listening(self, port):
+        self.port = port
+        return port
+
+    def privilegedStartService(self):
+        """
+        Bind the port, raising the reason if it cannot be bound.
+        """
+        service.Service.privilegedStartService(self)
+        self._listen()
+
+    def startService(self):
+        """
+        Start, binding the port first if C{privilegedStartService} did not.
+        """
+        service.Service.startService(self)
+        if self._endpointService is None:
+            self._listen()
+
+    def stopService(self):
+        """
+        Stop listening; the returned Deferred fires once the port is closed.
+        """
+        service.Service.stopService(self)
+        endpointService, self._endpointService = self._endpointService, None
+        self.port = None
+        if endpointService is not None:
+            return endpointService.stopService()

@@ -1,0 +1,83 @@
+"""
+C{twistd qotd}: serve quotes from the command line.
+
+Like every tap module, this one exposes C{Options} (what the user can type)
+and C{makeService} (which assembles services from the options without
+binding or starting anything).
+"""
+
+from appserver.config import LayeredOptions
+from appserver.persisted import PersistentMultiService
+from appserver.ports import ListeningService, parsePort
+from qotd.protocol import QOTDFactory
+from qotd.quoters import FortuneQuoter, StaticQuoter
+from twisted.python import usage
+
+__all__ = ["Options", "makeService", "makeQOTDService"]
+
+DEFAULT_QUOTE = "An apple a day keeps the doctor away."
+
+
+class Options(LayeredOptions):
+    """
+    Options of C{twistd qotd}.
+    """
+
+    synopsis = "[options]"
+    longdesc = (
+        "Serve a Quote of the Day (RFC 865): each connection gets one quote. "
+        "With --file, a random quote from the fortune files; otherwise the "
+        "--static quote."
+    )
+    optRepeatable = [
+        ["port", "p", ["8007"], "Port number or endpoint description to listen on.",
+         parsePort],
+        ["file", "f", [], "A fortune-format file of quotes."],
+    ]
+    optParameters = [
+        ["static", "s", DEFAULT_QUOTE, "The quote to serve when no --file is given."],
+    ]
+
+    def postOptions(self):
+        """
+        Check that every fortune file can be read and that they hold quotes.
+        """
+        if self["file"]:
+            quoter = FortuneQuoter(self["file"])
+            try:
+                quotes = quoter.load()
+            except OSError as e:
+                raise usage.UsageError(
+                    f"Cannot read quote file {e.filename}: {e.strerror}."
+                ) from None
+            if not quotes:
+                raise usage.UsageError(
+                    f"The quote files {', '.join(self['file'])} hold no quotes."
+                )
+
+    def quoter(self):
+        """
+        The quoter these options describe.
+        """
+        if self["file"]:
+            return FortuneQuoter(self["file"])
+        return StaticQuoter(self["static"])
+
+
+def makeQOTDService(quoter, ports):
+    """
+    A service named C{qotd} serving C{quoter} on every endpoint in C{ports}.
+    """
+    qotd = PersistentMultiService()
+    qotd.setName("qotd")
+    factory = QOTDFactory(quoter)
+    for description in ports:
+        ListeningService(description, factory).setServiceParent(qotd)
+    return qotd
+
+
+def makeService(options):
+    """
+    Assemble the QOTD service tree from parsed L{Options}.
+    """
+    return makeQOTDService(options.quoter(), options["port"])

@@ -1,0 +1,42 @@
+"""
+appserver: a Twisted application server in the twistd/mktap tradition.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="appserver",
+    version="0.1.0",
+    description="A Twisted application server: twistd plugins, mktap, web apps, sessions.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["appserver", "appserver.*", "services", "services.*"])
+    + ["qotd", "twisted.plugins"],
+    package_dir={"qotd": "examples/qotd"},
+    package_data={
+        "twisted": ["plugins/appserver_plugins.py"],
+        "appserver": ["web/demo/templates/*.xml", "web/demo/migrations/*.sql",
+                      "web/demo/static/*"],
+    },
+    install_requires=[
+        "twisted[tls]>=24.7.0",
+        "zope.interface>=6.0",
+        "pyyaml>=6.0",
+    ],
+    extras_require={
+        "postgres": ["psycopg[binary]>=3.1"],
+        "test": [
+            "pytest>=8.0",
+            "pytest-timeout>=2.3",
+            "hypothesis>=6.100",
+            "redis>=5.0",
+            "psycopg[binary]>=3.1",
+        ],
+    },
+    entry_points={"console_scripts": ["mktap = appserver.mktap:main"]},
+    classifiers=[
+        "Framework :: Twisted",
+        "Programming Language :: Python :: 3",
+    ],
+)

@@ -1,0 +1,12 @@
+"""
+twistd drop-in for appserver: declarations only, nothing heavy is imported.
+"""
+
+from twisted.application.service import ServiceMaker
+
+qotd = ServiceMaker(
+    "Quote of the Day",
+    "qotd.tap",
+    "A Quote of the Day server (RFC 865), the modern TwistedQuotes.",
+    "qotd",
+)
