@@ -17,6 +17,8 @@ from twisted.persisted import aot
 from twisted.trial.unittest import SkipTest
 
 BIN = os.path.dirname(sys.executable)
+SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOURCE_PATH = os.pathsep.join([SOURCE, os.path.join(SOURCE, "examples")])
 TWISTD = os.path.join(BIN, "twistd")
 MKTAP = os.path.join(BIN, "mktap")
 WAIT_SECONDS = 30
@@ -114,9 +116,11 @@ def tempDir(testCase):
 def environment(**extra):
     """
     The environment for a child process: ours without C{APPSERVER_*}
-    variables that would leak into its configuration, plus C{extra}.
+    variables that would leak into its configuration, with this source tree
+    first on the path (so children run the code under test), plus C{extra}.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("APPSERVER_")}
+    env["PYTHONPATH"] = SOURCE_PATH
     env.update(extra)
     return env
 
