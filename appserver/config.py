@@ -125,7 +125,7 @@ class LayeredOptions(usage.Options):
         self._commandLineLists = set()
         self.sources = {}
         for long, short, default, doc, coerce in self._repeatables():
-            self[long] = list(default)
+            self[long] = [coerce(value) for value in default]
         self["config"] = None
 
     def _repeatables(self):

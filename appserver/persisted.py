@@ -10,6 +10,10 @@ A C{__getstate__} that returns a fresh dict would let that dict be freed while
 the writer is still running, its id reused by the next fresh dict, and a
 false back-reference written. L{PersistentService} therefore keeps the last
 state it handed out alive for as long as the service itself lives.
+
+A second trap: on Python 3.11+, an object whose C{__dict__} is empty has a
+state of L{None}, which the AOT reader cannot load back. Give every object in
+a service tree (factories included) at least one attribute.
 """
 
 import weakref

@@ -1,0 +1,37 @@
+# Quick start: `make run` serves the main job, `make test` runs the whole suite.
+# Both create .venv when needed and install everything from this project's files.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-test system-tools bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet .
+	$(BIN)/python -m appserver.plugincache
+
+install-test: $(BIN)/python system-tools
+	$(BIN)/python -m pip install --quiet '.[test,postgres]'
+	$(BIN)/python -m appserver.plugincache
+
+# Command-line peers the integration tests talk to (redis-cli, redis-benchmark,
+# redis-server) and the HTTP load generator of bench/, from Debian's packages.
+system-tools:
+	@command -v redis-cli >/dev/null && command -v redis-server >/dev/null && command -v wrk >/dev/null && command -v nc >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools redis-server wrk netcat-openbsd >/dev/null; }
+
+run: install
+	$(BIN)/twistd -n --pidfile= qotd
+
+test: install-test
+	$(BIN)/pytest
+
+bench: install-test
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
