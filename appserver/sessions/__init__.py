@@ -1,0 +1,32 @@
+"""
+Web sessions: a dict of JSON values per browser, found through a signed
+cookie, loaded lazily and saved once per request, kept in a store (this
+process's memory, files, or a Redis-protocol server).
+
+In a controller::
+
+    session = await getSession(request)
+    session["user"] = "alice"
+
+See docs/sessions.md.
+"""
+
+from appserver.sessions.csrf import checkCsrfToken, csrfToken, tokenFromRequest
+from appserver.sessions.interfaces import ISessionManager, ISessionStore
+from appserver.sessions.manager import SessionManager, getSession
+from appserver.sessions.resource import SessionResource
+from appserver.sessions.service import SessionsService
+from appserver.sessions.session import Session
+from appserver.sessions.signing import Signer, loadOrCreateSecret, readSecretFile, secretValue
+from appserver.sessions import stores
+from appserver.sessions.stores import (
+    FileSessionStore, MemorySessionStore, RedisSessionStore, checkStoreSpec, storeFromSpec,
+)
+
+__all__ = [
+    "getSession", "Session", "ISessionStore", "ISessionManager", "SessionManager",
+    "SessionResource", "SessionsService", "Signer", "secretValue", "readSecretFile",
+    "loadOrCreateSecret", "stores", "MemorySessionStore", "FileSessionStore",
+    "RedisSessionStore", "storeFromSpec", "checkStoreSpec", "csrfToken", "checkCsrfToken",
+    "tokenFromRequest",
+]

@@ -1,0 +1,63 @@
+"""
+The extension points of web sessions.
+"""
+
+from zope.interface import Attribute, Interface
+
+__all__ = ["ISessionStore", "ISessionManager"]
+
+
+class ISessionStore(Interface):
+    """
+    Where session records live: opaque bytes under a session id, each with
+    an expiry enforced by the store itself (so a record nobody reads again
+    still goes away).
+
+    Ids are those of L{appserver.sessions.signing.newSessionId}; a store
+    may refuse anything else with L{ValueError}. Timeouts are in seconds
+    (floats allowed). Every method returns a L{Deferred}.
+    """
+
+    def open():
+        """
+        Acquire what the store needs (connections, timers). Called when the
+        sessions service starts.
+        """
+
+    def close():
+        """
+        Release what L{open} acquired; records are kept.
+        """
+
+    def load(sessionId, timeout):
+        """
+        Fire with the record stored under C{sessionId}, or L{None} if there
+        is none or it has expired, and push its expiry to C{timeout}
+        seconds from now (the cheap refresh of a sliding idle timeout).
+        """
+
+    def save(sessionId, record, timeout):
+        """
+        Store C{record} (bytes) under C{sessionId}, replacing any record
+        there, to expire C{timeout} seconds from now.
+        """
+
+    def delete(sessionId):
+        """
+        Remove the record under C{sessionId}, if there is one.
+        """
+
+
+class ISessionManager(Interface):
+    """
+    Finds, creates and saves the session of a request; see
+    L{appserver.sessions.manager.SessionManager}.
+    """
+
+    store = Attribute("The L{ISessionStore} the sessions are kept in.")
+
+    def sessionForRequest(request):
+        """
+        Fire with the L{appserver.sessions.session.Session} of C{request},
+        loading it at most once per request.
+        """

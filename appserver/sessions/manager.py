@@ -1,0 +1,206 @@
+"""
+Finding, creating and saving the session of a request.
+"""
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from appserver.persisted import keepAlive
+from appserver.sessions.interfaces import ISessionManager
+from appserver.sessions.session import Session, decodeRecord
+from appserver.sessions.signing import newSessionId
+from appserver.web.hooks import beforeResponse
+
+__all__ = ["SessionManager", "getSession", "DEFAULT_IDLE_TIMEOUT", "DEFAULT_ABSOLUTE_TIMEOUT"]
+
+DEFAULT_IDLE_TIMEOUT = 30 * 60
+DEFAULT_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+
+_STATE = "_appserverSession"
+_PENDING = object()
+_EXPIRED_DATE = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def getSession(request):
+    """
+    The session of C{request}: a L{Deferred} firing with its
+    L{appserver.sessions.session.Session}, loaded from the store at most
+    once per request and saved, if changed, before the response is sent.
+    Use C{session = await getSession(request)} in a coroutine, or C{yield}
+    it in C{inlineCallbacks}.
+
+    @raise RuntimeError: if no L{ISessionManager} was attached to the
+        request (see L{appserver.sessions.resource.SessionResource}).
+    """
+    manager = ISessionManager(request, None)
+    if manager is None:
+        raise RuntimeError(
+            "this request has no session manager; wrap the site's resource in "
+            "appserver.sessions.SessionResource"
+        )
+    return manager.sessionForRequest(request)
+
+
+class _Loading:
+    """
+    The session of one request, once loaded, and those waiting for it.
+    """
+
+    def __init__(self):
+        self._result = _PENDING
+        self._waiting = []
+
+    def done(self, result):
+        self._result = result
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            self._fire(d)
+
+    def _fire(self, d):
+        if isinstance(self._result, Failure):
+            d.errback(self._result)
+        else:
+            d.callback(self._result)
+
+    def wait(self):
+        d = defer.Deferred()
+        if self._result is _PENDING:
+            self._waiting.append(d)
+        else:
+            self._fire(d)
+        return d
+
+
+@implementer(ISessionManager)
+class SessionManager:
+    """
+    Sessions kept in a store and found through a signed cookie.
+
+    The idle timeout slides: every request that reads the session pushes
+    the record's expiry in the store (the store's TTL, enforced by the
+    store). The absolute timeout counts from the session's creation time,
+    kept in the record and checked on every load.
+
+    @ivar store: the L{ISessionStore}.
+    @ivar signer: the L{appserver.sessions.signing.Signer} of cookie values;
+        run-time state, set by whoever loads the secrets (the sessions
+        service does so when it starts) and never pickled.
+    @ivar idleTimeout: seconds of inactivity after which a session ends.
+    @ivar absoluteTimeout: seconds after its creation (or last rotation)
+        after which a session ends however active it is.
+    @ivar cookieName: the cookie's name; C{__Host-} is prefixed over TLS.
+    @ivar cookieMaxAge: the cookie's C{Max-Age} in seconds, or L{None} for a
+        browser-session cookie.
+    """
+
+    log = Logger()
+
+    def __init__(self, store, signer=None, idleTimeout=DEFAULT_IDLE_TIMEOUT,
+                 absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
+                 cookieMaxAge=None, clock=None):
+        self.store = store
+        self.signer = signer
+        self.idleTimeout = idleTimeout
+        self.absoluteTimeout = absoluteTimeout
+        self.cookieName = cookieName
+        self.cookieMaxAge = cookieMaxAge
+        self._clock = clock
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_clock"] = None
+        state["signer"] = None
+        return keepAlive(self, state)
+
+    def _now(self):
+        if self._clock is None:
+            from twisted.internet import reactor
+
+            self._clock = reactor
+        return self._clock.seconds()
+
+    def cookieNameFor(self, request):
+        """
+        The cookie's name for C{request}: C{__Host-<name>} over TLS, which
+        browsers accept only when Secure, for Path=/ and without a Domain.
+        """
+        return ("__Host-" if request.isSecure() else "") + self.cookieName
+
+    def sessionForRequest(self, request):
+        """
+        See L{ISessionManager.sessionForRequest}.
+        """
+        state = request.__dict__.get(_STATE)
+        if state is None:
+            state = request.__dict__[_STATE] = _Loading()
+            self._load(request).addBoth(state.done)
+        return state.wait()
+
+    def _load(self, request):
+        if self.signer is None:
+            return defer.fail(RuntimeError("session secrets are not loaded; start the sessions service"))
+        cookie = request.getCookie(self.cookieNameFor(request).encode("ascii"))
+        sessionId = None if cookie is None else self.signer.unsign(cookie)
+        if sessionId is None:
+            d = defer.succeed(None)
+        else:
+            d = self.store.load(sessionId, self.idleTimeout)
+        d.addCallback(self._fromRecord, sessionId)
+        d.addCallback(self._loaded, request, cookie is not None)
+        return d
+
+    def _fromRecord(self, record, sessionId):
+        if record is None:
+            return self._newSession()
+        try:
+            created, data = decodeRecord(record)
+        except ValueError:
+            self.log.warn("Discarding the unreadable record of session {id}", id=sessionId[:8])
+            return self._newSession()
+        if created + self.absoluteTimeout <= self._now():
+            self.store.delete(sessionId).addErrback(
+                lambda f: self.log.failure("Deleting expired session {id}", f, id=sessionId[:8])
+            )
+            return self._newSession()
+        return Session(sessionId, created, data, loaded=record, now=self._now)
+
+    def _newSession(self):
+        return Session(newSessionId(), self._now(), now=self._now)
+
+    def _loaded(self, session, request, hadCookie):
+        beforeResponse(request, lambda: self._commit(request, session, hadCookie))
+        return session
+
+    def _commit(self, request, session, hadCookie):
+        record = session.record()
+        work = []
+        if session.loadedId is not None and session.hasNewId:
+            work.append(self.store.delete(session.loadedId))
+        timeout = min(self.idleTimeout, session.created + self.absoluteTimeout - self._now())
+        if timeout > 0 and session.needsSaving(record):
+            work.append(self.store.save(session.id, record, timeout))
+            if session.hasNewId:
+                self._setCookie(request, session.id)
+        elif session.hasNewId and hadCookie:
+            self._clearCookie(request)
+        return defer.gatherResults(work, consumeErrors=True)
+
+    def _addCookie(self, request, value, **extra):
+        request.addCookie(
+            self.cookieNameFor(request).encode("ascii"), value.encode("ascii"),
+            path=b"/", secure=request.isSecure() or None, httpOnly=True,
+            sameSite="lax", **extra,
+        )
+        if not request.responseHeaders.hasHeader(b"cache-control"):
+            request.responseHeaders.setRawHeaders(b"cache-control", [b"private, no-store"])
+
+    def _setCookie(self, request, sessionId):
+        extra = {}
+        if self.cookieMaxAge is not None:
+            extra["max_age"] = str(int(self.cookieMaxAge)).encode("ascii")
+        self._addCookie(request, self.signer.sign(sessionId), **extra)
+
+    def _clearCookie(self, request):
+        self._addCookie(request, "", max_age=b"0", expires=_EXPIRED_DATE.encode("ascii"))

@@ -1,0 +1,58 @@
+"""
+Attaching a session manager to the requests of a resource tree, so that
+L{appserver.sessions.getSession} finds it while the web framework stays
+unaware of sessions.
+"""
+
+from twisted.web.resource import IResource
+from zope.interface import implementer
+
+from appserver.sessions.interfaces import ISessionManager
+
+__all__ = ["SessionResource"]
+
+
+@implementer(IResource)
+class SessionResource:
+    """
+    Wrap a resource, giving every request that passes through it a session
+    manager (as the request's L{ISessionManager} component). Nothing is
+    loaded until a controller asks for the session.
+
+    @ivar wrapped: the wrapped L{IResource}.
+    @ivar manager: the L{ISessionManager}.
+    """
+
+    def __init__(self, wrapped, manager):
+        self.wrapped = wrapped
+        self.manager = manager
+
+    @property
+    def isLeaf(self):
+        """
+        Whether the wrapped resource is a leaf.
+        """
+        return self.wrapped.isLeaf
+
+    def _attach(self, request):
+        request.setComponent(ISessionManager, self.manager)
+
+    def getChildWithDefault(self, name, request):
+        """
+        Attach the manager and let the wrapped resource find the child.
+        """
+        self._attach(request)
+        return self.wrapped.getChildWithDefault(name, request)
+
+    def putChild(self, path, child):
+        """
+        Add a child to the wrapped resource.
+        """
+        self.wrapped.putChild(path, child)
+
+    def render(self, request):
+        """
+        Attach the manager and let the wrapped resource render.
+        """
+        self._attach(request)
+        return self.wrapped.render(request)

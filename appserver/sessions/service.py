@@ -1,0 +1,103 @@
+"""
+The C{sessions} service of a web-app tree: it owns the session store and
+loads the cookie secrets when it starts.
+"""
+
+import os
+
+from twisted.logger import Logger
+
+from appserver.persisted import PersistentMultiService
+from appserver.sessions.manager import (
+    DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, SessionManager,
+)
+from appserver.sessions.signing import Signer, loadOrCreateSecret, readSecretFile
+from appserver.sessions.stores import MemorySessionStore, storeFromSpec
+
+__all__ = ["SessionsService", "DEFAULT_SECRET_PATH"]
+
+DEFAULT_SECRET_PATH = ".appserver-secret"
+
+
+class SessionsService(PersistentMultiService):
+    """
+    Own a session store and the L{SessionManager} over it; picklable.
+
+    The store is opened when the service starts (a file store makes its
+    directory, a Redis store connects) and closed when it stops. Secrets
+    are loaded at start too, so that a secret file replaced between runs
+    takes effect and a C{.tap} holds no secret read from a file: first the
+    C{secrets} values, then the C{secretFiles}, signing with the first;
+    with none at all, the installation's generated secret at C{secretPath}
+    (made on first use, mode 0600).
+
+    With the memory store, the store's contents pickle with the service,
+    so sessions survive a C{twistd -f} run's shutdown file; C{port}, when
+    given, additionally serves the store over RESP, so that other processes
+    share these sessions with C{--sessions redis://...}.
+
+    @ivar spec: the C{--sessions} spec.
+    @ivar store: the L{ISessionStore}.
+    @ivar manager: the L{SessionManager} to attach to requests.
+    """
+
+    log = Logger()
+
+    def __init__(self, spec="memory", secrets=(), secretFiles=(),
+                 secretPath=DEFAULT_SECRET_PATH, idleTimeout=DEFAULT_IDLE_TIMEOUT,
+                 absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
+                 cookieMaxAge=None, port=None, reactor=None):
+        PersistentMultiService.__init__(self)
+        self.setName("sessions")
+        self.spec = spec
+        self.secrets = list(secrets)
+        self.secretFiles = [os.path.abspath(path) for path in secretFiles]
+        self.secretPath = os.path.abspath(secretPath)
+        self.store = storeFromSpec(spec, clock=reactor, reactor=reactor)
+        self.manager = SessionManager(
+            self.store, idleTimeout=idleTimeout, absoluteTimeout=absoluteTimeout,
+            cookieName=cookieName, cookieMaxAge=cookieMaxAge, clock=reactor,
+        )
+        if port is not None:
+            self._serve(port, reactor)
+
+    def _serve(self, port, reactor):
+        if not isinstance(self.store, MemorySessionStore):
+            raise ValueError("a session port serves the memory store only (use --sessions memory)")
+        from appserver.ports import ListeningService
+        from services.sessionserver.service import sessionServerFactory
+
+        ListeningService(port, sessionServerFactory(self.store.store), reactor).setServiceParent(self)
+
+    def loadSecrets(self):
+        """
+        The secrets to sign with, newest first, as bytes.
+
+        @raise ValueError: with one sentence, if a secret file cannot be
+            read or the generated secret cannot be made.
+        """
+        loaded = [s.encode("utf-8") for s in self.secrets]
+        loaded += [readSecretFile(path) for path in self.secretFiles]
+        if loaded:
+            return loaded
+        secret, created = loadOrCreateSecret(self.secretPath)
+        if created:
+            self.log.info("Generated a session secret at {path}", path=self.secretPath)
+        else:
+            self.log.info("Using the generated session secret at {path}", path=self.secretPath)
+        return [secret]
+
+    def startService(self):
+        """
+        Load the secrets, open the store, then start serving it if asked.
+        """
+        self.manager.signer = Signer(self.loadSecrets())
+        self.store.open()
+        PersistentMultiService.startService(self)
+
+    def stopService(self):
+        """
+        Stop serving the store, then close it.
+        """
+        d = PersistentMultiService.stopService(self)
+        return d.addCallback(lambda _: self.store.close())

@@ -1,0 +1,139 @@
+"""
+The session object a controller works with: a dict of JSON values.
+"""
+
+import json
+import time
+from collections.abc import MutableMapping
+
+from appserver.sessions.signing import newSessionId
+
+__all__ = ["Session", "encodeRecord", "decodeRecord"]
+
+
+def _checkJSON(key, value):
+    if not isinstance(key, str):
+        raise TypeError(f"session keys must be strings, not {type(key).__name__}")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"session value for {key!r} is not JSON-serialisable ({e})"
+        ) from None
+
+
+def encodeRecord(created, data):
+    """
+    The stored form of a session: JSON bytes with its creation time.
+    """
+    return json.dumps(
+        {"created": created, "data": data}, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def decodeRecord(record):
+    """
+    C{(created, data)} from a stored record.
+
+    @raise ValueError: if the record is not one L{encodeRecord} wrote.
+    """
+    decoded = json.loads(record)
+    if not (isinstance(decoded, dict) and isinstance(decoded.get("data"), dict)
+            and isinstance(decoded.get("created"), (int, float))):
+        raise ValueError("not a session record")
+    return decoded["created"], decoded["data"]
+
+
+class Session(MutableMapping):
+    """
+    The session of one request: a mutable mapping of string keys to
+    JSON-serialisable values.
+
+    Assigning a value that C{json.dumps} refuses raises L{TypeError} at
+    once. Changes made inside a stored value (C{session["cart"].append(x)})
+    are noticed as well, because the session is compared with what was
+    loaded when the request ends.
+
+    @ivar id: the session id (it changes on L{rotate} and L{invalidate}).
+    @ivar loadedId: the id the session was loaded under, L{None} if new.
+    @ivar created: when this session (or its current id) began, in seconds
+        since the epoch; the absolute timeout counts from here.
+    @ivar invalidated: whether L{invalidate} was called.
+    """
+
+    def __init__(self, sessionId, created, data=None, loaded=None, now=time.time):
+        self.id = sessionId
+        self.loadedId = None if loaded is None else sessionId
+        self.created = created
+        self.invalidated = False
+        self._data = dict(data or {})
+        self._loaded = loaded
+        self._now = now
+
+    @property
+    def isNew(self):
+        """
+        Whether this session was not loaded from the store.
+        """
+        return self.loadedId is None
+
+    @property
+    def hasNewId(self):
+        """
+        Whether the session's id was made during this request (it is new, or
+        was rotated or invalidated), so the client must be told it.
+        """
+        return self.id != self.loadedId
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __setitem__(self, key, value):
+        _checkJSON(key, value)
+        self._data[key] = value
+
+    def __delitem__(self, key):
+        del self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+    def __repr__(self):
+        return f"<Session {self.id[:8]}... with {len(self._data)} keys>"
+
+    def rotate(self):
+        """
+        Give the session a new id, keeping its data; the old record is
+        deleted when the request ends. Call it whenever privileges change
+        (at login), so that an id planted before the login is worthless
+        after it. The absolute timeout starts again.
+        """
+        self.id = newSessionId()
+        self.created = self._now()
+
+    def invalidate(self):
+        """
+        End the session (at logout): its record is deleted and it becomes a
+        new, empty session, stored only if something is put in it.
+        """
+        self.rotate()
+        self._data.clear()
+        self.invalidated = True
+
+    def record(self):
+        """
+        The record to store for this session.
+        """
+        return encodeRecord(self.created, self._data)
+
+    def needsSaving(self, record):
+        """
+        Whether C{record} (from L{record}) must be written: the session has
+        a new id and holds data, or its data changed since it was loaded.
+        """
+        if self.hasNewId:
+            return bool(self._data)
+        return record != self._loaded

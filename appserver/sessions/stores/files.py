@@ -1,0 +1,158 @@
+"""
+Sessions as files in a directory, one per session.
+
+A file's name is its session id (only well-formed ids are accepted, so no
+name can leave the directory) and its modification time is the moment it
+expires: refreshing the idle timeout is one C{utime} call, expiry is
+checked on every load, and a periodic sweep removes what nobody loads
+again. Writes go to a temporary file that is renamed over the old one, so a
+reader never sees half a record.
+
+The calls are synchronous: small files on a local disk cost less than
+handing them to a thread. Several processes may share the directory.
+"""
+
+import os
+import tempfile
+
+from twisted.internet import defer, task
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from appserver.persisted import keepAlive
+from appserver.sessions.interfaces import ISessionStore
+from appserver.sessions.signing import isSessionId
+from appserver.sessions.stores._util import checkId
+
+__all__ = ["FileSessionStore"]
+
+_TEMPORARY = ".tmp-"
+_STALE_TEMPORARY = 3600
+
+
+@implementer(ISessionStore)
+class FileSessionStore:
+    """
+    An L{ISessionStore} keeping each session in a file of C{directory}.
+
+    @ivar directory: the directory, made (mode 0700) by L{open}.
+    @ivar sweepInterval: seconds between sweeps of expired files.
+    """
+
+    log = Logger()
+
+    def __init__(self, directory, clock=None, sweepInterval=60):
+        self.directory = os.path.abspath(directory)
+        self.sweepInterval = sweepInterval
+        self._clock = clock
+        self._sweeper = None
+
+    def __getstate__(self):
+        return keepAlive(self, dict(self.__dict__, _clock=None, _sweeper=None))
+
+    def _now(self):
+        if self._clock is None:
+            from twisted.internet import reactor
+
+            self._clock = reactor
+        return self._clock.seconds()
+
+    def _path(self, sessionId):
+        return os.path.join(self.directory, checkId(sessionId))
+
+    def open(self):
+        """
+        Make the directory if needed and start sweeping expired files.
+
+        @raise OSError: if the directory cannot be made.
+        """
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        self._now()
+        self._sweeper = task.LoopingCall(self.sweep)
+        self._sweeper.clock = self._clock
+        self._sweeper.start(self.sweepInterval, now=False).addErrback(
+            lambda f: self.log.failure("Sweeping sessions in {dir}", f, dir=self.directory)
+        )
+        return defer.succeed(None)
+
+    def close(self):
+        """
+        Stop sweeping.
+        """
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None and sweeper.running:
+            sweeper.stop()
+        return defer.succeed(None)
+
+    def load(self, sessionId, timeout):
+        """
+        See L{ISessionStore.load}.
+        """
+        return defer.execute(self._load, self._path(sessionId), timeout)
+
+    def _load(self, path, timeout):
+        now = self._now()
+        try:
+            if os.stat(path).st_mtime <= now:
+                self._remove(path)
+                return None
+            with open(path, "rb") as f:
+                record = f.read()
+            os.utime(path, (now + timeout, now + timeout))
+        except FileNotFoundError:
+            return None
+        return record
+
+    def save(self, sessionId, record, timeout):
+        """
+        See L{ISessionStore.save}.
+        """
+        return defer.execute(self._save, self._path(sessionId), record, self._now() + timeout)
+
+    def _save(self, path, record, expireAt):
+        fd, temporary = tempfile.mkstemp(prefix=_TEMPORARY, dir=self.directory)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(record)
+            os.utime(temporary, (expireAt, expireAt))
+            os.replace(temporary, path)
+        except BaseException:
+            self._remove(temporary)
+            raise
+
+    def delete(self, sessionId):
+        """
+        See L{ISessionStore.delete}.
+        """
+        return defer.execute(self._remove, self._path(sessionId))
+
+    def _remove(self, path):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+    def sweep(self):
+        """
+        Delete expired session files, and temporary files left by writers
+        that died.
+
+        @return: how many files were deleted.
+        """
+        now = self._now()
+        removed = 0
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                if self._isStale(entry, now):
+                    self._remove(entry.path)
+                    removed += 1
+        return removed
+
+    def _isStale(self, entry, now):
+        try:
+            stat = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        if entry.name.startswith(_TEMPORARY):
+            return stat.st_ctime < now - _STALE_TEMPORARY
+        return isSessionId(entry.name) and stat.st_mtime <= now
