@@ -82,7 +82,9 @@ class MktapOptions(usage.Options):
         "'twistd -s'). " + SECURITY_NOTE
     )
     optParameters = [
-        ["type", "t", "pickle", "Output format: pickle (.tap) or source (.tas).", _style],
+        ["type", "t", None,
+         "Output format: pickle (.tap) or source (.tas). [default: the style "
+         "of the --output or --append file name, else pickle]", _style],
         ["output", "o", None, "Write to FILE instead of COMMAND.tap/.tas."],
         ["append", "a", None, "Add the command's services to an existing .tap/.tas file."],
         ["uid", "u", None, "User to run as (name or number), kept in the file.", _uid],
@@ -101,6 +103,9 @@ class MktapOptions(usage.Options):
             return
         if self["append"] and not os.path.exists(self["append"]):
             raise usage.UsageError(f"Cannot append to {self['append']}: no such file.")
+        named = self["output"] or self["append"]
+        if self["type"] is None:
+            self["type"] = styleOf(named) if named else "pickle"
         if self["output"] is None:
             self["output"] = self["append"] or (
                 f"{self.subCommand}.{EXTENSIONS[self['type']]}")

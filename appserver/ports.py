@@ -14,7 +14,9 @@ C{startService} under C{twist}, which never calls C{privilegedStartService}.
 from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import endpoints
+from twisted.internet.error import CannotListenError
 
+from appserver.errors import StartupError
 from appserver.persisted import PersistentService
 
 __all__ = ["parsePort", "ListeningService"]
@@ -77,10 +79,18 @@ class ListeningService(PersistentService):
         return self._reactor
 
     def _listen(self):
-        endpoint = endpoints.serverFromString(self._getReactor(), self.description)
-        self._endpointService = StreamServerEndpointService(endpoint, self.factory)
-        self._endpointService._raiseSynchronously = True
-        self._endpointService.privilegedStartService()
+        try:
+            endpoint = endpoints.serverFromString(self._getReactor(), self.description)
+            self._endpointService = StreamServerEndpointService(endpoint, self.factory)
+            self._endpointService._raiseSynchronously = True
+            self._endpointService.privilegedStartService()
+        except CannotListenError as e:
+            self._endpointService = None
+            reason = getattr(e.socketError, "strerror", None) or e.socketError
+            raise StartupError(f"{reason}: cannot listen on {self.description}") from e
+        except (OSError, ValueError) as e:
+            self._endpointService = None
+            raise StartupError(f"{e}: cannot listen on {self.description}") from e
         self._endpointService._waitingForPort.addCallback(self._listening)
 
     def _listening(self, port):

@@ -7,6 +7,7 @@ from twisted.internet.testing import MemoryReactor
 from twisted.internet.protocol import Factory
 from twisted.trial.unittest import SynchronousTestCase
 
+from appserver.errors import StartupError
 from appserver.ports import ListeningService, parsePort
 from tests.support import assertPersists
 
@@ -84,8 +85,8 @@ class ListeningServiceTests(SynchronousTestCase):
     def test_cannotListen(self):
         """A port that cannot be bound raises at start-up, naming the reason."""
         service = ListeningService("tcp:8007", NamedFactory(), RefusingReactor())
-        error = self.assertRaises(CannotListenError, service.privilegedStartService)
-        self.assertIn("Address already in use", str(error))
+        error = self.assertRaises(StartupError, service.privilegedStartService)
+        self.assertEqual(str(error), "Address already in use: cannot listen on tcp:8007")
 
     def test_persists(self):
         """A bound service pickles as its description and factory only."""
