@@ -3,7 +3,7 @@ Sessions in this process, kept in the session server's store (so that
 C{--session-port} can share the very same data over RESP).
 """
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 from zope.interface import implementer
 
 from appserver.persisted import keepAlive
@@ -17,47 +17,53 @@ __all__ = ["MemorySessionStore"]
 class MemorySessionStore:
     """
     An L{ISessionStore} over a L{services.sessionserver.store.Store} in the
-    same process: no network hop, expiry enforced by that store.
+    same process: no network hop, expiry enforced by that store (lazily on
+    access, and by a sweep of due keys while the store is open).
 
-    @ivar store: the L{services.sessionserver.store.Store}; its contents
-        pickle with this object.
+    @ivar store: the L{services.sessionserver.store.Store}, whose clock is
+        used; its contents pickle with this object.
     @ivar prefix: prepended to session ids to make keys (the same as
         L{RedisSessionStore}'s, so processes sharing the store over RESP
         see the same sessions).
+    @ivar sweepInterval: seconds between sweeps of expired keys.
     """
 
-    def __init__(self, store=None, clock=None, prefix=DEFAULT_PREFIX):
+    def __init__(self, store=None, clock=None, prefix=DEFAULT_PREFIX, sweepInterval=1.0):
         if store is None:
             from services.sessionserver.store import Store
 
             store = Store(clock=clock)
         self.store = store
         self.prefix = prefix
-        self._clock = clock
+        self.sweepInterval = sweepInterval
+        self._sweeper = None
 
     def __getstate__(self):
-        return keepAlive(self, dict(self.__dict__, _clock=None))
+        return keepAlive(self, dict(self.__dict__, _sweeper=None))
 
     def _expireAt(self, timeout):
-        if self._clock is None:
-            from twisted.internet import reactor
-
-            self._clock = reactor
-        return int(self._clock.seconds() * 1000) + milliseconds(timeout)
+        return self.store.now() + milliseconds(timeout)
 
     def _key(self, sessionId):
         return self.prefix + checkId(sessionId).encode("ascii")
 
     def open(self):
         """
-        Nothing to acquire.
+        Start sweeping expired keys.
         """
+        self.store.now()
+        self._sweeper = task.LoopingCall(self.store.expireDue)
+        self._sweeper.clock = self.store.clock
+        self._sweeper.start(self.sweepInterval, now=False)
         return defer.succeed(None)
 
     def close(self):
         """
-        Nothing to release.
+        Stop sweeping; the sessions stay.
         """
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None and sweeper.running:
+            sweeper.stop()
         return defer.succeed(None)
 
     def load(self, sessionId, timeout):
@@ -75,7 +81,8 @@ class MemorySessionStore:
         See L{ISessionStore.save}; fails with the store's C{OutOfMemory} when
         it is full and may not evict.
         """
-        return defer.maybeDeferred(self.store.set, self._key(sessionId), record, self._expireAt(timeout))
+        key = self._key(sessionId)
+        return defer.maybeDeferred(self.store.set, key, record, self._expireAt(timeout))
 
     def delete(self, sessionId):
         """
