@@ -6,7 +6,7 @@ the client can send its next request.
 
 from twisted.internet import defer
 
-__all__ = ["beforeResponse", "runBeforeResponse"]
+__all__ = ["beforeResponse", "hasBeforeResponse", "discardBeforeResponse", "runBeforeResponse"]
 
 _HOOKS = "_appserverBeforeResponse"
 
@@ -19,6 +19,22 @@ def beforeResponse(request, hook):
     """
     hooks = request.__dict__.setdefault(_HOOKS, [])
     hooks.append(hook)
+
+
+def hasBeforeResponse(request):
+    """
+    Whether hooks are registered on C{request}: a cheap test that lets the
+    response path skip L{runBeforeResponse} in the common case.
+    """
+    return _HOOKS in request.__dict__
+
+
+def discardBeforeResponse(request):
+    """
+    Forget the hooks registered on C{request} without running them: the
+    request failed, and what they would save should not be saved.
+    """
+    request.__dict__.pop(_HOOKS, None)
 
 
 @defer.inlineCallbacks

@@ -1,0 +1,172 @@
+"""
+Request helpers: query arguments, form fields, uploaded files, JSON bodies.
+
+Values are decoded as UTF-8 text. Query arguments come from the URL only;
+form fields and files from a C{application/x-www-form-urlencoded} or
+C{multipart/form-data} body only. Parsed values are cached on the request.
+"""
+
+import json
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+from urllib.parse import parse_qs
+
+from appserver.web.responses import BadRequest
+
+__all__ = [
+    "queryArg", "queryArgs", "formField", "formFields",
+    "uploadedFile", "uploadedFiles", "UploadedFile", "jsonBody", "requestBody",
+]
+
+_QUERY = "_appserverQuery"
+_FORM = "_appserverForm"
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """
+    A file uploaded in a C{multipart/form-data} body.
+
+    @ivar filename: the name the client gave, never to be trusted as a path.
+    @ivar contentType: the part's content type.
+    @ivar data: the file's bytes.
+    """
+
+    filename: str
+    contentType: str
+    data: bytes
+
+
+def requestBody(request):
+    """
+    The request body as bytes.
+    """
+    content = request.content
+    if content is None:
+        return b""
+    content.seek(0)
+    body = content.read()
+    content.seek(0)
+    return body
+
+
+def _cached(request, key, parse):
+    value = request.__dict__.get(key)
+    if value is None:
+        value = request.__dict__[key] = parse(request)
+    return value
+
+
+def _parseQuery(request):
+    uri = request.uri
+    query = uri.partition(b"?")[2].decode("utf-8", "replace")
+    return parse_qs(query, keep_blank_values=True)
+
+
+def queryArgs(request, name):
+    """
+    Every value of query argument C{name}, a possibly empty list of str.
+    """
+    return _cached(request, _QUERY, _parseQuery).get(name, [])
+
+
+def queryArg(request, name, default=None):
+    """
+    The first value of query argument C{name}, or C{default}.
+    """
+    values = queryArgs(request, name)
+    return values[0] if values else default
+
+
+def _contentType(request):
+    value = request.getHeader(b"content-type") or b""
+    return value.decode("latin-1")
+
+
+def _parseForm(request):
+    contentType = _contentType(request)
+    kind = contentType.partition(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        text = requestBody(request).decode("utf-8", "replace")
+        return parse_qs(text, keep_blank_values=True), {}
+    if kind == "multipart/form-data":
+        return _parseMultipart(contentType, requestBody(request))
+    return {}, {}
+
+
+def _parseMultipart(contentType, body):
+    head = f"Content-Type: {contentType}\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    if not message.is_multipart() or message.defects:
+        raise BadRequest("Malformed multipart/form-data body.")
+    fields, files = {}, {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name is None:
+            continue
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            fields.setdefault(name, []).append(data.decode("utf-8", "replace"))
+        else:
+            upload = UploadedFile(filename, part.get_content_type(), data)
+            files.setdefault(name, []).append(upload)
+    return fields, files
+
+
+def formFields(request, name):
+    """
+    Every value of form field C{name}, a possibly empty list of str.
+
+    @raise BadRequest: for a malformed multipart body.
+    """
+    return _cached(request, _FORM, _parseForm)[0].get(name, [])
+
+
+def formField(request, name, default=None):
+    """
+    The first value of form field C{name}, or C{default}.
+    """
+    values = formFields(request, name)
+    return values[0] if values else default
+
+
+def uploadedFiles(request, name):
+    """
+    Every L{UploadedFile} sent as form field C{name}, a possibly empty list.
+    """
+    return _cached(request, _FORM, _parseForm)[1].get(name, [])
+
+
+def uploadedFile(request, name):
+    """
+    The first L{UploadedFile} sent as form field C{name}, or L{None}.
+    """
+    files = uploadedFiles(request, name)
+    return files[0] if files else None
+
+
+def jsonBody(request, default=_MISSING):
+    """
+    The request body parsed as JSON.
+
+    @param default: returned for an empty body; without it an empty body
+        is an error.
+    @raise BadRequest: (a 400 answer) naming the problem, for an empty or
+        malformed body.
+    """
+    body = requestBody(request)
+    if not body.strip():
+        if default is not _MISSING:
+            return default
+        raise BadRequest("The request body is empty; JSON was expected.")
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not UTF-8 text.") from None
+    except json.JSONDecodeError as e:
+        raise BadRequest(
+            f"Malformed JSON body: {e.msg} at line {e.lineno}, column {e.colno}."
+        ) from None

@@ -1,0 +1,287 @@
+"""
+The app resource: dispatches requests through a L{Router} and renders what
+handlers return.
+
+Order of dispatch for a request path:
+ 1. a route with the request's method (HEAD falls back to the GET route);
+ 2. a route with the path but another method: OPTIONS answers 204 with an
+    C{Allow} header, any other method gets 405 with C{Allow};
+ 3. the trailing-slash policy: when the path with its trailing slash added
+    or removed matches a route, a 308 Permanent Redirect to that canonical
+    form (query kept, method and body kept by clients);
+ 4. a resource mounted on the first segment (the app's C{static} files);
+ 5. the fallback resource, if any (C{--static DIR} or a WSGI app);
+ 6. 404.
+
+Results (possibly through a Deferred or coroutine): bytes (as is), str
+(C{text/html; charset=utf-8}), dict/list (C{application/json}), a
+L{Response}, an L{IResource} (rendered with the rest of the path), an
+L{IRenderable} (flattened, C{text/html}), L{None} (204, unless the handler
+wrote the response itself) or C{NOT_DONE_YET} (the handler finishes the
+request itself). Hooks registered with L{beforeResponse} run when the result
+is ready, before anything is written.
+"""
+
+from types import CoroutineType
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web import resource as _resource
+from twisted.web.iweb import IRenderable
+from twisted.web.resource import IResource
+from twisted.web.server import NOT_DONE_YET
+from twisted.web.template import flattenString
+from zope.interface import implementer
+
+from appserver.persisted import keepAlive
+from appserver.web.hooks import discardBeforeResponse, hasBeforeResponse, runBeforeResponse
+from appserver.web.responses import HTML, TEXT, HTTPError, NotFound, Response, encodeBody
+from appserver.web.router import Router
+
+__all__ = ["AppResource"]
+
+_JSON = b"application/json"
+_NO_BODY = frozenset({204, 304})
+_DOCTYPE = b"<!DOCTYPE html>\n"
+
+
+@implementer(IResource)
+class AppResource:
+    """
+    The root resource of an app.
+
+    @ivar router: the L{Router} in use. Replace it with L{setRouter}: one
+        attribute assignment, so a request sees either the old or the new
+        routes, never a mix. It is not pickled; whoever owns the app (the
+        C{app} service) installs it again after loading.
+    @ivar fallback: an L{IResource} for paths no route or mount claims.
+    @ivar displayTracebacks: send tracebacks of failed handlers to clients.
+    """
+
+    isLeaf = True
+    _log = Logger()
+
+    def __init__(self, router=None, fallback=None, displayTracebacks=False):
+        self.router = router if router is not None else Router()
+        self.fallback = fallback
+        self.displayTracebacks = displayTracebacks
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["router"]
+        return keepAlive(self, state)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.router = Router()
+
+    def setRouter(self, router):
+        """
+        Serve C{router} from the next request on.
+        """
+        self.router = router
+
+    def getChildWithDefault(self, name, request):
+        """
+        Never called by twisted.web: this resource is a leaf.
+        """
+        return _resource.NoResource()
+
+    def putChild(self, path, child):
+        """
+        Mount C{child} on the current router; see L{Router.mount}.
+        """
+        self.router.mount(path, child)
+
+    def render(self, request):
+        """
+        Dispatch C{request}; the response is always written asynchronously
+        or already written, so this returns C{NOT_DONE_YET}.
+        """
+        match = self.router.lookup(request.method, request.postpath)
+        if match is None or match.endpoint is None:
+            self._unmatched(request, match)
+            return NOT_DONE_YET
+        self._call(request, match)
+        return NOT_DONE_YET
+
+    def _call(self, request, match):
+        endpoint = match.endpoint
+        try:
+            result = endpoint.handler(request, **match.parameters)
+        except Exception:
+            self._failed(Failure(), request)
+            return
+        self._respond(result, request, endpoint)
+
+    def _respond(self, result, request, endpoint):
+        kind = type(result)
+        if kind is str:
+            self._send(request, 200, None, result.encode("utf-8"), HTML)
+        elif kind is bytes:
+            self._send(request, 200, None, result, None)
+        elif kind is dict or kind is list:
+            self._send(request, 200, None, *encodeBody(result))
+        else:
+            self._respondOther(result, request, endpoint)
+
+    def _respondOther(self, result, request, endpoint):
+        if isinstance(result, CoroutineType):
+            result = Deferred.fromCoroutine(result)
+        if isinstance(result, Deferred):
+            self._waitFor(result, request, endpoint)
+        elif isinstance(result, Response):
+            self._sendResponse(request, result)
+        elif isinstance(result, (str, bytes, dict, list)):
+            self._send(request, 200, None, *encodeBody(result))
+        elif IResource.providedBy(result):
+            self._afterHooks(request, self._renderResource, request, result, endpoint)
+        elif IRenderable.providedBy(result):
+            self._flatten(request, result)
+        elif result is None:
+            self._noResult(request)
+        elif result is not NOT_DONE_YET:
+            self._failed(Failure(TypeError(
+                f"{endpoint.pattern} returned an unsupported {type(result).__name__}"
+            )), request)
+
+    def _waitFor(self, deferred, request, endpoint):
+        request.notifyFinish().addErrback(lambda reason: deferred.cancel())
+        deferred.addCallback(self._respond, request, endpoint)
+        deferred.addErrback(self._failed, request)
+
+    def _noResult(self, request):
+        if request.startedWriting:
+            if not request.finished:
+                request.finish()
+        else:
+            self._send(request, 204, None, b"", None)
+
+    def _flatten(self, request, renderable):
+        flattening = flattenString(request, renderable)
+        flattening.addCallback(
+            lambda body: self._send(request, 200, None, _DOCTYPE + body, HTML)
+        )
+        flattening.addErrback(self._failed, request)
+
+    def _sendResponse(self, request, response):
+        body, contentType = response.encode()
+        self._send(request, response.code, response.headers, body, contentType)
+
+    def _send(self, request, code, headers, body, contentType):
+        if hasBeforeResponse(request):
+            self._afterHooks(request, self._write, request, code, headers, body, contentType)
+        else:
+            self._write(request, code, headers, body, contentType)
+
+    def _afterHooks(self, request, then, *args):
+        running = runBeforeResponse(request)
+        running.addCallback(lambda ignored: then(*args))
+        running.addErrback(self._failed, request)
+
+    def _write(self, request, code, headers, body, contentType):
+        if request._disconnected:
+            return
+        if code != 200:
+            request.setResponseCode(code)
+        responseHeaders = request.responseHeaders
+        if contentType is not None:
+            responseHeaders.setRawHeaders(b"content-type", [contentType])
+        if headers:
+            for name, values in headers.items():
+                responseHeaders.setRawHeaders(name, values)
+        if code not in _NO_BODY:
+            responseHeaders.setRawHeaders(b"content-length", [b"%d" % len(body)])
+            if body:
+                request.write(body)
+        request.finish()
+
+    def _renderResource(self, request, resource, endpoint=None):
+        if endpoint is not None:
+            index = endpoint.pathIndex
+            cut = len(request.postpath) if index is None else index
+            _consume(request, cut)
+        request.render(_resource.getChildForRequest(resource, request))
+
+    def _failed(self, failure, request):
+        if failure.check(HTTPError):
+            self._sendResponse(request, failure.value)
+            return None
+        self._log.failure("Handler for {method} {uri} failed", failure,
+                          method=request.method, uri=request.uri)
+        if request._disconnected:
+            return None
+        if request.startedWriting:
+            request.loseConnection()
+            return None
+        body = b"Internal Server Error"
+        if self.displayTracebacks:
+            body = failure.getTraceback().encode("utf-8", "replace")
+        discardBeforeResponse(request)
+        self._write(request, 500, None, body, TEXT)
+        return None
+
+    def _unmatched(self, request, match):
+        method = request.method
+        router = self.router
+        segments = request.postpath
+        if method == b"HEAD" and match is not None and b"GET" in match.allowed:
+            self._call(request, router.lookup(b"GET", segments))
+        elif match is not None:
+            self._answerAllowed(request, match.allowed)
+        else:
+            self._unrouted(request, router, segments)
+
+    def _answerAllowed(self, request, allowed):
+        methods = set(allowed) | {b"OPTIONS"}
+        if b"GET" in methods:
+            methods.add(b"HEAD")
+        headers = {b"allow": [b", ".join(sorted(methods))]}
+        if request.method == b"OPTIONS":
+            self._write(request, 204, headers, b"", None)
+        else:
+            self._write(request, 405, headers, b"Method Not Allowed", TEXT)
+
+    def _unrouted(self, request, router, segments):
+        location = _canonicalLocation(request, router, segments)
+        if location is not None:
+            self._write(request, 308, {b"location": [location]},
+                        b"Permanent Redirect", TEXT)
+            return
+        mounted = router.mounts.get(segments[0]) if segments else None
+        if mounted is not None:
+            _consume(request, 1)
+            self._renderResource(request, mounted)
+        elif self.fallback is not None:
+            self._renderResource(request, self.fallback)
+        else:
+            self._sendResponse(request, NotFound())
+
+
+def _consume(request, count):
+    """
+    Move the first C{count} segments of C{request.postpath} to its prepath.
+    """
+    request.prepath.extend(request.postpath[:count])
+    del request.postpath[:count]
+
+
+def _canonicalLocation(request, router, segments):
+    """
+    The URL of the canonical (trailing slash added or removed) form of the
+    request path, if a route has that form; else L{None}.
+    """
+    if not segments or segments == [b""]:
+        return None
+    if segments[-1] == b"":
+        alternative = segments[:-1]
+    else:
+        alternative = segments + [b""]
+    if not router.allowed(alternative):
+        return None
+    path, question, query = request.uri.partition(b"?")
+    path = path[:-1] if path.endswith(b"/") else path + b"/"
+    if path.startswith(b"//") or not path.startswith(b"/"):
+        return None
+    return path + question + query

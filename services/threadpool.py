@@ -1,0 +1,52 @@
+"""
+A bounded thread pool as a picklable service.
+
+Blocking work (a hosted WSGI application, say) runs on these threads, never
+on the reactor thread. The pool exists only while the service runs; a
+pickled service keeps just its size.
+"""
+
+from twisted.python.threadpool import ThreadPool
+
+from appserver.persisted import PersistentService
+
+__all__ = ["ThreadPoolService"]
+
+
+class ThreadPoolService(PersistentService):
+    """
+    Own a L{ThreadPool} of at most C{maxThreads} threads while running.
+
+    @ivar threadpool: the running L{ThreadPool}, else L{None}.
+    """
+
+    _volatile = ("threadpool",)
+
+    def __init__(self, minThreads=0, maxThreads=10, poolName="appserver"):
+        if not 0 <= minThreads <= maxThreads or maxThreads < 1:
+            raise ValueError(f"bad thread pool size {minThreads}..{maxThreads}")
+        self.minThreads = minThreads
+        self.maxThreads = maxThreads
+        self.poolName = poolName
+        self.threadpool = None
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.threadpool = None
+
+    def startService(self):
+        """
+        Start the thread pool.
+        """
+        PersistentService.startService(self)
+        self.threadpool = ThreadPool(self.minThreads, self.maxThreads, self.poolName)
+        self.threadpool.start()
+
+    def stopService(self):
+        """
+        Stop the pool once the work already queued has run.
+        """
+        PersistentService.stopService(self)
+        pool, self.threadpool = self.threadpool, None
+        if pool is not None:
+            pool.stop()
