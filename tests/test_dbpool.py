@@ -1,0 +1,320 @@
+"""
+Tests for L{services.dbpool.DatabaseService} on SQLite, with real pool
+threads and the real reactor.
+"""
+
+import os
+import sqlite3
+import time
+
+from twisted.internet import defer, reactor, task
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+from services.dbpool import DatabaseService, DatabaseUnavailable, translatePlaceholders
+from services.migrations import MigrationError
+from tests.support import assertPersists, freePort, tempDir
+
+# A statement that keeps SQLite busy for a while (about a second here) in a
+# pool thread.
+SLOW_SQL = ("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+            "WHERE n < ?) SELECT count(*) FROM c")
+
+
+def writeMigration(directory, name, text):
+    """
+    Write a migration file, creating its directory.
+    """
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name), "w") as f:
+        f.write(text)
+
+
+class PlaceholderTests(SynchronousTestCase):
+    """
+    L{translatePlaceholders} turns C{?} into C{%s} outside quoted text.
+    """
+
+    def test_marks(self):
+        """
+        Bare marks become C{%s}; C{%} is doubled.
+        """
+        self.assertEqual(translatePlaceholders("SELECT ? WHERE x LIKE 'a%' AND y = ?"),
+                         "SELECT %s WHERE x LIKE 'a%%' AND y = %s")
+
+    def test_quoted(self):
+        """
+        Marks in literals, identifiers, comments and dollar quotes stay.
+        """
+        sql = ("SELECT '?', 'it''s ?', E'\\'?', \"col?\", $$?$$, $t$ ? $t$ "
+               "-- ?\n /* ? */ , ?")
+        self.assertEqual(
+            translatePlaceholders(sql),
+            "SELECT '?', 'it''s ?', E'\\'?', \"col?\", $$?$$, $t$ ? $t$ -- ?\n /* ? */ , %s")
+
+    def test_positional(self):
+        """
+        PostgreSQL's own C{$1} is not a dollar quote.
+        """
+        self.assertEqual(translatePlaceholders("SELECT $1, ?"), "SELECT $1, %s")
+
+
+class ConfigurationTests(SynchronousTestCase):
+    """
+    Configuration is checked, and persists without threads or connections.
+    """
+
+    def test_defaults(self):
+        """
+        Threads default to 3 and 10.
+        """
+        db = DatabaseService("sqlite:///a.db")
+        self.assertEqual((db.minThreads, db.maxThreads), (3, 10))
+
+    def test_badThreads(self):
+        """
+        Thread counts out of order are refused.
+        """
+        self.assertRaises(ValueError, DatabaseService, "sqlite:///a.db", 5, 2)
+        self.assertRaises(ValueError, DatabaseService, "sqlite:///a.db", 0, 0)
+        db = DatabaseService("sqlite:///a.db")
+        self.assertRaises(ValueError, db.setThreads, 4, 3)
+
+    def test_badURL(self):
+        """
+        A bad URL is refused when the service is made.
+        """
+        self.assertRaises(ValueError, DatabaseService, "nope")
+
+    def test_persists(self):
+        """
+        The configured service pickles and comes back with its settings.
+        """
+        db = DatabaseService("postgresql://u:p@h/db", 2, 7, migrationDirs=["m"])
+
+        def check(restored):
+            self.assertEqual(restored.url, db.url)
+            self.assertEqual((restored.minThreads, restored.maxThreads), (2, 7))
+            self.assertEqual(restored.migrationDirs, ("m",))
+            self.assertIsNone(restored.pool)
+
+        assertPersists(self, db, check)
+
+    def test_notStarted(self):
+        """
+        A call before the service starts fails with L{DatabaseUnavailable}.
+        """
+        db = DatabaseService("sqlite:///a.db")
+        self.failureResultOf(db.runQuery("SELECT 1"), DatabaseUnavailable)
+
+
+class StartupFailureTests(SynchronousTestCase):
+    """
+    A database that cannot be used stops start-up with the reason.
+    """
+
+    def test_sqliteUnreachable(self):
+        """
+        An SQLite file that cannot be opened names the URL.
+        """
+        db = DatabaseService("sqlite:////nonexistent/dir/app.db")
+        e = self.assertRaises(DatabaseUnavailable, db.startService)
+        self.assertIn("sqlite:////nonexistent/dir/app.db", str(e))
+        self.assertFalse(db.running)
+        self.assertIsNone(db.pool)
+
+    def test_postgresUnreachableMasksPassword(self):
+        """
+        A PostgreSQL server that does not answer names the URL, without its
+        password.
+        """
+        port = freePort()
+        db = DatabaseService(f"postgresql://app:hunter2@127.0.0.1:{port}/db")
+        e = self.assertRaises(DatabaseUnavailable, db.startService)
+        self.assertIn(f"postgresql://app:***@127.0.0.1:{port}/db", str(e))
+        self.assertNotIn("hunter2", str(e))
+        self.assertFalse(db.running)
+
+    def test_migrationFailure(self):
+        """
+        A failing migration stops start-up, naming the file.
+        """
+        base = tempDir(self)
+        migrations = os.path.join(base, "migrations")
+        writeMigration(migrations, "001_bad.sql", "CREATE TABLE;")
+        db = DatabaseService(f"sqlite:///{base}/a.db", migrationDirs=[migrations])
+        e = self.assertRaises(MigrationError, db.startService)
+        self.assertIn("001_bad.sql", str(e))
+        self.assertFalse(db.running)
+
+
+class SQLiteServiceTests(TestCase):
+    """
+    A running service on an SQLite file.
+    """
+
+    timeout = 30
+
+    def setUp(self):
+        self.base = tempDir(self)
+        self.migrations = os.path.join(self.base, "migrations")
+        writeMigration(self.migrations, "001_items.sql", """
+            CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            CREATE TABLE tags (item INTEGER NOT NULL REFERENCES items (id), tag TEXT);
+        """)
+        self.path = os.path.join(self.base, "app.sqlite3")
+        self.db = self.startDatabase(f"sqlite:///{self.path}?timeout=0.2")
+
+    def startDatabase(self, url, **kw):
+        db = DatabaseService(url, migrationDirs=[self.migrations], **kw)
+        db.startService()
+        self.addCleanup(db.stopService)
+        return db
+
+    @defer.inlineCallbacks
+    def test_queryAndOperation(self):
+        """
+        C{?} placeholders carry values in and rows come back as tuples.
+        """
+        yield self.db.runOperation("INSERT INTO items (name) VALUES (?)", "pen")
+        yield self.db.runOperation("INSERT INTO items (name) VALUES (?)", "ink's")
+        rows = yield self.db.runQuery("SELECT name FROM items WHERE name <> ? ORDER BY id", "x")
+        self.assertEqual(rows, [("pen",), ("ink's",)])
+
+    @defer.inlineCallbacks
+    def test_interactionCommitsOrRollsBack(self):
+        """
+        An interaction commits when it returns and rolls back when it raises.
+        """
+        def add(cursor, name, fail):
+            cursor.execute("INSERT INTO items (name) VALUES (?)", (name,))
+            if fail:
+                raise ValueError("no")
+            return name
+
+        self.assertEqual((yield self.db.runInteraction(add, "kept", False)), "kept")
+        yield self.assertFailure(self.db.runInteraction(add, "lost", True), ValueError)
+        rows = yield self.db.runQuery("SELECT name FROM items")
+        self.assertEqual(rows, [("kept",)])
+
+    @defer.inlineCallbacks
+    def test_executemany(self):
+        """
+        The interaction cursor's C{executemany} takes C{?} too.
+        """
+        def fill(cursor):
+            cursor.executemany("INSERT INTO items (name) VALUES (?)", [("a",), ("b",)])
+
+        yield self.db.runInteraction(fill)
+        self.assertEqual((yield self.db.runQuery("SELECT count(*) FROM items")), [(2,)])
+
+    @defer.inlineCallbacks
+    def test_pragmas(self):
+        """
+        Pool connections use WAL, a busy timeout and foreign keys.
+        """
+        [(mode,)] = yield self.db.runQuery("PRAGMA journal_mode")
+        [(keys,)] = yield self.db.runQuery("PRAGMA foreign_keys")
+        [(busy,)] = yield self.db.runQuery("PRAGMA busy_timeout")
+        self.assertEqual((mode, keys, busy), ("wal", 1, 200))
+        yield self.assertFailure(
+            self.db.runOperation("INSERT INTO tags VALUES (?, ?)", 42, "x"),
+            sqlite3.IntegrityError)
+
+    def test_migrationsApplied(self):
+        """
+        Migrations are applied at start and listed in the figures.
+        """
+        self.assertEqual(self.db.appliedMigrations, ["001_items.sql"])
+        self.assertEqual(self.db.stats()["appliedMigrations"], ["001_items.sql"])
+
+    @defer.inlineCallbacks
+    def test_restartKeepsData(self):
+        """
+        Stopping and starting again keeps the data and applies nothing anew.
+        """
+        yield self.db.runOperation("INSERT INTO items (name) VALUES (?)", "pen")
+        self.db.stopService()
+        self.assertIsNone(self.db.pool)
+        self.db.startService()
+        self.assertEqual(self.db.appliedMigrations, [])
+        self.assertEqual((yield self.db.runQuery("SELECT name FROM items")), [("pen",)])
+
+    def test_persistsWhileRunning(self):
+        """
+        A running service pickles without its pool.
+        """
+        assertPersists(self, self.db, lambda restored: self.assertIsNone(restored.pool))
+
+    @defer.inlineCallbacks
+    def test_setThreads(self):
+        """
+        Thread counts change at run time, in the pool and in the figures.
+        """
+        self.db.setThreads(1, 2)
+        self.assertEqual((self.db.pool.threadpool.min, self.db.pool.threadpool.max), (1, 2))
+        yield defer.gatherResults([self.db.runQuery("SELECT 1") for _ in range(5)])
+        stats = self.db.stats()
+        self.assertEqual((stats["minThreads"], stats["maxThreads"]), (1, 2))
+        self.assertLessEqual(stats["threads"], 2)
+        self.assertEqual(stats["url"], f"sqlite:///{self.path}?timeout=0.2")
+
+    @defer.inlineCallbacks
+    def test_lockedDatabase(self):
+        """
+        A write blocked by a lock past the busy timeout fails with
+        L{DatabaseUnavailable}; once the lock goes, writes work again.
+        """
+        holder = sqlite3.connect(self.path, isolation_level=None)
+        self.addCleanup(holder.close)
+        holder.execute("BEGIN IMMEDIATE")
+        failure = yield self.assertFailure(
+            self.db.runOperation("INSERT INTO items (name) VALUES (?)", "x"),
+            DatabaseUnavailable)
+        self.assertIn("locked", str(failure))
+        holder.execute("ROLLBACK")
+        yield self.db.runOperation("INSERT INTO items (name) VALUES (?)", "x")
+
+    @defer.inlineCallbacks
+    def test_reactorNeverWaits(self):
+        """
+        While a slow query runs in the pool, the reactor keeps running
+        timed calls promptly.
+        """
+        slow = self.db.runQuery(SLOW_SQL, 3_000_000)
+        finished = []
+        slow.addCallback(lambda rows: finished.append(time.monotonic()))
+        ticks = []
+        tick = task.LoopingCall(lambda: ticks.append(time.monotonic()))
+        tick.start(0.01)
+        yield task.deferLater(reactor, 0.1, lambda: None)
+        self.assertEqual(finished, [], "the slow query finished too soon to prove anything")
+        self.assertGreaterEqual(len(ticks), 5)
+        yield slow
+        tick.stop()
+        self.assertLess(max(b - a for a, b in zip(ticks, ticks[1:])), 0.5)
+
+
+class MemoryTests(TestCase):
+    """
+    C{sqlite://:memory:} is one database for the whole running service.
+    """
+
+    timeout = 30
+
+    @defer.inlineCallbacks
+    def test_shared(self):
+        """
+        Tables made by migrations and rows written by one call are seen by
+        the next, through a single pool thread.
+        """
+        base = tempDir(self)
+        writeMigration(base, "001_t.sql", "CREATE TABLE t (x INTEGER);")
+        db = DatabaseService("sqlite://:memory:", 3, 10, migrationDirs=[base])
+        db.startService()
+        self.addCleanup(db.stopService)
+        self.assertEqual((db.pool.threadpool.min, db.pool.threadpool.max), (1, 1))
+        yield defer.gatherResults(
+            [db.runOperation("INSERT INTO t VALUES (?)", n) for n in range(10)])
+        self.assertEqual((yield db.runQuery("SELECT count(*) FROM t")), [(10,)])
+        db.setThreads(2, 20)
+        self.assertEqual(db.pool.threadpool.max, 1)
