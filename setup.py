@@ -33,6 +33,7 @@ setup(
             "redis>=5.0",
             "psycopg[binary]>=3.1",
         ],
+        "bench": ["klein>=23.5"],
     },
     entry_points={"console_scripts": ["mktap = appserver.mktap:main"]},
     classifiers=[
