@@ -258,3 +258,214 @@ class LocalRedisStoreTests(RealTimeStoreMixin, TestCase):
     def serverURL(self):
         requireService("Redis", "127.0.0.1", 6379)
         return "redis://127.0.0.1:6379/0"
+
+
+class StoreSpecTests(SynchronousTestCase):
+    def test_memory(self):
+        """'memory' is the in-process store."""
+        self.assertIsInstance(storeFromSpec("memory"), MemorySessionStore)
+
+    def test_file(self):
+        """'file:DIR' is a file store in DIR."""
+        store = storeFromSpec("file:/var/lib/x")
+        self.assertIsInstance(store, FileSessionStore)
+        self.assertEqual(store.directory, "/var/lib/x")
+
+    def test_redis(self):
+        """'redis://...' is a Redis store, parsed but not connected."""
+        store = storeFromSpec("redis://:pw@example.com:7000/2")
+        self.assertIsInstance(store, RedisSessionStore)
+        self.assertEqual(store.client.address, RedisAddress("example.com", 7000, 2, "pw"))
+
+    def test_bad(self):
+        """Anything else is one ValueError sentence naming the value."""
+        for spec in ["memcached", "file:", "redis://", "redis://h:port", "redis://h/x",
+                     "http://h"]:
+            with self.assertRaises(ValueError) as e:
+                checkStoreSpec(spec)
+            self.assertIn(repr(spec), str(e.exception))
+            self.assertRaises(ValueError, storeFromSpec, spec)
+
+
+class RedisURLTests(SynchronousTestCase):
+    def test_defaults(self):
+        """Port 6379 and database 0 unless given; no password."""
+        self.assertEqual(parseRedisURL("redis://localhost"), RedisAddress("localhost"))
+
+    def test_full(self):
+        """User, password (URL-decoded), port and database are read."""
+        self.assertEqual(
+            parseRedisURL("redis://me:p%40ss@10.0.0.1:34343/3"),
+            RedisAddress("10.0.0.1", 34343, 3, "p@ss", "me"),
+        )
+
+    def test_passwordHidden(self):
+        """The password does not show in the address's repr."""
+        self.assertNotIn("secret", repr(parseRedisURL("redis://:secret@h")))
+
+
+class ReplyParserTests(SynchronousTestCase):
+    def test_types(self):
+        """Every RESP2 reply type is decoded."""
+        data = (b"+OK\r\n-ERR bad\r\n:42\r\n$3\r\nabc\r\n$-1\r\n$0\r\n\r\n"
+                b"*2\r\n$1\r\na\r\n*1\r\n:1\r\n*-1\r\n*0\r\n")
+        replies = ReplyParser().feed(data)
+        self.assertEqual(replies[0], b"OK")
+        self.assertIsInstance(replies[1], RedisError)
+        self.assertEqual(str(replies[1]), "ERR bad")
+        self.assertEqual(replies[2:], [42, b"abc", None, b"", [b"a", [1]], None, []])
+
+    def test_byteByByte(self):
+        """Replies split anywhere are put back together."""
+        data = b"$5\r\nhe\r\no\r\n*2\r\n:7\r\n$2\r\nxy\r\n"
+        parser = ReplyParser()
+        replies = []
+        for i in range(len(data)):
+            replies += parser.feed(data[i:i + 1])
+        self.assertEqual(replies, [b"he\r\no", [7, b"xy"]])
+
+    def test_garbage(self):
+        """Bytes that are not RESP2 are a ProtocolError."""
+        for data in [b"?x\r\n", b":abc\r\n", b"$3\r\nabcde\r\n"]:
+            self.assertRaises(ProtocolError, ReplyParser().feed, data)
+
+    def test_encode(self):
+        """Commands go out as arrays of bulk strings."""
+        self.assertEqual(encodeCommand([b"SET", "k", 5]),
+                         b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n5\r\n")
+        self.assertRaises(TypeError, encodeCommand, [1.5])
+
+
+class RedisProtocolTests(SynchronousTestCase):
+    def setUp(self):
+        self.transport = StringTransport()
+        self.protocol = RedisProtocol()
+        self.protocol.makeConnection(self.transport)
+
+    def test_pipelined(self):
+        """Commands are written at once and answered in order."""
+        first = self.protocol.execute(b"GET", b"a")
+        second = self.protocol.execute(b"PING")
+        self.assertEqual(self.transport.value(),
+                         b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n")
+        self.protocol.dataReceived(b"$1\r\nx\r\n+PO")
+        self.assertEqual(self.successResultOf(first), b"x")
+        self.assertNoResult(second)
+        self.protocol.dataReceived(b"NG\r\n")
+        self.assertEqual(self.successResultOf(second), b"PONG")
+
+    def test_errorReply(self):
+        """An error reply fails its command only."""
+        failing = self.protocol.execute(b"NOPE")
+        fine = self.protocol.execute(b"PING")
+        self.protocol.dataReceived(b"-ERR unknown command 'NOPE'\r\n+PONG\r\n")
+        self.assertIn("unknown command", str(self.failureResultOf(failing, RedisError).value))
+        self.assertEqual(self.successResultOf(fine), b"PONG")
+
+    def test_connectionLost(self):
+        """Commands waiting when the connection goes fail with ConnectionLost."""
+        d = self.protocol.execute(b"PING")
+        self.protocol.connectionLost(Failure(ConnectionLost()))
+        self.failureResultOf(d, ConnectionLost)
+
+    def test_cancelAborts(self):
+        """Cancelling a command drops the connection, whose replies would misalign."""
+        d = self.protocol.execute(b"PING")
+        d.cancel()
+        self.failureResultOf(d, defer.CancelledError)
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_garbageAborts(self):
+        """A reply that is not RESP drops the connection."""
+        self.protocol.execute(b"PING")
+        self.protocol.dataReceived(b"?\r\n")
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_unsolicitedAborts(self):
+        """A reply nobody asked for drops the connection."""
+        self.protocol.dataReceived(b"+OK\r\n")
+        self.assertTrue(self.transport.disconnecting)
+
+
+class RedisClientTests(TestCase):
+    """
+    The client against real redis-servers: authentication, database
+    selection, failures and reconnection.
+    """
+
+    def client(self, url, **kwargs):
+        from twisted.internet import reactor
+
+        client = RedisClient(url, reactor=reactor, **kwargs)
+        client.start()
+        self.addCleanup(client.stop)
+        return client
+
+    @defer.inlineCallbacks
+    def test_authAndSelect(self):
+        """The password and database of the URL are used on every connection."""
+        port = startRedisServer(self, "--requirepass", "sesame")
+        client = self.client(f"redis://:sesame@127.0.0.1:{port}/3")
+        for _ in range(4):
+            yield client.execute(b"SET", b"k", b"v")
+        other = self.client(f"redis://:sesame@127.0.0.1:{port}/0")
+        self.assertIsNone((yield other.execute(b"GET", b"k")))
+        self.assertEqual((yield client.execute(b"GET", b"k")), b"v")
+
+    @defer.inlineCallbacks
+    def test_wrongPassword(self):
+        """A wrong password fails commands with the server's error."""
+        port = startRedisServer(self, "--requirepass", "sesame")
+        client = self.client(f"redis://:wrong@127.0.0.1:{port}/0")
+        with self.assertRaises(RedisError) as e:
+            yield client.execute(b"PING")
+        self.assertIn("WRONGPASS", str(e.exception))
+
+    @defer.inlineCallbacks
+    def test_noServer(self):
+        """With nothing listening, a command fails instead of waiting forever."""
+        client = self.client(f"redis://127.0.0.1:{freePort()}/0")
+        with self.assertRaises(Exception):
+            yield client.execute(b"PING")
+
+    @defer.inlineCallbacks
+    def test_notStarted(self):
+        """A client that is not started says so."""
+        with self.assertRaises(RuntimeError):
+            yield RedisClient("redis://127.0.0.1").execute(b"PING")
+
+    @defer.inlineCallbacks
+    def test_reconnects(self):
+        """After the server drops the connections, commands work again."""
+        port = startRedisServer(self)
+        client = self.client(f"redis://127.0.0.1:{port}/0", poolSize=1)
+        yield client.execute(b"SET", b"k", b"v")
+        killer = self.client(f"redis://127.0.0.1:{port}/0", poolSize=1)
+        killed = yield killer.execute(b"CLIENT", b"KILL", b"TYPE", b"normal")
+        self.assertEqual(killed, 1)
+        value = None
+        for _ in range(50):
+            try:
+                value = yield client.execute(b"GET", b"k")
+                break
+            except ConnectionLost:
+                from twisted.internet import reactor
+
+                yield task.deferLater(reactor, 0.05, lambda: None)
+        self.assertEqual(value, b"v")
+
+    @defer.inlineCallbacks
+    def test_timeout(self):
+        """A command unanswered within the timeout fails with TimeoutError."""
+        port = startRedisServer(self, "--enable-debug-command", "local")
+        client = self.client(f"redis://127.0.0.1:{port}/0", poolSize=1, timeout=0.3)
+        with self.assertRaises(defer.TimeoutError):
+            yield client.execute(b"DEBUG", b"SLEEP", b"1")
+
+    def test_pickles(self):
+        """The client pickles as its configuration."""
+        import pickle
+
+        client = self.client(f"redis://127.0.0.1:{freePort()}/0")
+        restored = pickle.loads(pickle.dumps(client))
+        self.assertEqual((restored.url, restored._slots), (client.url, []))

@@ -11,10 +11,8 @@ selecting the database on each before using it.
 import dataclasses
 from urllib.parse import unquote, urlsplit
 
-from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet import defer, endpoints, protocol
 from twisted.internet.error import ConnectionLost
-from twisted.logger import Logger
 
 from appserver.persisted import keepAlive
 
@@ -179,11 +177,15 @@ class ReplyParser:
 class RedisProtocol(protocol.Protocol):
     """
     One connection; commands are pipelined and answered in order.
+
+    @ivar lost: a L{Deferred} firing with this protocol when the
+        connection is gone.
     """
 
     def __init__(self):
         self._parser = ReplyParser()
         self._pending = []
+        self.lost = defer.Deferred()
 
     def execute(self, *args):
         """
@@ -219,27 +221,80 @@ class RedisProtocol(protocol.Protocol):
         for d in pending:
             if not d.called:
                 d.errback(ConnectionLost(f"connection to the Redis server lost: {reason.getErrorMessage()}"))
+        self.lost.callback(self)
 
 
-class _Factory(protocol.Factory):
-    protocol = RedisProtocol
-    noisy = False
+
+
+class _Slot:
+    """
+    One pooled connection: made on first use, prepared (AUTH, SELECT) before
+    use, and made again on the next use after it is lost.
+    """
+
+    def __init__(self, client):
+        self._client = client
+        self._protocol = None
+        self._waiting = None
+
+    def connection(self):
+        """
+        A L{Deferred} firing with a prepared L{RedisProtocol}.
+        """
+        if self._protocol is not None:
+            return defer.succeed(self._protocol)
+        d = defer.Deferred()
+        if self._waiting is None:
+            self._waiting = [d]
+            self._client._connect().addCallbacks(self._connected, self._failed)
+        else:
+            self._waiting.append(d)
+        return d
+
+    def _connected(self, connection):
+        self._protocol = connection
+        connection.lost.addCallback(self._lost)
+        self._fire(lambda d: d.callback(connection))
+
+    def _failed(self, failure):
+        self._fire(lambda d: d.errback(failure))
+
+    def _fire(self, fire):
+        waiting, self._waiting = self._waiting, None
+        for d in waiting:
+            fire(d)
+
+    def _lost(self, connection):
+        if self._protocol is connection:
+            self._protocol = None
+
+    def close(self):
+        """
+        Close the connection, if there is one.
+        """
+        connection, self._protocol = self._protocol, None
+        if connection is None:
+            return defer.succeed(None)
+        connection.transport.loseConnection()
+        return connection.lost
 
 
 class RedisClient:
     """
     A few pipelined connections to one Redis-protocol server.
 
-    Configuration pickles; connections exist between L{start} and L{stop}.
+    Connections are made when first needed and made again after they are
+    lost, each authenticated and switched to the URL's database before any
+    command is sent on it; a command fails (rather than waits) while the
+    server is unreachable. Configuration pickles; connections do not.
 
     @ivar url: the C{redis://} URL.
     @ivar address: the parsed L{RedisAddress}.
     @ivar poolSize: how many connections to spread commands over.
-    @ivar timeout: seconds a command may wait for its reply before its
-        connection is dropped and the command fails.
+    @ivar timeout: seconds a connection attempt, or a command waiting for
+        its reply, may take before it fails (the command's connection is
+        then dropped).
     """
-
-    log = Logger()
 
     def __init__(self, url, poolSize=2, timeout=5.0, reactor=None):
         self.url = url
@@ -247,11 +302,11 @@ class RedisClient:
         self.poolSize = poolSize
         self.timeout = timeout
         self._reactor = reactor
-        self._services = []
+        self._slots = []
         self._next = 0
 
     def __getstate__(self):
-        state = dict(self.__dict__, _reactor=None, _services=[], _next=0)
+        state = dict(self.__dict__, _reactor=None, _slots=[], _next=0)
         return keepAlive(self, state)
 
     def _getReactor(self):
@@ -263,32 +318,23 @@ class RedisClient:
 
     def start(self):
         """
-        Start connecting (and keep reconnecting) to the server.
+        Allow connections to be made.
         """
-        reactor = self._getReactor()
-        endpoint = endpoints.TCP4ClientEndpoint(
-            reactor, self.address.host, self.address.port, timeout=self.timeout
-        ) if ":" not in self.address.host else endpoints.TCP6ClientEndpoint(
-            reactor, self.address.host, self.address.port, timeout=self.timeout
-        )
-        for _ in range(self.poolSize):
-            service = ClientService(
-                endpoint, _Factory(), clock=reactor,
-                retryPolicy=backoffPolicy(initialDelay=0.1, maxDelay=5.0),
-                prepareConnection=self._prepare,
-            )
-            service.startService()
-            self._services.append(service)
+        self._slots = [_Slot(self) for _ in range(self.poolSize)]
 
     def stop(self):
         """
         Close the connections; the L{Deferred} fires once they are closed.
         """
-        services, self._services = self._services, []
-        return defer.gatherResults([s.stopService() for s in services], consumeErrors=True)
+        slots, self._slots = self._slots, []
+        return defer.gatherResults([slot.close() for slot in slots], consumeErrors=True)
 
-    def _withTimeout(self, d):
-        return d.addTimeout(self.timeout, self._getReactor())
+    def _connect(self):
+        reactor = self._getReactor()
+        endpointType = endpoints.TCP6ClientEndpoint if ":" in self.address.host else endpoints.TCP4ClientEndpoint
+        endpoint = endpointType(reactor, self.address.host, self.address.port, timeout=self.timeout)
+        d = endpoint.connect(protocol.Factory.forProtocol(RedisProtocol))
+        return d.addCallback(self._prepare)
 
     def _prepare(self, connection):
         commands = []
@@ -297,20 +343,28 @@ class RedisClient:
             commands.append([b"AUTH", *credentials, self.address.password])
         if self.address.db:
             commands.append([b"SELECT", self.address.db])
-        return self._send(connection, commands)
+        d = self._send(connection, commands)
+        d.addErrback(self._unprepared, connection)
+        return d.addCallback(lambda _: connection)
+
+    def _unprepared(self, failure, connection):
+        connection.transport.loseConnection()
+        return failure
 
     def _send(self, connection, commands):
-        return defer.gatherResults(
-            [self._withTimeout(connection.execute(*command)) for command in commands],
+        d = defer.gatherResults(
+            [connection.execute(*command).addTimeout(self.timeout, self._getReactor())
+             for command in commands],
             consumeErrors=True,
-        ).addErrback(lambda f: f.value.subFailure)
+        )
+        return d.addErrback(lambda f: f.value.subFailure)
 
     def _connection(self):
-        if not self._services:
+        if not self._slots:
             return defer.fail(RuntimeError(f"the Redis client for {self.url} is not started"))
-        service = self._services[self._next % len(self._services)]
+        slot = self._slots[self._next % len(self._slots)]
         self._next += 1
-        return service.whenConnected(failAfterFailures=1)
+        return slot.connection()
 
     def executeMany(self, commands):
         """
