@@ -24,10 +24,13 @@ that fails) makes C{startService} raise, naming the URL without its
 password, so C{twistd} exits with the reason; the check and the migrations
 block, which is fine because the reactor is not serving yet. Later, a call
 that fails because the database went away fails with L{DatabaseUnavailable}
-(the web layer answers 503). The connection is then dropped and the next
-call reconnects; a call that finds its kept connection dead before it
-committed is tried once more on a fresh connection, so a database restart
-costs at most the calls that were running at that moment.
+(the web layer answers 503), and its connection is dropped so the next
+call reconnects. Before each call a kept PostgreSQL connection with input
+waiting while idle (the server closed it: a restart or
+C{pg_terminate_backend}) is replaced by a fresh one, so a database that
+went away and came back while idle fails no call; only the calls running
+at that moment fail. A failed call is never retried: it may have been
+killed on purpose.
 
 B{SQLite}: connections use WAL, a busy timeout (the URL's C{timeout},
 default 5 s; a lock held longer makes the call fail with
@@ -40,6 +43,7 @@ instead of waiting for them.
 
 import functools
 import re
+import select
 import threading
 import uuid
 
@@ -158,6 +162,9 @@ class _SQLite:
     def isBroken(self, connection):
         return False
 
+    def isStale(self, connection):
+        return False
+
     def beginExclusive(self, cursor):
         cursor.execute("BEGIN IMMEDIATE")
 
@@ -212,7 +219,15 @@ class _PostgreSQL:
         return state is None or state.startswith("08") or state in _POSTGRES_UNAVAILABLE
 
     def isBroken(self, connection):
-        return connection is None or connection.closed or connection.broken
+        return connection.closed or connection.broken
+
+    def isStale(self, connection):
+        # An idle connection has nothing to read unless the server closed it
+        # (or sent a notice, which costs a reconnection, nothing more).
+        if self.isBroken(connection):
+            return True
+        readable, _, _ = select.select([connection.fileno()], [], [], 0)
+        return bool(readable)
 
     def beginExclusive(self, cursor):
         cursor.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
@@ -243,16 +258,10 @@ class _Transaction(adbapi.Transaction):
         return self._cursor.executemany(sql, rows)
 
 
-class _StaleConnection(Exception):
-    """
-    A kept connection turned out dead before the transaction committed.
-    """
-
-
 class _Pool(adbapi.ConnectionPool):
     """
-    An adbapi pool that reports a lost database as L{DatabaseUnavailable},
-    drops dead connections, and retries once on a fresh one.
+    An adbapi pool that reports a lost database as L{DatabaseUnavailable}
+    and replaces dead connections.
 
     adbapi's own C{cp_reconnect} is off: it logs tracebacks for every lost
     connection and still fails the call with the driver's error; this does
@@ -271,8 +280,11 @@ class _Pool(adbapi.ConnectionPool):
         self.url = dialect.url
 
     def connect(self):
-        if self.threadID() not in self.connections:
+        kept = self.connections.get(self.threadID())
+        if kept is None:
             self._closeOrphans()
+        elif self.dialect.isStale(kept):
+            self.disconnect(kept)
         try:
             return adbapi.ConnectionPool.connect(self)
         except Exception as e:
@@ -292,18 +304,6 @@ class _Pool(adbapi.ConnectionPool):
         return f"Database {maskURL(self.url)} is unavailable: {_oneLine(error)}"
 
     def _runInteraction(self, interaction, *args, **kw):
-        mayRetry = self.threadID() in self.connections
-        try:
-            return self._transact(interaction, args, kw)
-        except _StaleConnection as stale:
-            if not mayRetry:
-                raise DatabaseUnavailable(self._unavailable(stale.__cause__)) from stale.__cause__
-        try:
-            return self._transact(interaction, args, kw)
-        except _StaleConnection as stale:
-            raise DatabaseUnavailable(self._unavailable(stale.__cause__)) from stale.__cause__
-
-    def _transact(self, interaction, args, kw):
         connection = self.connectionFactory(self)
         try:
             cursor = self.transactionFactory(self, connection)
@@ -325,10 +325,8 @@ class _Pool(adbapi.ConnectionPool):
         except Exception as e:
             _log.debug("Rollback failed on {url}: {error}", url=maskURL(self.url), error=e)
         raw = self.connections.get(self.threadID())
-        if self.dialect.isBroken(raw):
+        if raw is not None and self.dialect.isBroken(raw):
             self.disconnect(raw)
-            if self.dialect.isUnavailable(error):
-                raise _StaleConnection() from error
         if self.dialect.isUnavailable(error):
             raise DatabaseUnavailable(self._unavailable(error)) from error
 
