@@ -62,6 +62,7 @@ def startRequest(resource, method=b"GET", path=b"/", headers=None, body=b"",
     transport = StringTransport()
     channel = site.buildProtocol(None)
     channel.makeConnection(transport)
+    transport.protocol = channel
     headers = dict(headers or {})
     headers.setdefault(b"Host", b"example.com")
     if body or method in (b"POST", b"PUT", b"PATCH"):
@@ -69,7 +70,20 @@ def startRequest(resource, method=b"GET", path=b"/", headers=None, body=b"",
     head = b"%s %s HTTP/1.1\r\n" % (method, path)
     head += b"".join(b"%s: %s\r\n" % item for item in headers.items())
     channel.dataReceived(head + b"\r\n" + body)
+    pumpProducer(transport)
     return transport
+
+
+def pumpProducer(transport, limit=1000):
+    """
+    Drive a pull producer (as static files register) until it unregisters.
+    """
+    channel = getattr(transport.protocol, "_channel", transport.protocol)
+    for _ in range(limit):
+        producer = channel._requestProducer
+        if producer is None or channel._requestProducerStreaming:
+            return
+        getattr(producer, "_producer", producer).resumeProducing()
 
 
 def answerOf(transport):

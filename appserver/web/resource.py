@@ -16,7 +16,7 @@ Order of dispatch for a request path:
 Results (possibly through a Deferred or coroutine): bytes (as is), str
 (C{text/html; charset=utf-8}), dict/list (C{application/json}), a
 L{Response}, an L{IResource} (rendered with the rest of the path), an
-L{IRenderable} (flattened, C{text/html}), L{None} (204, unless the handler
+L{IRenderable} or L{Tag} (flattened, C{text/html}), L{None} (204, unless the handler
 wrote the response itself) or C{NOT_DONE_YET} (the handler finishes the
 request itself). Hooks registered with L{beforeResponse} run when the result
 is ready, before anything is written.
@@ -24,14 +24,14 @@ is ready, before anything is written.
 
 from types import CoroutineType
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import resource as _resource
 from twisted.web.iweb import IRenderable
 from twisted.web.resource import IResource
 from twisted.web.server import NOT_DONE_YET
-from twisted.web.template import flattenString
+from twisted.web.template import Tag, flattenString
 from zope.interface import implementer
 
 from appserver.persisted import keepAlive
@@ -137,7 +137,7 @@ class AppResource:
             self._send(request, 200, None, *encodeBody(result))
         elif IResource.providedBy(result):
             self._afterHooks(request, self._renderResource, request, result, endpoint)
-        elif IRenderable.providedBy(result):
+        elif IRenderable.providedBy(result) or isinstance(result, Tag):
             self._flatten(request, result)
         elif result is None:
             self._noResult(request)
@@ -207,6 +207,8 @@ class AppResource:
     def _failed(self, failure, request):
         if failure.check(HTTPError):
             self._sendResponse(request, failure.value)
+            return None
+        if request._disconnected and failure.check(CancelledError):
             return None
         self._log.failure("Handler for {method} {uri} failed", failure,
                           method=request.method, uri=request.uri)
