@@ -1,0 +1,552 @@
+"""
+Tests for web sessions: the session object, the manager (cookies, lazy
+loading, saving, rotation, timeouts), the resource wrapper, CSRF tokens and
+the sessions service.
+"""
+
+import os
+import pickle
+
+from twisted.internet import defer, task
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web import server
+from twisted.web.resource import Resource
+from twisted.web.test.requesthelper import DummyChannel
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
+
+from appserver.sessions import (
+    ISessionManager, ISessionStore, Session, SessionManager, SessionResource, SessionsService,
+    Signer, checkCsrfToken, csrfToken, getSession, tokenFromRequest,
+)
+from appserver.sessions.session import encodeRecord
+from appserver.sessions.signing import newSessionId
+from appserver.sessions.stores import FileSessionStore, MemorySessionStore
+from appserver.web.hooks import runBeforeResponse
+from services.sessionserver.store import Store
+from tests.support import assertPersists, tempDir
+
+SECRET = b"k" * 32
+START = 1_700_000_000
+MINUTE = 60
+HOUR = 3600
+
+
+@implementer(ISessionStore)
+class RecordingStore:
+    """
+    A memory store that records the calls made to it.
+    """
+
+    def __init__(self, clock):
+        self.wrapped = MemorySessionStore(Store(clock=clock))
+        self.calls = []
+
+    def open(self):
+        return self.wrapped.open()
+
+    def close(self):
+        return self.wrapped.close()
+
+    def load(self, sessionId, timeout):
+        self.calls.append(("load", sessionId, timeout))
+        return self.wrapped.load(sessionId, timeout)
+
+    def save(self, sessionId, record, timeout):
+        self.calls.append(("save", sessionId, timeout))
+        return self.wrapped.save(sessionId, record, timeout)
+
+    def delete(self, sessionId):
+        self.calls.append(("delete", sessionId))
+        return self.wrapped.delete(sessionId)
+
+    def names(self):
+        return [call[0] for call in self.calls]
+
+
+def makeRequest(cookies=(), secure=False, manager=None):
+    """
+    A twisted.web request carrying C{cookies} (name, value pairs).
+    """
+    channel = DummyChannel()
+    if secure:
+        channel.transport = DummyChannel.SSL()
+    request = server.Request(channel, False)
+    if cookies:
+        header = "; ".join(f"{name}={value}" for name, value in cookies)
+        request.requestHeaders.setRawHeaders(b"cookie", [header.encode("latin-1")])
+    request.parseCookies()
+    if manager is not None:
+        request.setComponent(ISessionManager, manager)
+    return request
+
+
+def setCookies(request):
+    """
+    The Set-Cookie values of C{request}, as text.
+    """
+    return [cookie.decode("latin-1") for cookie in request.cookies]
+
+
+class SessionObjectTests(SynchronousTestCase):
+    def test_mapping(self):
+        """A session is a mutable mapping."""
+        session = Session(newSessionId(), START)
+        session["a"] = [1, {"b": None}]
+        self.assertEqual(dict(session), {"a": [1, {"b": None}]})
+        self.assertEqual(len(session), 1)
+        del session["a"]
+        self.assertNotIn("a", session)
+
+    def test_notJSON(self):
+        """Assigning a value JSON cannot hold raises TypeError naming the key."""
+        session = Session(newSessionId(), START)
+        for value in [object(), {1, 2}, b"bytes", float("nan"), {"x": object()}]:
+            with self.assertRaises(TypeError) as e:
+                session["key"] = value
+            self.assertIn("'key'", str(e.exception))
+            self.assertNotIn("key", session)
+
+    def test_keysAreStrings(self):
+        """Keys must be strings."""
+        with self.assertRaises(TypeError):
+            Session(newSessionId(), START)[1] = "x"
+
+    def test_rotate(self):
+        """Rotating changes the id, keeps the data and restarts the clock."""
+        session = Session(newSessionId(), START, {"a": 1}, loaded=b"r", now=lambda: START + 5)
+        old = session.id
+        session.rotate()
+        self.assertNotEqual(session.id, old)
+        self.assertEqual((session.loadedId, session.created, dict(session)), (old, START + 5, {"a": 1}))
+        self.assertTrue(session.hasNewId)
+
+    def test_invalidate(self):
+        """Invalidating changes the id and empties the session."""
+        session = Session(newSessionId(), START, {"a": 1}, loaded=b"r")
+        session.invalidate()
+        self.assertEqual((len(session), session.invalidated), (0, True))
+        self.assertFalse(session.needsSaving(session.record()))
+
+
+class ManagerTests(SynchronousTestCase):
+    def setUp(self):
+        self.clock = task.Clock()
+        self.clock.advance(START)
+        self.store = RecordingStore(self.clock)
+        self.manager = SessionManager(self.store, Signer([SECRET]), clock=self.clock)
+
+    def request(self, cookie=None, secure=False, name="sid"):
+        cookies = [(name, cookie)] if cookie else []
+        return makeRequest(cookies, secure, self.manager)
+
+    def session(self, request):
+        return self.successResultOf(getSession(request))
+
+    def finish(self, request):
+        self.successResultOf(runBeforeResponse(request))
+        return setCookies(request)
+
+    def cookieValue(self, cookies):
+        self.assertEqual(len(cookies), 1)
+        return cookies[0].split(";")[0].split("=", 1)[1]
+
+    def login(self, **data):
+        request = self.request()
+        session = self.session(request)
+        session.update(data or {"user": "alice"})
+        return self.cookieValue(self.finish(request)), session
+
+    def test_verify(self):
+        """The manager provides ISessionManager."""
+        self.assertTrue(verifyObject(ISessionManager, self.manager))
+
+    def test_noManager(self):
+        """Without a manager, getSession says how to attach one."""
+        with self.assertRaises(RuntimeError) as e:
+            getSession(makeRequest())
+        self.assertIn("SessionResource", str(e.exception))
+
+    def test_lazy(self):
+        """A request that never asks for its session touches no store."""
+        request = self.request(self.manager.signer.sign(newSessionId()))
+        self.assertEqual(self.finish(request), [])
+        self.assertEqual(self.store.calls, [])
+
+    def test_newEmpty(self):
+        """A new session left empty is neither stored nor sent."""
+        request = self.request()
+        session = self.session(request)
+        self.assertTrue(session.isNew)
+        self.assertEqual(self.finish(request), [])
+        self.assertEqual(self.store.calls, [])
+
+    def test_newCookie(self):
+        """A new session with data is stored once and its cookie set with safe attributes."""
+        value, session = self.login()
+        self.assertEqual(self.store.names(), ["save"])
+        self.assertEqual(self.manager.signer.unsign(value), session.id)
+        cookie = self.finishedCookie()
+        attributes = [part.strip().lower() for part in cookie.split(";")[1:]]
+        self.assertEqual(sorted(attributes), ["httponly", "path=/", "samesite=lax"])
+
+    def finishedCookie(self):
+        request = self.request()
+        self.session(request)["x"] = 1
+        cookies = self.finish(request)
+        self.assertEqual(request.responseHeaders.getRawHeaders(b"cache-control"),
+                         [b"private, no-store"])
+        return cookies[0]
+
+    def test_secure(self):
+        """Over TLS the cookie is Secure and named with the __Host- prefix."""
+        request = self.request(secure=True)
+        self.session(request)["x"] = 1
+        [cookie] = self.finish(request)
+        self.assertTrue(cookie.startswith("__Host-sid="))
+        self.assertIn("Secure", cookie)
+        value = self.cookieValue([cookie])
+        self.assertEqual(dict(self.session(self.request(value, secure=True, name="__Host-sid"))),
+                         {"x": 1})
+        self.assertTrue(self.session(self.request(value, secure=True)).isNew)
+
+    def test_maxAge(self):
+        """A configured cookie lifetime is sent as Max-Age."""
+        self.manager.cookieMaxAge = 3600
+        request = self.request()
+        self.session(request)["x"] = 1
+        [cookie] = self.finish(request)
+        self.assertIn("Max-Age=3600", cookie)
+
+    def test_loadUnchanged(self):
+        """A returning session loads its data; unchanged, it is not saved nor its cookie resent."""
+        value, _ = self.login()
+        del self.store.calls[:]
+        request = self.request(value)
+        session = self.session(request)
+        self.assertEqual((dict(session), session.isNew), ({"user": "alice"}, False))
+        self.assertEqual(self.finish(request), [])
+        self.assertEqual(self.store.calls, [("load", session.id, 30 * MINUTE)])
+
+    def test_changed(self):
+        """A changed session is saved once, without a new cookie."""
+        value, _ = self.login()
+        request = self.request(value)
+        session = self.session(request)
+        session["n"] = 1
+        session["n"] = 2
+        del self.store.calls[:]
+        self.assertEqual(self.finish(request), [])
+        self.assertEqual(self.store.names(), ["save"])
+        self.assertEqual(self.session(self.request(value))["n"], 2)
+
+    def test_nestedChange(self):
+        """A change inside a stored value is saved too."""
+        value, _ = self.login(cart=[])
+        request = self.request(value)
+        self.session(request)["cart"].append("book")
+        self.finish(request)
+        self.assertEqual(self.session(self.request(value))["cart"], ["book"])
+
+    def test_once(self):
+        """Asking twice in a request gives the same session from one load."""
+        value, _ = self.login()
+        del self.store.calls[:]
+        request = self.request(value)
+        self.assertIs(self.session(request), self.session(request))
+        self.assertEqual(self.store.names(), ["load"])
+
+    def test_concurrent(self):
+        """Callers waiting for a slow store all get the one session."""
+        slow = defer.Deferred()
+        self.store.load = lambda sessionId, timeout: slow
+        request = self.request(self.manager.signer.sign(newSessionId()))
+        first, second = getSession(request), getSession(request)
+        self.assertNoResult(first)
+        slow.callback(None)
+        self.assertIs(self.successResultOf(first), self.successResultOf(second))
+
+    def test_storeFailure(self):
+        """A store that fails makes getSession fail, for every caller."""
+        self.store.load = lambda sessionId, timeout: defer.fail(ConnectionError("down"))
+        request = self.request(self.manager.signer.sign(newSessionId()))
+        self.failureResultOf(getSession(request), ConnectionError)
+        self.failureResultOf(getSession(request), ConnectionError)
+
+    def test_badCookies(self):
+        """Forged, malformed and unknown cookies get a fresh session, and are cleared."""
+        forged = Signer([b"x" * 32]).sign(newSessionId())
+        unknown = self.manager.signer.sign(newSessionId())
+        for cookie in [forged, unknown, "garbage", "a.b", "%00"]:
+            request = self.request(cookie)
+            self.assertTrue(self.session(request).isNew, cookie)
+            [cleared] = self.finish(request)
+            self.assertIn("Max-Age=0", cleared)
+
+    def test_badCookieNewData(self):
+        """A fresh session replacing a bad cookie gets its own cookie."""
+        request = self.request("garbage")
+        session = self.session(request)
+        session["x"] = 1
+        self.assertEqual(self.manager.signer.unsign(self.cookieValue(self.finish(request))), session.id)
+
+    def test_idleTimeout(self):
+        """Thirty idle minutes end a session."""
+        value, _ = self.login()
+        self.clock.advance(30 * MINUTE)
+        self.assertTrue(self.session(self.request(value)).isNew)
+
+    def test_sliding(self):
+        """Each request restarts the idle timeout, without rewriting the session."""
+        value, _ = self.login()
+        for _ in range(5):
+            self.clock.advance(20 * MINUTE)
+            request = self.request(value)
+            self.assertFalse(self.session(request).isNew)
+            self.finish(request)
+        self.assertEqual(self.store.names().count("save"), 1)
+
+    def test_absoluteTimeout(self):
+        """Twelve hours after creation a session ends however active it is, and is deleted."""
+        value, session = self.login()
+        for _ in range(12 * 3 - 1):
+            self.clock.advance(20 * MINUTE)
+            request = self.request(value)
+            self.assertFalse(self.session(request).isNew)
+            self.finish(request)
+        self.clock.advance(20 * MINUTE)
+        self.assertTrue(self.session(self.request(value)).isNew)
+        self.assertEqual(self.store.calls[-1], ("delete", session.id))
+
+    def test_saveTimeoutBounded(self):
+        """Near the absolute limit, a save's expiry is what remains of it."""
+        self.manager.idleTimeout = 24 * HOUR
+        value, _ = self.login()
+        self.clock.advance(12 * HOUR - 10 * MINUTE)
+        request = self.request(value)
+        self.session(request)["x"] = 1
+        self.finish(request)
+        self.assertEqual(self.store.calls[-1][2], 10 * MINUTE)
+
+    def test_rotate(self):
+        """Rotating deletes the old record, keeps the data and sends a new cookie."""
+        value, session = self.login()
+        old = session.id
+        request = self.request(value)
+        session = self.session(request)
+        session.rotate()
+        newValue = self.cookieValue(self.finish(request))
+        self.assertEqual(self.manager.signer.unsign(newValue), session.id)
+        self.assertIn(("delete", old), self.store.calls)
+        self.assertTrue(self.session(self.request(value)).isNew)
+        self.assertEqual(dict(self.session(self.request(newValue))), {"user": "alice"})
+
+    def test_rotateRestartsAbsolute(self):
+        """The absolute timeout counts from the last rotation."""
+        self.manager.idleTimeout = 24 * HOUR
+        value, _ = self.login()
+        self.clock.advance(11 * HOUR)
+        request = self.request(value)
+        self.session(request).rotate()
+        value = self.cookieValue(self.finish(request))
+        self.clock.advance(2 * HOUR)
+        self.assertFalse(self.session(self.request(value)).isNew)
+
+    def test_invalidate(self):
+        """Invalidating deletes the record and clears the cookie."""
+        value, session = self.login()
+        request = self.request(value)
+        self.session(request).invalidate()
+        [cleared] = self.finish(request)
+        self.assertIn("Max-Age=0", cleared)
+        self.assertIn(("delete", session.id), self.store.calls)
+        self.assertTrue(self.session(self.request(value)).isNew)
+
+    def test_invalidateThenUse(self):
+        """Data put in a session after invalidating it starts a new session."""
+        value, _ = self.login()
+        request = self.request(value)
+        session = self.session(request)
+        session.invalidate()
+        session["flash"] = "Logged out."
+        newValue = self.cookieValue(self.finish(request))
+        self.assertEqual(dict(self.session(self.request(newValue))), {"flash": "Logged out."})
+
+    def test_secretRotation(self):
+        """Cookies signed with a retired secret still find their session."""
+        value, _ = self.login()
+        self.manager.signer = Signer([b"n" * 32, SECRET])
+        self.assertFalse(self.session(self.request(value)).isNew)
+
+    def test_corruptRecord(self):
+        """An unreadable record gives a fresh session."""
+        sessionId = newSessionId()
+        self.store.wrapped.save(sessionId, b"\xffnot json", 60)
+        request = self.request(self.manager.signer.sign(sessionId))
+        self.assertTrue(self.session(request).isNew)
+        self.flushLoggedErrors()
+
+    def test_noSecrets(self):
+        """A manager without secrets fails with the reason."""
+        self.manager.signer = None
+        self.assertIn("secrets", str(self.failureResultOf(getSession(self.request())).value))
+
+    def test_notJSONAtSave(self):
+        """A non-JSON value slipped into a stored list fails the save with TypeError."""
+        value, _ = self.login(cart=[])
+        request = self.request(value)
+        self.session(request)["cart"].append(object())
+        self.failureResultOf(runBeforeResponse(request), TypeError)
+
+    def test_pickles(self):
+        """A manager pickles without its clock and signer."""
+        restored = pickle.loads(pickle.dumps(self.manager))
+        self.assertEqual((restored.idleTimeout, restored.signer, restored._clock),
+                         (self.manager.idleTimeout, None, None))
+
+
+class CsrfTests(SynchronousTestCase):
+    def test_token(self):
+        """A session's token is made once and then stays."""
+        session = Session(newSessionId(), START)
+        token = csrfToken(session)
+        self.assertGreaterEqual(len(token), 32)
+        self.assertEqual(csrfToken(session), token)
+        self.assertNotEqual(csrfToken(Session(newSessionId(), START)), token)
+
+    def test_check(self):
+        """Only the session's own token passes, as str or bytes."""
+        session = Session(newSessionId(), START)
+        token = csrfToken(session)
+        self.assertTrue(checkCsrfToken(session, token))
+        self.assertTrue(checkCsrfToken(session, token.encode()))
+        for bad in [None, "", token[:-1], token + "x", csrfToken(Session(newSessionId(), START)),
+                    "é"]:
+            self.assertFalse(checkCsrfToken(session, bad), bad)
+
+    def test_noToken(self):
+        """A session that never issued a token accepts none."""
+        self.assertFalse(checkCsrfToken(Session(newSessionId(), START), ""))
+
+    def test_fromRequest(self):
+        """The token comes from the form field, else the X-CSRF-Token header."""
+        request = makeRequest()
+        self.assertIsNone(tokenFromRequest(request))
+        request.requestHeaders.setRawHeaders(b"x-csrf-token", [b"header"])
+        self.assertEqual(tokenFromRequest(request), b"header")
+        request.args = {b"csrf_token": [b"field"]}
+        self.assertEqual(tokenFromRequest(request), b"field")
+
+
+class Leaf(Resource):
+    isLeaf = True
+
+    def render(self, request):
+        self.seen = ISessionManager(request, None)
+        return b"ok"
+
+
+class SessionResourceTests(SynchronousTestCase):
+    def setUp(self):
+        self.manager = SessionManager(None, Signer([SECRET]))
+
+    def test_render(self):
+        """Rendering attaches the manager to the request."""
+        leaf = Leaf()
+        request = makeRequest()
+        self.assertEqual(SessionResource(leaf, self.manager).render(request), b"ok")
+        self.assertIs(leaf.seen, self.manager)
+
+    def test_children(self):
+        """Finding a child attaches the manager and delegates."""
+        root = Resource()
+        wrapped = SessionResource(root, self.manager)
+        wrapped.putChild(b"leaf", Leaf())
+        request = makeRequest()
+        self.assertFalse(wrapped.isLeaf)
+        child = wrapped.getChildWithDefault(b"leaf", request)
+        self.assertIsInstance(child, Leaf)
+        self.assertIs(ISessionManager(request), self.manager)
+
+
+class SessionsServiceTests(SynchronousTestCase):
+    def setUp(self):
+        self.directory = tempDir(self)
+        self.secretPath = os.path.join(self.directory, ".appserver-secret")
+
+    def service(self, **kwargs):
+        kwargs.setdefault("secretPath", self.secretPath)
+        service = SessionsService(**kwargs)
+        return service
+
+    def start(self, service):
+        service.startService()
+        self.addCleanup(service.stopService)
+        return service
+
+    def test_name(self):
+        """The service is the 'sessions' child, with a memory store by default."""
+        service = self.service()
+        self.assertEqual(service.name, "sessions")
+        self.assertIsInstance(service.store, MemorySessionStore)
+
+    def test_generatedSecret(self):
+        """With no secret given, one is generated once per installation and logged."""
+        messages = []
+        from twisted.logger import globalLogPublisher
+
+        globalLogPublisher.addObserver(messages.append)
+        self.addCleanup(globalLogPublisher.removeObserver, messages.append)
+        first = self.start(self.service())
+        self.assertTrue(os.path.exists(self.secretPath))
+        self.assertTrue(any(m.get("path") == self.secretPath and "Generated" in m["log_format"]
+                            for m in messages))
+        second = self.start(self.service())
+        self.assertEqual(first.manager.signer.secrets, second.manager.signer.secrets)
+
+    def test_givenSecrets(self):
+        """Given secrets come first, then secret files; nothing is generated."""
+        path = os.path.join(self.directory, "file-secret")
+        with open(path, "wb") as f:
+            f.write(b"f" * 20 + b"\n")
+        service = self.start(self.service(secrets=["v" * 20], secretFiles=[path]))
+        self.assertEqual(service.manager.signer.secrets, (b"v" * 20, b"f" * 20))
+        self.assertFalse(os.path.exists(self.secretPath))
+
+    def test_badSecretFile(self):
+        """An unreadable secret file stops the start with the reason."""
+        service = self.service(secretFiles=[os.path.join(self.directory, "none")])
+        self.assertRaises(ValueError, service.startService)
+
+    def test_fileStore(self):
+        """A file store's directory is made when the service starts."""
+        directory = os.path.join(self.directory, "sessions")
+        service = self.service(spec="file:" + directory)
+        self.assertIsInstance(service.store, FileSessionStore)
+        self.start(service)
+        self.assertTrue(os.path.isdir(directory))
+
+    def test_settings(self):
+        """Timeouts and cookie settings reach the manager."""
+        manager = self.service(idleTimeout=60, absoluteTimeout=600, cookieName="s",
+                               cookieMaxAge=30).manager
+        self.assertEqual((manager.idleTimeout, manager.absoluteTimeout, manager.cookieName,
+                          manager.cookieMaxAge), (60, 600, "s", 30))
+
+    def test_portNeedsMemory(self):
+        """Only the memory store can be served on a session port."""
+        with self.assertRaises(ValueError):
+            self.service(spec="file:/tmp/x", port="tcp:0")
+
+    def test_persists(self):
+        """The service pickles, memory sessions and settings included."""
+        service = self.service(idleTimeout=60)
+        sessionId = newSessionId()
+        service.store.save(sessionId, encodeRecord(START, {"a": 1}), 3600 * 24 * 365 * 100)
+
+        def check(restored):
+            self.assertEqual(restored.manager.idleTimeout, 60)
+            self.assertIs(restored.manager.store, restored.store)
+            self.assertIsNotNone(self.successResultOf(restored.store.load(sessionId, 60)))
+
+        assertPersists(self, service, check)
