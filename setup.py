@@ -17,7 +17,7 @@ setup(
     package_data={
         "twisted": ["plugins/appserver_plugins.py"],
         "appserver": ["web/demo/templates/*.xml", "web/demo/migrations/*.sql",
-                      "web/demo/static/*"],
+                      "web/demo/static/*", "web/demo/controllers/*.py"],
     },
     install_requires=[
         "twisted[tls]>=24.7.0",

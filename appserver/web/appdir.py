@@ -169,11 +169,12 @@ def _runControllerFile(path):
 
 
 def _definedControllers(module):
-    return [
-        value for value in vars(module).values()
-        if isinstance(value, type) and issubclass(value, Controller)
-        and value is not Controller and value.__module__ == module.__name__
-    ]
+    found = []
+    for value in vars(module).values():
+        if (isinstance(value, type) and issubclass(value, Controller)
+                and value.__module__ == module.__name__ and value not in found):
+            found.append(value)
+    return found
 
 
 def _instantiate(cls, common):

@@ -66,7 +66,7 @@ class Controller:
             function = getattr(type(self), name, None)
             for pattern, methods in getattr(function, _ROUTES, ()):
                 found.append((joinPrefix(self.prefix, pattern), methods,
-                              getattr(self, name)))
+                              function.__get__(self, type(self))))
         return found
 
     def template(self, name, **data):
