@@ -15,6 +15,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
 from appserver.sessions.interfaces import ISessionStore
+from appserver.sessions.service import SessionsService
 from appserver.sessions.resp import (
     ProtocolError, RedisAddress, RedisClient, RedisError, RedisProtocol, ReplyParser,
     encodeCommand, parseRedisURL,
@@ -258,6 +259,47 @@ class LocalRedisStoreTests(RealTimeStoreMixin, TestCase):
     def serverURL(self):
         requireService("Redis", "127.0.0.1", 6379)
         return "redis://127.0.0.1:6379/0"
+
+
+class SessionServerStoreTests(RealTimeStoreMixin, TestCase):
+    """
+    The contract against our session server, running in this process.
+    """
+
+    def serverURL(self):
+        from services.sessionserver.service import SessionServerService
+
+        port = freePort()
+        service = SessionServerService(ports=[f"tcp:{port}:interface=127.0.0.1"],
+                                       password=b"sesame")
+        service.startService()
+        self.addCleanup(service.stopService)
+        return f"redis://:sesame@127.0.0.1:{port}/0"
+
+
+class SharedMemoryStoreTests(RealTimeStoreMixin, TestCase):
+    """
+    The contract through a sessions service's session port: what other
+    processes see of its memory store.
+    """
+
+    def serverURL(self):
+        port = freePort()
+        self.service = SessionsService(port=f"tcp:{port}:interface=127.0.0.1",
+                                       portPassword="sesame", secrets=["s" * 16])
+        self.service.startService()
+        self.addCleanup(self.service.stopService)
+        return f"redis://:sesame@127.0.0.1:{port}/0"
+
+    @defer.inlineCallbacks
+    def test_shared(self):
+        """A session saved in the service's process loads over the port, and back."""
+        mine, theirs = newSessionId(), newSessionId()
+        local = MemorySessionStore(self.service.store.store, prefix=self.prefix)
+        yield local.save(mine, b"from here", 10)
+        self.assertEqual((yield self.store.load(mine, 10)), b"from here")
+        yield self.store.save(theirs, b"from there", 10)
+        self.assertEqual((yield local.load(theirs, 10)), b"from there")
 
 
 class StoreSpecTests(SynchronousTestCase):

@@ -4,12 +4,13 @@ loading, saving, rotation, timeouts), the resource wrapper, CSRF tokens and
 the sessions service.
 """
 
+import http.cookiejar
 import os
 import pickle
 
 from twisted.internet import defer, task
-from twisted.trial.unittest import SynchronousTestCase
-from twisted.web import server
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.web import client, server
 from twisted.web.resource import Resource
 from twisted.web.test.requesthelper import DummyChannel
 from zope.interface import implementer
@@ -550,3 +551,81 @@ class SessionsServiceTests(SynchronousTestCase):
             self.assertIsNotNone(self.successResultOf(restored.store.load(sessionId, 60)))
 
         assertPersists(self, service, check)
+
+    def test_persistsWithPort(self):
+        """A service serving its store on a session port pickles too."""
+        service = self.service(port="tcp:0:interface=127.0.0.1", portPassword="sesame")
+        assertPersists(self, service, lambda restored: self.assertEqual(len(list(restored)), 1))
+
+
+class Counter(Resource):
+    """
+    A page that counts its visits in the session, saving it the way the web
+    framework does: hooks after the result, before the response.
+    """
+
+    isLeaf = True
+
+    def render(self, request):
+        defer.ensureDeferred(self._render(request))
+        return server.NOT_DONE_YET
+
+    async def _render(self, request):
+        session = await getSession(request)
+        if request.postpath == [b"logout"]:
+            session.invalidate()
+        else:
+            session["visits"] = session.get("visits", 0) + 1
+        await runBeforeResponse(request)
+        request.write(str(session.get("visits", 0)).encode("ascii"))
+        request.finish()
+
+
+class BrowserTests(TestCase):
+    """
+    Sessions over real HTTP with a browser-like cookie jar.
+    """
+
+    def serve(self, spec):
+        from twisted.internet import reactor
+
+        self.sessions = SessionsService(spec=spec, secrets=["s" * 32])
+        self.sessions.startService()
+        self.addCleanup(self.sessions.stopService)
+        site = server.Site(SessionResource(Counter(), self.sessions.manager))
+        port = reactor.listenTCP(0, site, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        self.base = f"http://127.0.0.1:{port.getHost().port}/"
+        self.jar = http.cookiejar.CookieJar()
+        self.agent = client.CookieAgent(client.Agent(reactor), self.jar)
+
+    @defer.inlineCallbacks
+    def get(self, path=""):
+        response = yield self.agent.request(b"GET", (self.base + path).encode("ascii"))
+        body = yield client.readBody(response)
+        return response.headers.getRawHeaders(b"set-cookie", []), body
+
+    @defer.inlineCallbacks
+    def browse(self):
+        cookies, body = yield self.get()
+        self.assertEqual((len(cookies), body), (1, b"1"))
+        self.assertIn(b"HttpOnly", cookies[0])
+        for expected in [b"2", b"3"]:
+            cookies, body = yield self.get()
+            self.assertEqual((cookies, body), ([], expected))
+        cookies, body = yield self.get("logout")
+        self.assertIn(b"Max-Age=0", cookies[0])
+        self.assertEqual(len(self.jar), 0)
+        self.assertEqual((yield self.get())[1], b"1")
+
+    def test_memory(self):
+        """Visits are counted in the embedded store, and logout starts over."""
+        self.serve("memory")
+        return self.browse()
+
+    def test_redis(self):
+        """Visits are counted in a real redis-server, and logout starts over."""
+        from tests.test_session_stores import startRedisServer
+
+        self.serve(f"redis://127.0.0.1:{startRedisServer(self)}/0")
+        return self.browse()

@@ -220,7 +220,7 @@ class RedisProtocol(protocol.Protocol):
         pending, self._pending = self._pending, []
         for d in pending:
             if not d.called:
-                d.errback(ConnectionLost(f"connection to the Redis server lost: {reason.getErrorMessage()}"))
+                d.errback(ConnectionLost(reason.getErrorMessage()))
         self.lost.callback(self)
 
 

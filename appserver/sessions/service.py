@@ -8,11 +8,14 @@ import os
 from twisted.logger import Logger
 
 from appserver.persisted import PersistentMultiService
+from appserver.ports import ListeningService
 from appserver.sessions.manager import (
     DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, SessionManager,
 )
 from appserver.sessions.signing import Signer, loadOrCreateSecret, readSecretFile
 from appserver.sessions.stores import MemorySessionStore, storeFromSpec
+from services.sessionserver.commands import Server
+from services.sessionserver.protocol import RedisFactory
 
 __all__ = ["SessionsService", "DEFAULT_SECRET_PATH"]
 
@@ -34,7 +37,9 @@ class SessionsService(PersistentMultiService):
     With the memory store, the store's contents pickle with the service,
     so sessions survive a C{twistd -f} run's shutdown file; C{port}, when
     given, additionally serves the store over RESP, so that other processes
-    share these sessions with C{--sessions redis://...}.
+    share these sessions with C{--sessions redis://...}: it speaks the
+    session server's protocol, requires C{portPassword} when one is given,
+    and should listen on loopback or a private network only.
 
     @ivar spec: the C{--sessions} spec.
     @ivar store: the L{ISessionStore}.
@@ -46,7 +51,7 @@ class SessionsService(PersistentMultiService):
     def __init__(self, spec="memory", secrets=(), secretFiles=(),
                  secretPath=DEFAULT_SECRET_PATH, idleTimeout=DEFAULT_IDLE_TIMEOUT,
                  absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
-                 cookieMaxAge=None, port=None, reactor=None):
+                 cookieMaxAge=None, port=None, portPassword=None, reactor=None):
         PersistentMultiService.__init__(self)
         self.setName("sessions")
         self.spec = spec
@@ -59,15 +64,15 @@ class SessionsService(PersistentMultiService):
             cookieName=cookieName, cookieMaxAge=cookieMaxAge, clock=reactor,
         )
         if port is not None:
-            self._serve(port, reactor)
+            self._serve(port, portPassword, reactor)
 
-    def _serve(self, port, reactor):
+    def _serve(self, port, password, reactor):
         if not isinstance(self.store, MemorySessionStore):
             raise ValueError("a session port serves the memory store only (use --sessions memory)")
-        from appserver.ports import ListeningService
-        from services.sessionserver.service import sessionServerFactory
-
-        ListeningService(port, sessionServerFactory(self.store.store), reactor).setServiceParent(self)
+        if isinstance(password, str):
+            password = password.encode("utf-8")
+        factory = RedisFactory(Server(self.store.store, password))
+        ListeningService(port, factory, reactor).setServiceParent(self)
 
     def loadSecrets(self):
         """
