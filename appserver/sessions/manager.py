@@ -185,7 +185,11 @@ class SessionManager:
                 self._setCookie(request, session.id)
         elif session.hasNewId and hadCookie:
             self._clearCookie(request)
-        return defer.gatherResults(work, consumeErrors=True)
+        if len(work) < 2:
+            return work[0] if work else None
+        return defer.gatherResults(work, consumeErrors=True).addErrback(
+            lambda failure: failure.value.subFailure
+        )
 
     def _addCookie(self, request, value, **extra):
         request.addCookie(
