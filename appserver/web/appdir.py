@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from twisted.python.filepath import FilePath
 
-from appserver.config import loadYAML
+from appserver.errors import StartupError
 from appserver.persisted import PersistentService
 from appserver.web.controller import Controller
 from appserver.web.router import RouteError, Router
@@ -42,7 +42,7 @@ __all__ = ["App", "AppError", "AppService", "loadApp", "checkApp", "appConfigPat
 _loads = itertools.count()
 
 
-class AppError(Exception):
+class AppError(StartupError):
     """
     An application cannot be loaded; the message is one sentence naming the
     file (and line) or name at fault.

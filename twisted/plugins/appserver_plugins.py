@@ -10,3 +10,10 @@ qotd = ServiceMaker(
     "A Quote of the Day server (RFC 865), the modern TwistedQuotes.",
     "qotd",
 )
+
+webApp = ServiceMaker(
+    "Web application server",
+    "appserver.tap.webapp",
+    "Serve a web application: controllers, templates, static files, WSGI; or the demo.",
+    "web-app",
+)

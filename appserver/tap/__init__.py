@@ -1,0 +1,3 @@
+"""
+One module per twistd command: each exposes Options and makeService.
+"""
