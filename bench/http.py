@@ -1,0 +1,579 @@
+"""
+The HTTP benchmark: wrk against C{twistd web-app} and its peers.
+
+    .venv/bin/python bench/http.py [--duration SECONDS] [--quick] [--repeat N]
+                                   [--only NAME] [--no-write]
+
+Each server is a real C{twistd -n} process on a free loopback port, started
+one at a time and pinned to one CPU while wrk runs on another (when the
+machine has two), warmed up, then measured with C{wrk --latency}. The table
+(requests/s, latency p50/p99, ratio to bare twisted.web) is printed and its
+Markdown goes into the "HTTP" section of docs/benchmarks.md, with the
+machine, the versions and the issue's targets.
+
+The peer apps live in bench/apps/ (see their docstrings).
+"""
+
+import os
+import sys
+
+# Run as a script, this file's folder comes first on sys.path, where this
+# module would shadow the standard library's http package.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+import argparse
+import datetime
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APPS = os.path.join(ROOT, "bench", "apps")
+DOCS = os.path.join(ROOT, "docs", "benchmarks.md")
+START_SECONDS = 30
+BASELINE = "bare twisted.web"
+
+
+def _binDirectory():
+    here = os.path.dirname(sys.executable)
+    if os.path.exists(os.path.join(here, "twistd")):
+        return here
+    return os.path.join(ROOT, ".venv", "bin")
+
+
+BIN = _binDirectory()
+
+
+@dataclass(frozen=True)
+class Case:
+    """
+    One server and the path wrk requests from it.
+
+    @ivar name: the row's name in the table.
+    @ivar command: the twistd subcommand and its options, without a port.
+    @ivar portOption: the option that takes the endpoint description.
+    @ivar path: the path requested.
+    @ivar expect: bytes the response body must contain.
+    """
+
+    name: str
+    command: tuple
+    portOption: str
+    path: str
+    expect: bytes = b"Hello, world!"
+
+
+def _webApp(*options):
+    return ("web-app",) + options
+
+
+CASES = (
+    Case(BASELINE, ("web", "--class", "bare.Hello"), "--listen", "/hello"),
+    Case("Klein hello world", ("web", "--class", "kleinhello.Root"), "--listen", "/hello"),
+    Case("twistd web --wsgi", ("web", "--wsgi", "wsgihello.application"), "--listen", "/hello"),
+    Case("web-app /hello", _webApp("--app", os.path.join(APPS, "hello")), "--port", "/hello"),
+    Case("web-app JSON", _webApp("--app", os.path.join(APPS, "hello")), "--port", "/json",
+         b'"message"'),
+    Case("web-app 10 routes", _webApp("--app", "manyroutes:routes10"), "--port",
+         "/section4/items/42", b'"item"'),
+    Case("web-app 1,000 routes", _webApp("--app", "manyroutes:routes1000"), "--port",
+         "/section499/items/42", b'"item"'),
+    Case("web-app --wsgi", _webApp("--wsgi", "wsgihello:application"), "--port", "/hello"),
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    """
+    What one wrk run measured.
+
+    @ivar requests: requests per second.
+    @ivar p50: median latency in milliseconds.
+    @ivar p99: 99th percentile latency in milliseconds.
+    @ivar errors: non-2xx/3xx responses plus socket errors.
+    """
+
+    requests: float
+    p50: float
+    p99: float
+    errors: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _latency(output, percentile):
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+    if match is None:
+        raise ValueError(f"wrk output has no {percentile}% latency line:\n{output}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parseWrk(output):
+    """
+    The L{Result} in the text that C{wrk --latency} printed.
+
+    @raise ValueError: if the text lacks the requests/s or latency lines.
+    """
+    match = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    if match is None:
+        raise ValueError(f"wrk output has no Requests/sec line:\n{output}")
+    errors = sum(int(n) for n in re.findall(
+        r"(?:Non-2xx or 3xx responses:|connect|read|write|timeout)\s+(\d+)", output))
+    return Result(float(match.group(1)), _latency(output, 50), _latency(output, 99), errors)
+
+
+def ensureWrk():
+    """
+    Install wrk from Debian's packages when it is missing.
+    """
+    if shutil.which("wrk"):
+        return
+    print("wrk is missing: installing it with apt-get", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    prefix = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run(prefix + ["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(prefix + ["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+
+
+def freePort():
+    """
+    A TCP port on 127.0.0.1 that nothing listens on right now.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpuPlan():
+    """
+    The C{taskset} prefixes for the server and for wrk: CPU 0 and CPU 1 when
+    there are at least two, nothing otherwise.
+    """
+    if (os.cpu_count() or 1) < 2 or not shutil.which("taskset"):
+        return [], []
+    return ["taskset", "-c", "0"], ["taskset", "-c", "1"]
+
+
+def _environment():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPSERVER_")}
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, os.path.join(ROOT, "examples"), APPS])
+    return env
+
+
+def startServer(case, port, workDir, pin):
+    """
+    Start C{case}'s server as C{twistd -n} on 127.0.0.1:C{port} and return
+    the process once it answers C{case.path} with a 200 containing
+    C{case.expect}.
+
+    @raise RuntimeError: naming the server and its log, if it exits or does
+        not answer in time.
+    """
+    log = os.path.join(workDir, f"twistd-{port}.log")
+    command = pin + [os.path.join(BIN, "twistd"), "-n", "-o", "--pidfile=", "--logfile", log,
+                     *case.command, case.portOption, f"tcp:{port}:interface=127.0.0.1"]
+    console = os.path.join(workDir, f"console-{port}.txt")
+    with open(console, "wb") as output:
+        process = subprocess.Popen(command, cwd=workDir, env=_environment(),
+                                   stdout=output, stderr=subprocess.STDOUT)
+    try:
+        _waitForAnswer(case, port, process)
+    except Exception as e:
+        stopServer(process)
+        raise RuntimeError(f"{case.name} did not start ({e}); command: {' '.join(command)}\n"
+                           f"{_tail(console)}{_tail(log)}") from None
+    return process
+
+
+def _tail(path, lines=15):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _waitForAnswer(case, port, process):
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited with {process.returncode}")
+        try:
+            response = get(port, case.path)
+        except OSError:
+            time.sleep(0.1)
+            continue
+        if response.startswith(b"HTTP/1.1 200") and case.expect in response:
+            return
+        raise RuntimeError(f"unexpected answer to {case.path}: {response[:300]!r}")
+    raise RuntimeError(f"no answer within {START_SECONDS}s")
+
+
+def get(port, path, timeout=5):
+    """
+    The raw response to C{GET path} on 127.0.0.1:C{port}.
+    """
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request.encode("ascii"))
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def stopServer(process, timeout=15):
+    """
+    Stop C{process} with SIGTERM, then SIGKILL if it lingers.
+    """
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+
+
+def wrk(port, path, seconds, connections, pin):
+    """
+    Run wrk against C{path} for C{seconds} and return its L{Result}.
+    """
+    command = pin + ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                     f"http://127.0.0.1:{port}{path}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
+    return parseWrk(done.stdout)
+
+
+def measure(case, options, workDir):
+    """
+    Start C{case}'s server, warm it up, run wrk once and return its
+    L{Result}.
+    """
+    serverPin, wrkPin = cpuPlan()
+    port = freePort()
+    process = startServer(case, port, workDir, serverPin)
+    try:
+        wrk(port, case.path, options.warmup, options.connections, wrkPin)
+        return wrk(port, case.path, options.duration, options.connections, wrkPin)
+    finally:
+        stopServer(process)
+
+
+def _cpuTimes():
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(n) for n in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields), idle
+
+
+def busyFraction(seconds=1.0):
+    """
+    The fraction of all CPUs' time spent busy over the next C{seconds}.
+    """
+    total, idle = _cpuTimes()
+    time.sleep(seconds)
+    total2, idle2 = _cpuTimes()
+    spent = total2 - total
+    return 1 - (idle2 - idle) / spent if spent else 0.0
+
+
+def waitForQuiet(limit, threshold=0.15):
+    """
+    Wait up to C{limit} seconds for the machine to be idle (other work
+    skews the figures); return whether it became idle.
+    """
+    deadline = time.monotonic() + limit
+    while True:
+        busy = busyFraction()
+        if busy < threshold:
+            return True
+        if time.monotonic() >= deadline:
+            print(f"(machine {busy:.0%} busy, measuring anyway)", end=" ", flush=True)
+            return False
+
+
+def _ratio(results, name):
+    base = results.get(BASELINE)
+    if base is None or name not in results:
+        return None
+    return results[name].requests / base.requests
+
+
+def _cell(value, digits):
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _rows(results):
+    for case in CASES:
+        if case.name in results:
+            r = results[case.name]
+            yield (case.name, case.path, f"{r.requests:,.0f}", f"{r.p50:.2f}",
+                   f"{r.p99:.2f}", _cell(_ratio(results, case.name), 2), str(r.errors))
+
+
+HEADER = ("Server", "Path", "Requests/s", "p50 ms", "p99 ms", "x bare", "Errors")
+
+
+def textTable(results):
+    """
+    The results as a plain text table for the terminal.
+    """
+    rows = [HEADER] + list(_rows(results))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    return "\n".join("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                               for i, (cell, w) in enumerate(zip(row, widths)))
+                     for row in rows)
+
+
+def markdownTable(results):
+    """
+    The results as a Markdown table.
+    """
+    lines = ["| " + " | ".join(HEADER) + " |",
+             "|" + "|".join(["---", "---"] + ["---:"] * (len(HEADER) - 2)) + "|"]
+    for row in _rows(results):
+        lines.append(f"| {row[0]} | `{row[1]}` | " + " | ".join(row[2:]) + " |")
+    return "\n".join(lines)
+
+
+def _requests(results, name):
+    return results[name].requests if name in results else None
+
+
+def targets(results):
+    """
+    The issue's targets as C{(description, measured ratio, goal, met)}
+    rows; a target whose servers were not measured is left out.
+    """
+    def pair(name, other):
+        a, b = _requests(results, name), _requests(results, other)
+        return None if a is None or b is None else a / b
+
+    rows = [
+        ("web-app /hello vs bare twisted.web", pair("web-app /hello", BASELINE), 0.9),
+        ("web-app /hello vs Klein hello world", pair("web-app /hello", "Klein hello world"), 1.8),
+        ("web-app 1,000 routes vs 10 routes", pair("web-app 1,000 routes", "web-app 10 routes"),
+         0.9),
+        ("web-app --wsgi vs twistd web --wsgi", pair("web-app --wsgi", "twistd web --wsgi"), 1.0),
+    ]
+    return [(text, ratio, goal, ratio >= goal) for text, ratio, goal in rows
+            if ratio is not None]
+
+
+def targetLines(results):
+    """
+    One Markdown list item per target: the ratio, the goal, met or missed
+    and by how much.
+    """
+    lines = []
+    for text, ratio, goal, met in targets(results):
+        verdict = "met" if met else f"**missed** by {(goal - ratio) / goal:.0%}"
+        lines.append(f"- {text}: {ratio:.2f}x (target >= {goal}x): {verdict}")
+    return lines
+
+
+def _output(command):
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=ROOT)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def machine():
+    """
+    A one-line description of this machine: CPU count and model, kernel.
+    """
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), Linux {os.uname().release}"
+
+
+_VERSIONS = (
+    "import sys, twisted, klein; "
+    "print(f'Python {sys.version.split()[0]}, Twisted {twisted.__version__}, "
+    "Klein {klein.__version__}')"
+)
+
+
+def versions():
+    """
+    The versions the servers run: Python, Twisted, Klein, wrk and the
+    appserver commit (marked C{+changes} when the tree has uncommitted
+    changes to its code).
+    """
+    commit = _output(["git", "rev-parse", "--short", "HEAD"])
+    status = ["git", "status", "--porcelain", "--", "appserver", "services"]
+    if commit != "unknown" and _output(status) != "unknown":
+        commit += " with uncommitted changes"
+    wrkVersion = _output(["sh", "-c", "wrk --version 2>&1 | head -1"]).split(" [")[0]
+    return (f"{_output([os.path.join(BIN, 'python'), '-c', _VERSIONS])}, "
+            f"appserver {commit}, {wrkVersion}")
+
+
+def markdown(results, options):
+    """
+    The "HTTP" section of docs/benchmarks.md.
+    """
+    serverPin, _ = cpuPlan()
+    pinning = ("the server pinned to CPU 0 and wrk to CPU 1 with `taskset`"
+               if serverPin else "no CPU pinning")
+    lines = [
+        "## HTTP",
+        "",
+        "`.venv/bin/python bench/http.py` starts each server as a real `twistd -n` process"
+        " on a loopback port, one at a time, once the machine is idle, with " + pinning
+        + ", warms it up for"
+        f" {options.warmup} s and runs `wrk -t1 -c{options.connections}"
+        f" -d{options.duration}s --latency` against it"
+        + (f", in {options.repeat} rounds over all servers, keeping each server's best run"
+           if options.repeat > 1 else "")
+        + ". Peer apps are in `bench/apps/`; twistd's own log (which takes the"
+        " access log of `twistd web`) goes to a file.",
+        "",
+        f"- Date: {datetime.date.today().isoformat()}",
+        f"- Machine: {machine()}",
+        f"- Versions: {versions()}",
+        "",
+        markdownTable(results),
+        "",
+        "Targets:",
+        "",
+        *(targetLines(results) or ["- none measured"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def updateDocs(section, path=DOCS):
+    """
+    Put C{section} (Markdown starting with its C{## } heading) into the
+    benchmarks document at C{path}, replacing the section of the same heading
+    or appending it; create the document with a short introduction if absent.
+    """
+    heading = section.splitlines()[0].strip()
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines(keepends=True)
+    except FileNotFoundError:
+        lines = [INTRO]
+    start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
+    if start is None:
+        if lines and not lines[-1].endswith("\n\n") and lines[-1].strip():
+            lines.append("\n")
+        lines.append(section)
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
+                   len(lines))
+        lines[start:end] = [section + ("\n" if end < len(lines) else "")]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(lines))
+
+
+INTRO = """# Benchmarks
+
+Measured by the scripts in `bench/`, side by side with the peers, on the
+machine named in each section; `.venv/bin/python bench/run.py` runs them
+all one after another and regenerates this file. Figures are from one run
+on that machine: compare ratios, not absolute numbers, across machines.
+
+"""
+
+
+def parseArguments(argv):
+    """
+    The command line options.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds over all servers; each server's best run is kept")
+    parser.add_argument("--quiet-wait", type=float, default=60,
+                        help="seconds to wait for an idle machine before each server")
+    parser.add_argument("--quick", action="store_true",
+                        help="2 s runs with 1 s warm-up, to try the benchmark out")
+    parser.add_argument("--only", action="append", default=[],
+                        help="measure only servers whose name contains this (repeatable)")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print only; leave docs/benchmarks.md alone")
+    options = parser.parse_args(argv)
+    if options.quick:
+        options.duration, options.warmup, options.repeat, options.quiet_wait = 2, 1, 1, 0
+    return options
+
+
+def _selected(options):
+    if not options.only:
+        return CASES
+    return [c for c in CASES if any(o.lower() in c.name.lower() for o in options.only)]
+
+
+def run(options):
+    """
+    Measure every selected case C{options.repeat} times, in rounds, printing
+    progress, and return the best run of each case by name (the best run is
+    the one least disturbed by other work on the machine). A server that
+    fails to start is reported and left out.
+    """
+    ensureWrk()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="appserver-bench-") as workDir:
+        for round_ in range(options.repeat):
+            for case in _selected(options):
+                r = _measureOne(case, options, workDir, round_)
+                if r is not None and (case.name not in results
+                                      or r.requests > results[case.name].requests):
+                    results[case.name] = r
+    return results
+
+
+def _measureOne(case, options, workDir, round_):
+    print(f"[{round_ + 1}/{options.repeat}] {case.name}: {case.path} ...", end=" ", flush=True)
+    waitForQuiet(options.quiet_wait)
+    try:
+        r = measure(case, options, workDir)
+    except RuntimeError as e:
+        print(f"FAILED\n{e}", flush=True)
+        return None
+    print(f"{r.requests:,.0f} req/s, p50 {r.p50:.2f} ms, p99 {r.p99:.2f} ms", flush=True)
+    return r
+
+
+def main(argv=None):
+    """
+    Run the benchmark, print the table and the targets, write the "HTTP"
+    section of docs/benchmarks.md (unless C{--no-write}) and return it.
+    """
+    options = parseArguments(sys.argv[1:] if argv is None else argv)
+    results = run(options)
+    print()
+    print(textTable(results))
+    print()
+    print("\n".join(targetLines(results)))
+    section = markdown(results, options)
+    if not options.no_write and not options.only:
+        updateDocs(section)
+    return section
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""
+Run every benchmark in bench/, one after another, and regenerate
+docs/benchmarks.md from their sections.
+
+    .venv/bin/python bench/run.py [--quick] [NAME ...]
+
+A benchmark is a module C{bench/NAME.py} with a C{main()} that measures,
+prints its figures, and returns its section of docs/benchmarks.md as
+Markdown starting with a C{## } heading (or prints that section last and
+returns L{None}). Known benchmarks run first in a fixed order (C{http},
+C{sessionserver}, C{db}), then any other C{bench/*.py}. Each runs in its own
+Python process (so one benchmark's reactor or failure does not touch the
+next), with C{--quick} passed on when given; a benchmark that fails is
+reported and its old section is kept.
+"""
+
+import os
+import sys
+
+# Run as a script, this file's folder comes first on sys.path, where
+# bench/http.py would shadow the standard library's http package.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+import argparse
+import glob
+import subprocess
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+ORDER = ("http", "sessionserver", "db")
+
+# Runs one benchmark in a child process: imports bench.NAME with the source
+# tree on the path, calls main() with the given arguments, copies what it
+# prints to our stdout, and writes its section to a file.
+_DRIVER = """
+import io, sys
+root, name, out, *args = sys.argv[1:]
+sys.path[:0] = [root, root + "/examples"]
+import importlib
+module = importlib.import_module("bench." + name)
+
+class Tee(io.TextIOBase):
+    def __init__(self, stream):
+        self.stream, self.text = stream, []
+    def write(self, s):
+        self.text.append(s)
+        return self.stream.write(s)
+    def flush(self):
+        self.stream.flush()
+
+tee = sys.stdout = Tee(sys.stdout)
+sys.argv = ["bench/" + name + ".py", *args]
+section = module.main()
+if not isinstance(section, str):
+    printed = "".join(tee.text)
+    start = printed.rfind("\\n## ") + 1 if not printed.startswith("## ") else 0
+    section = printed[start:] if printed[start:].startswith("## ") else ""
+with open(out, "w", encoding="utf-8") as f:
+    f.write(section)
+"""
+
+
+def benchmarks(names=()):
+    """
+    The benchmark names to run: C{names} if given, else every
+    C{bench/*.py} but this runner, the known ones first.
+    """
+    if names:
+        return list(names)
+    found = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(BENCH, "*.py")))
+    found = [n for n in found if n != "run" and not n.startswith("_")]
+    return [n for n in ORDER if n in found] + [n for n in found if n not in ORDER]
+
+
+def _python():
+    venv = os.path.join(ROOT, ".venv", "bin", "python")
+    return venv if os.path.exists(venv) else sys.executable
+
+
+def runOne(name, arguments):
+    """
+    Run benchmark C{name} in a child process and return its Markdown
+    section, or L{None} if it failed or returned none.
+    """
+    with tempfile.TemporaryDirectory(prefix="appserver-bench-run-") as tmp:
+        out = os.path.join(tmp, "section.md")
+        done = subprocess.run([_python(), "-c", _DRIVER, ROOT, name, out, *arguments],
+                              cwd=ROOT)
+        if done.returncode != 0 or not os.path.exists(out):
+            print(f"bench/{name}.py failed (exit {done.returncode}); its section is unchanged",
+                  flush=True)
+            return None
+        with open(out, encoding="utf-8") as f:
+            section = f.read()
+    return section if section.startswith("## ") else None
+
+
+def _updateDocs(section):
+    sys.path.insert(0, ROOT)
+    from bench.http import updateDocs
+    updateDocs(section)
+
+
+def main(argv=None):
+    """
+    Run the benchmarks and write their sections into docs/benchmarks.md.
+    """
+    parser = argparse.ArgumentParser(description="Run every benchmark in bench/.")
+    parser.add_argument("--quick", action="store_true", help="short runs, to try things out")
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    options = parser.parse_args(argv)
+    failed = []
+    for name in benchmarks(options.names):
+        print(f"\n=== bench/{name}.py ===", flush=True)
+        section = runOne(name, ["--quick"] if options.quick else [])
+        if section is None:
+            failed.append(name)
+        else:
+            _updateDocs(section)
+    print(f"\ndocs/benchmarks.md updated; failed: {', '.join(failed) or 'none'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
