@@ -552,6 +552,12 @@ class SessionsServiceTests(SynchronousTestCase):
 
         assertPersists(self, service, check)
 
+    def test_persistsOtherStores(self):
+        """Services with file and Redis stores pickle as their configuration."""
+        for spec in ["file:" + self.directory, "redis://:pw@127.0.0.1:1/2"]:
+            assertPersists(self, self.service(spec=spec),
+                           lambda restored: self.assertEqual(restored.spec, spec))
+
     def test_persistsWithPort(self):
         """A service serving its store on a session port pickles too."""
         service = self.service(port="tcp:0:interface=127.0.0.1", portPassword="sesame")

@@ -307,7 +307,12 @@ class RedisClient:
 
     def __getstate__(self):
         state = dict(self.__dict__, _reactor=None, _slots=[], _next=0)
+        del state["address"]
         return keepAlive(self, state)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.address = parseRedisURL(self.url)
 
     def _getReactor(self):
         if self._reactor is None:
