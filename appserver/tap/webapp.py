@@ -22,6 +22,7 @@ from twisted.python import usage
 from appserver.config import LayeredOptions, byteSize, loadYAML, positiveInt
 from appserver.persisted import PersistentMultiService
 from appserver.ports import parsePort
+from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
 from appserver.web.appdir import AppError, AppService, appConfigPath, checkApp
 from appserver.web.resource import AppResource
 from appserver.web.static import StaticFiles
@@ -57,6 +58,10 @@ class Options(LayeredOptions):
     optRepeatable = [
         ["port", "p", ["8080"], "Port number or endpoint description to listen on.",
          parsePort],
+        ["secret", None, [], "A secret signing session cookies (the first signs, "
+                             "all are accepted: add the new one first to rotate).",
+         secretValue],
+        ["secret-file", None, [], "A file holding a session secret (as --secret)."],
     ]
     optParameters = [
         ["app", "a", None, "App directory, or package.module[:attribute]."],
@@ -69,6 +74,17 @@ class Options(LayeredOptions):
         ["max-body", None, DEFAULT_MAX_BODY, "Largest request body accepted.", byteSize],
         ["timeout", None, DEFAULT_TIMEOUT, "Seconds before an idle connection is closed.",
          positiveInt],
+        ["sessions", None, "memory", "Session store: memory, file:DIR or "
+                                     "redis://[:password@]host:port/db.", checkStoreSpec],
+        ["session-port", None, None, "Also serve the memory session store over the "
+                                     "Redis protocol on this port, for other processes.",
+         parsePort],
+        ["session-port-password", None, None, "Password clients of --session-port must give."],
+        ["session-idle-timeout", None, 1800, "Seconds of inactivity that end a session.",
+         positiveInt],
+        ["session-absolute-timeout", None, 43200, "Seconds after which a session ends "
+                                                  "however active it is.", positiveInt],
+        ["session-cookie-name", None, "sid", "Name of the session cookie."],
     ]
     optFlags = [
         ["display-tracebacks", None, "Send tracebacks of failed requests to clients."],
@@ -114,6 +130,9 @@ class Options(LayeredOptions):
             if not os.path.isdir(self["static"]):
                 raise usage.UsageError(f"--static {self['static']} is not a directory.")
             self["static"] = os.path.abspath(self["static"])
+        if self["session-port"] and self["sessions"] != "memory":
+            raise usage.UsageError("--session-port serves the memory store only; "
+                                   "drop it or use --sessions memory.")
         if self["debug"]:
             self["display-tracebacks"] = 1
             if self["access-log"] is None:
@@ -161,19 +180,34 @@ def _fallback(options, parent):
     return None
 
 
+def _sessions(options):
+    """
+    The C{sessions} service: the session store and the cookie manager.
+    """
+    return SessionsService(
+        options["sessions"], secrets=options["secret"], secretFiles=options["secret-file"],
+        idleTimeout=options["session-idle-timeout"],
+        absoluteTimeout=options["session-absolute-timeout"],
+        cookieName=options["session-cookie-name"], port=options["session-port"],
+        portPassword=options["session-port-password"])
+
+
 def makeService(options):
     """
     Assemble the C{web-app} tree from parsed L{Options}: a service named
-    C{web-app} with children, in start order, C{wsgi} (with --wsgi), C{app}
-    (loads the app at start) and C{web} (serves the root resource).
+    C{web-app} with children, in start order, C{sessions}, C{wsgi} (with
+    --wsgi), C{app} (loads the app at start) and C{web} (serves the root
+    resource).
     """
     root = PersistentMultiService()
     root.setName("web-app")
+    sessions = _child(root, "sessions", _sessions(options))
     resource = _fallback(options, root)
     if options["app"]:
         resource = AppResource(fallback=resource,
                                displayTracebacks=bool(options["display-tracebacks"]))
         _child(root, "app", AppService(options["app"], resource))
+    resource = SessionResource(resource, sessions.manager)
     web = WebService(resource, options["port"], maxBody=options["max-body"],
                      timeout=options["timeout"], accessLog=options["access-log"],
                      displayTracebacks=bool(options["display-tracebacks"]))
