@@ -212,7 +212,8 @@ def markdown(results, options):
         " the CPUs); size an SQLite pool doing heavy queries to the CPUs.",
         "",
         f"- Date: {datetime.date.today().isoformat()}",
-        f"- Machine: {machine()}",
+        f"- Machine: {machine()}; load average before the run:"
+        f" {options.loadBefore:.2f}",
         "",
         "| Case | Queries done | Lag max (ms) | Lag p99 (ms) | Lag mean (ms)"
         f" | Max ≤ {TARGET_MS} ms |",
@@ -276,6 +277,7 @@ def main(argv=None):
     (unless C{--no-write}) and return it.
     """
     options = parseArguments(sys.argv[1:] if argv is None else argv)
+    options.loadBefore = os.getloadavg()[0]
     results = []
     runReactor(options, results)
     section = markdown(results, options)
