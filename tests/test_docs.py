@@ -8,7 +8,7 @@ import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import BIN, SOURCE, environment, freePort, run, tempDir, waitForPort
+from tests.support import BIN, SOURCE, environment, freePort, run, tempDir
 
 DOCUMENT = os.path.join(SOURCE, "docs", "writing-a-plugin.md")
 
@@ -47,11 +47,14 @@ class WritingAPluginTests(SynchronousTestCase):
             for command, expected in steps:
                 command = command.replace("8007", str(port))
                 if command.startswith("nc "):
-                    waitForPort(port)
+                    # A reader's nc has a terminal as input; ours has none, and
+                    # nc may quit at the end of its input before the quote
+                    # arrives, so tell it not to read its input at all.
+                    command = "nc -d " + command[len("nc "):]
                 code, output = run(["bash", "-c", command], directory, env=env)
                 self.assertEqual(code, 0, f"{command}: {output}")
                 for line in expected:
-                    self.assertIn(line, output, command)
+                    self.assertIn(line, output, f"{command}: {output!r}")
                 if command.startswith("kill "):
                     self.waitForExit(directory)
 
