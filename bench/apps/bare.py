@@ -1,7 +1,8 @@
 """
 The bare twisted.web peer: a leaf resource returning a fixed body.
 
-Served as C{twistd web --class bare.Hello} with this folder on the path.
+Served by bare.tac, or as C{twistd web --class bare.Hello} with this folder
+on the path.
 """
 
 from twisted.web.resource import Resource

@@ -1,6 +1,7 @@
 """
-A minimal WSGI application, served both as C{twistd web --wsgi
-wsgihello.application} and C{twistd web-app --wsgi wsgihello:application}.
+A minimal WSGI application, served both the way C{twistd web --wsgi
+wsgihello.application} serves it (wsgi.tac) and by C{twistd web-app --wsgi
+wsgihello:application}.
 """
 
 BODY = b"Hello, world!"
