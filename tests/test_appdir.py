@@ -225,5 +225,5 @@ class AppServiceTests(SynchronousTestCase):
             self.assertEqual(restored.spec, "appserver.web.demo")
             self.assertIsNone(restored.app)
             restored.startService()
-            self.assertEqual(request(restored.resource, path=b"/api/quotes").code, 200)
+            self.assertEqual(request(restored.resource, path=b"/static/style.css").code, 200)
         assertPersists(self, service, check)

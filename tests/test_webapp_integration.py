@@ -6,6 +6,7 @@ to with a real HTTP client.
 import http.client
 import json
 import os
+import re
 import signal
 import textwrap
 
@@ -192,10 +193,12 @@ class DemoTests(SynchronousTestCase):
         self.assertEqual(status, 200)
         self.assertIn(b'<form method="post" action="/quotes">', body)
         self.assertIn(b"Simple is better than complex.", body)
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', body).group(1).decode()
+        cookie = headers["Set-Cookie"].split(";")[0]
         self.assertEqual(self.get("GET", "/static/style.css")[0], 200)
         status, headers, body = self.get(
-            "POST", "/quotes", body=b"text=Form+quote&author=Tester",
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
+            "POST", "/quotes", body=f"text=Form+quote&author=Tester&csrf_token={token}",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
         self.assertEqual((status, headers["Location"]), (303, "/"))
         self.assertIn(b"Form quote", self.get("GET", "/")[2])
 

@@ -1,71 +1,105 @@
 """
-Where the demo keeps its quotes: in memory for now.
+Where the demo keeps its quotes: the C{demo_quotes} table of the app's
+database, created and seeded by C{migrations/001_demo_quotes.sql}.
 
-Every method returns a Deferred, so a store backed by a database pool can
-take this one's place without changing the controllers.
+The SQL is the same on SQLite and PostgreSQL (C{?} placeholders, as the
+database service takes them on both). Every method returns a Deferred; the
+queries run in the database pool's threads, never on the reactor.
 """
 
-import random
+import os
 
 from twisted.internet import defer
 
-__all__ = ["QuoteStore", "SEED_QUOTES"]
+__all__ = ["QuoteStore", "MIGRATIONS", "MAX_ID"]
 
-SEED_QUOTES = [
-    ("An apple a day keeps the doctor away.", "Proverb"),
-    ("Simple is better than complex.", "Tim Peters"),
-    ("Premature optimization is the root of all evil.", "Donald Knuth"),
-    ("Talk is cheap. Show me the code.", "Linus Torvalds"),
-]
+MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+"""
+The directory of the demo's migrations, for a database service's
+C{migrationDirs}.
+"""
+
+MAX_ID = 2 ** 31 - 1
+"""
+The largest id an C{INTEGER} column holds on PostgreSQL; larger ids cannot
+exist, so they are not looked up (the query would fail, not find nothing).
+"""
+
+_COLUMNS = "SELECT id, text, author FROM demo_quotes"
+
+
+def _quote(row):
+    quoteId, text, author = row
+    return {"id": quoteId, "text": text, "author": author}
+
+
+def _quotes(rows):
+    return [_quote(row) for row in rows]
+
+
+def _first(rows):
+    return _quote(rows[0]) if rows else None
+
+
+def _isId(quoteId):
+    return isinstance(quoteId, int) and 0 < quoteId <= MAX_ID
+
+
+def _insert(cursor, text, author):
+    cursor.execute("UPDATE demo_quote_ids SET last_id = last_id + 1")
+    cursor.execute("SELECT last_id FROM demo_quote_ids")
+    (quoteId,) = cursor.fetchone()
+    cursor.execute("INSERT INTO demo_quotes (id, text, author) VALUES (?, ?, ?)",
+                   (quoteId, text, author))
+    return quoteId
+
+
+def _delete(cursor, quoteId):
+    cursor.execute("DELETE FROM demo_quotes WHERE id = ?", (quoteId,))
+    return cursor.rowcount > 0
 
 
 class QuoteStore:
     """
-    Quotes as C{{"id", "text", "author"}} dicts, kept in memory.
+    Quotes as C{{"id", "text", "author"}} dicts, in a database.
+
+    @ivar db: the database, with C{runQuery} and C{runInteraction} as
+        L{services.dbpool.DatabaseService} offers them.
     """
 
-    def __init__(self, seed=SEED_QUOTES, choose=random.choice):
-        self._quotes = {}
-        self._nextId = 1
-        self._choose = choose
-        for text, author in seed:
-            self._insert(text, author)
+    def __init__(self, db):
+        self.db = db
 
-    def _insert(self, text, author):
-        quote = {"id": self._nextId, "text": text, "author": author}
-        self._quotes[quote["id"]] = quote
-        self._nextId += 1
-        return quote
-
-    def all(self):
+    def list(self):
         """
         Every quote, oldest first.
         """
-        return defer.succeed([dict(q) for q in self._quotes.values()])
+        return self.db.runQuery(_COLUMNS + " ORDER BY id").addCallback(_quotes)
 
     def get(self, quoteId):
         """
         The quote C{quoteId}, or L{None}.
         """
-        quote = self._quotes.get(quoteId)
-        return defer.succeed(dict(quote) if quote else None)
+        if not _isId(quoteId):
+            return defer.succeed(None)
+        return self.db.runQuery(_COLUMNS + " WHERE id = ?", quoteId).addCallback(_first)
 
     def random(self):
         """
         A random quote, or L{None} when there are none.
         """
-        if not self._quotes:
-            return defer.succeed(None)
-        return defer.succeed(dict(self._choose(list(self._quotes.values()))))
+        return self.db.runQuery(_COLUMNS + " ORDER BY RANDOM() LIMIT 1").addCallback(_first)
 
     def add(self, text, author):
         """
-        Store a new quote and return it, with its id.
+        Store a new quote; fire with its id.
         """
-        return defer.succeed(dict(self._insert(text, author)))
+        return self.db.runInteraction(_insert, text, author)
 
     def delete(self, quoteId):
         """
         Delete quote C{quoteId}; fire with whether it existed.
         """
-        return defer.succeed(self._quotes.pop(quoteId, None) is not None)
+        if not _isId(quoteId):
+            return defer.succeed(False)
+        return self.db.runInteraction(_delete, quoteId)
