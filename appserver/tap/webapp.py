@@ -11,28 +11,49 @@ What is served at C{/}:
 C{--app} combines with one of C{--wsgi} or C{--static}, which then serves
 every path the app does not route.
 
+The tree, in start order: C{db} (the database pool, C{--db}; controllers
+reach it as C{self.db}; the app's C{migrations/} apply at start), C{sessions},
+C{wsgi} (with C{--wsgi}), C{app}, C{web}, C{reloader} (with C{--reload}: see
+L{appserver.tap.reloading}) and C{qotd} (with C{--qotd-port}: Quote of the
+Day from the demo's C{demo_quotes} table, through
+L{appserver.web.demo.quoter.DatabaseQuoter}; with another app, the demo's
+migration is applied too, so that table exists and QOTD serves the demo's
+quotes). A request failing because the database is unavailable gets 503.
+C{GET /_appserver/services} describes the tree (L{appserver.web.status}).
+
 Option values are layered (see L{appserver.config}); an app directory's
 C{app.yaml} is one more layer, between the defaults and C{--config}.
 """
 
+import importlib.util
 import os
 
+from twisted.logger import Logger
 from twisted.python import usage
 
 from appserver.config import LayeredOptions, byteSize, loadYAML, positiveInt
 from appserver.persisted import PersistentMultiService
 from appserver.ports import parsePort
+from appserver.tap.reloading import AppReloader
 from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
 from appserver.web.appdir import AppError, AppService, appConfigPath, checkApp
 from appserver.web.resource import AppResource
 from appserver.web.static import StaticFiles
+from appserver.web.status import ServicesPage, StatusGate, statusAccess
 from appserver.web.wsgi import WSGIApplication, resolveApplication
+from services.dbpool import DatabaseService, DatabaseUnavailable
+from services.dburl import databaseURL
+from services.reloader import ReloaderService
 from services.threadpool import ThreadPoolService
 from services.web import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, WebService
 
 __all__ = ["Options", "makeService", "DEMO_APP"]
 
 DEMO_APP = "appserver.web.demo"
+DEFAULT_DB = "sqlite:///appserver.sqlite3"
+DB_UNAVAILABLE = b"Service Unavailable: the database cannot be reached; try again shortly."
+
+_log = Logger()
 
 
 def _accessLog(value):
@@ -42,6 +63,16 @@ def _accessLog(value):
 
 
 _accessLog.coerceDoc = "A file name, or - for the Twisted log."
+
+
+def _threadCount(value):
+    count = int(value)
+    if count < 0:
+        raise ValueError(f"{value!r} is negative")
+    return count
+
+
+_threadCount.coerceDoc = "A whole number, 0 or more."
 
 
 class Options(LayeredOptions):
@@ -62,6 +93,8 @@ class Options(LayeredOptions):
                              "all are accepted: add the new one first to rotate).",
          secretValue],
         ["secret-file", None, [], "A file holding a session secret (as --secret)."],
+        ["qotd-port", None, [], "Also serve Quote of the Day (the demo's quotes, from "
+                                "the database) on this port.", parsePort],
     ]
     optParameters = [
         ["app", "a", None, "App directory, or package.module[:attribute]."],
@@ -85,12 +118,33 @@ class Options(LayeredOptions):
         ["session-absolute-timeout", None, 43200, "Seconds after which a session ends "
                                                   "however active it is.", positiveInt],
         ["session-cookie-name", None, "sid", "Name of the session cookie."],
+        ["db", None, DEFAULT_DB, "Database URL: sqlite:///path, sqlite://:memory: or "
+                                 "postgresql://user:password@host:port/dbname.", databaseURL],
+        ["db-min-threads", None, 3, "Fewest database pool threads kept.", _threadCount],
+        ["db-max-threads", None, 10, "Most database pool threads (and connections).",
+         positiveInt],
+        ["status-page", None, "loopback", "Who may GET /_appserver/services: off, "
+                                          "loopback or any.", statusAccess],
     ]
     optFlags = [
         ["display-tracebacks", None, "Send tracebacks of failed requests to clients."],
-        ["debug", None, "Development mode: --display-tracebacks, and the access "
-                        "log goes to the log unless --access-log says otherwise."],
+        ["debug", None, "Development mode: --display-tracebacks, the access log "
+                        "goes to the log unless --access-log says otherwise, and "
+                        "pages show a banner while a reload has failed."],
+        ["reload", None, "Watch the app directory: reload code and templates, "
+                         "apply app.yaml changes."],
     ]
+
+    def parseOptions(self, options=None):
+        """
+        Parse, remembering which options the command line itself gave
+        (C{commandLineKeys}), which C{app.yaml} cannot change on reload.
+        """
+        import sys
+
+        argv = list(sys.argv[1:] if options is None else options)
+        self.commandLineKeys = _commandLineKeys(self.synonyms, argv)
+        LayeredOptions.parseOptions(self, argv)
 
     def configLayers(self, argv):
         """
@@ -137,6 +191,46 @@ class Options(LayeredOptions):
             self["display-tracebacks"] = 1
             if self["access-log"] is None:
                 self["access-log"] = "-"
+        if self["db-min-threads"] > self["db-max-threads"]:
+            raise usage.UsageError(f"--db-min-threads {self['db-min-threads']} is more than "
+                                   f"--db-max-threads {self['db-max-threads']}.")
+        if self["qotd-port"] and importlib.util.find_spec(_QUOTER_MODULE) is None:
+            raise usage.UsageError(f"--qotd-port needs {_QUOTER_MODULE}, which is missing.")
+
+    def pinnedKeys(self):
+        """
+        The options set above the app directory's C{app.yaml}: on the
+        command line, in the environment or in C{--config}.
+        """
+        fromLayers = {key for key, source in self.sources.items()
+                      if not source.startswith("app config ")}
+        return fromLayers | set(getattr(self, "commandLineKeys", ()))
+
+    def appConfigKeys(self):
+        """
+        The options the app directory's C{app.yaml} gives.
+        """
+        return {key for key, source in self.sources.items()
+                if source.startswith("app config ")}
+
+
+_QUOTER_MODULE = "appserver.web.demo.quoter"
+
+
+def _commandLineKeys(synonyms, argv):
+    keys = set()
+    for argument in argv:
+        if argument == "--":
+            break
+        if argument.startswith("--"):
+            name = argument[2:].partition("=")[0]
+        elif argument.startswith("-") and len(argument) > 1:
+            name = argument[1]
+        else:
+            continue
+        if name in synonyms:
+            keys.add(synonyms[name])
+    return keys
 
 
 def _checkedApp(spec):
@@ -192,24 +286,107 @@ def _sessions(options):
         portPassword=options["session-port-password"])
 
 
+def _packageDirectory(spec):
+    """
+    The directory of an app: the directory itself, or for a dotted name the
+    package's directory (a module's folder); L{None} without an app.
+    """
+    if not spec:
+        return None
+    if os.path.isdir(spec):
+        return os.path.abspath(spec)
+    found = importlib.util.find_spec(spec.partition(":")[0])
+    if found.submodule_search_locations:
+        return os.path.abspath(list(found.submodule_search_locations)[0])
+    return os.path.dirname(os.path.abspath(found.origin)) if found.origin else None
+
+
+def _migrationDirs(options):
+    directories = []
+    home = _packageDirectory(options["app"])
+    if home:
+        directories.append(os.path.join(home, "migrations"))
+    demo = os.path.join(_packageDirectory(DEMO_APP), "migrations")
+    if options["qotd-port"] and demo not in directories:
+        directories.insert(0, demo)
+    return directories
+
+
+def _database(options):
+    """
+    The C{db} service: the pool, with the app's migrations.
+    """
+    return DatabaseService(options["db"], options["db-min-threads"],
+                           options["db-max-threads"], migrationDirs=_migrationDirs(options))
+
+
+def _watchedDirectory(spec):
+    """
+    The directory C{--reload} watches: the app directory, or the directory
+    of a package app that has C{controllers/}; else L{None}.
+    """
+    if not spec:
+        return None
+    if os.path.isdir(spec):
+        return os.path.abspath(spec)
+    home = _packageDirectory(spec)
+    if ":" not in spec and home and os.path.isdir(os.path.join(home, "controllers")):
+        return home
+    return None
+
+
+def _reloader(options, root):
+    directory = _watchedDirectory(options["app"])
+    if directory is None:
+        _log.warn("--reload watches nothing: {what} is not an app directory or a "
+                  "package with controllers/", what=options["app"] or "--wsgi/--static")
+        return None
+    reloader = AppReloader(root, directory, forget=os.path.isdir(options["app"]),
+                           config=dict(options), yamlKeys=options.appConfigKeys(),
+                           pinned=options.pinnedKeys(), optionsFactory=Options)
+    return ReloaderService(directory, reloader.reload)
+
+
+def _qotd(options, db):
+    from appserver.web.demo.quoter import DatabaseQuoter
+    from qotd.tap import makeQOTDService
+
+    return makeQOTDService(DatabaseQuoter(db), options["qotd-port"])
+
+
+def _appResource(options, fallback, db, root):
+    resource = AppResource(fallback=fallback,
+                           displayTracebacks=bool(options["display-tracebacks"]),
+                           errorStatuses={DatabaseUnavailable: (503, DB_UNAVAILABLE)},
+                           debug=bool(options["debug"]))
+    _child(root, "app", AppService(options["app"], resource, attributes={"db": db}))
+    return resource
+
+
 def makeService(options):
     """
     Assemble the C{web-app} tree from parsed L{Options}: a service named
-    C{web-app} with children, in start order, C{sessions}, C{wsgi} (with
-    --wsgi), C{app} (loads the app at start) and C{web} (serves the root
-    resource).
+    C{web-app} with children, in start order, C{db}, C{sessions}, C{wsgi}
+    (with --wsgi), C{app} (loads the app at start), C{web} (serves the root
+    resource), C{reloader} (with --reload) and C{qotd} (with --qotd-port).
     """
     root = PersistentMultiService()
     root.setName("web-app")
+    db = _child(root, "db", _database(options))
     sessions = _child(root, "sessions", _sessions(options))
     resource = _fallback(options, root)
     if options["app"]:
-        resource = AppResource(fallback=resource,
-                               displayTracebacks=bool(options["display-tracebacks"]))
-        _child(root, "app", AppService(options["app"], resource))
+        resource = _appResource(options, resource, db, root)
     resource = SessionResource(resource, sessions.manager)
+    if options["status-page"] != "off":
+        resource = StatusGate(resource, ServicesPage(root, options["status-page"]))
     web = WebService(resource, options["port"], maxBody=options["max-body"],
                      timeout=options["timeout"], accessLog=options["access-log"],
                      displayTracebacks=bool(options["display-tracebacks"]))
     _child(root, "web", web)
+    reloader = _reloader(options, root) if options["reload"] else None
+    if reloader is not None:
+        _child(root, "reloader", reloader)
+    if options["qotd-port"]:
+        _qotd(options, db).setServiceParent(root)
     return root

@@ -20,7 +20,21 @@ L{IRenderable} or L{Tag} (flattened, C{text/html}), L{None} (204, unless the han
 wrote the response itself) or C{NOT_DONE_YET} (the handler finishes the
 request itself). Hooks registered with L{beforeResponse} run when the result
 is ready, before anything is written.
+
+Failures: a raised L{HTTPError} is its own response; an exception of a type
+listed in C{errorStatuses} (such as the database pool's
+C{DatabaseUnavailable}, mapped to 503 by C{twistd web-app}) gets that status
+and short body, logged in one line; anything else is a 500.
+
+Reload errors: while L{AppResource.setReloadError} holds a message (the app's
+code failed to reload, and the last good router keeps serving) and C{debug}
+is on, every response this resource writes carries an
+C{X-Appserver-Reload-Error} header, and HTML bodies get a banner with the
+message just after their C{<body>} tag (or at their start).
 """
+
+import html
+import re
 
 from types import CoroutineType
 
@@ -44,6 +58,10 @@ __all__ = ["AppResource"]
 _JSON = b"application/json"
 _NO_BODY = frozenset({204, 304})
 _DOCTYPE = b"<!DOCTYPE html>\n"
+_BODY_TAG = re.compile(rb"<body\b[^>]*>", re.I)
+_BANNER = (b'<div id="appserver-reload-error" style="background:#b00020;color:#fff;'
+           b'padding:.6em 1em;font:14px/1.4 monospace;white-space:pre-wrap">'
+           b'Reload failed; the last good code is serving. %s</div>')
 
 
 @implementer(IResource)
@@ -57,30 +75,52 @@ class AppResource:
         C{app} service) installs it again after loading.
     @ivar fallback: an L{IResource} for paths no route or mount claims.
     @ivar displayTracebacks: send tracebacks of failed handlers to clients.
+    @ivar errorStatuses: maps exception types to C{(code, body)}: a handler
+        failing with one of them gets that response instead of a 500.
+    @ivar debug: show the reload error banner (see the module docstring).
+    @ivar reloadError: the message of the last failed reload, or L{None};
+        not pickled.
     """
 
     isLeaf = True
     _log = Logger()
+    # Defaults for resources pickled before these attributes existed.
+    errorStatuses = {}
+    debug = False
+    reloadError = None
 
-    def __init__(self, router=None, fallback=None, displayTracebacks=False):
+    def __init__(self, router=None, fallback=None, displayTracebacks=False,
+                 errorStatuses=None, debug=False):
         self.router = router if router is not None else Router()
         self.fallback = fallback
         self.displayTracebacks = displayTracebacks
+        self.errorStatuses = dict(errorStatuses or {})
+        self.debug = debug
+        self.reloadError = None
 
     def __getstate__(self):
         state = dict(self.__dict__)
         del state["router"]
+        state.pop("reloadError", None)
         return keepAlive(self, state)
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.router = Router()
+        self.reloadError = None
 
     def setRouter(self, router):
         """
         Serve C{router} from the next request on.
         """
         self.router = router
+
+    def setReloadError(self, message):
+        """
+        Record why the app's code failed to reload (L{None}: it reloaded),
+        for the C{debug} banner.
+        """
+        self.reloadError = message
 
     def getChildWithDefault(self, name, request):
         """
@@ -191,11 +231,29 @@ class AppResource:
         if headers:
             for name, values in headers.items():
                 responseHeaders.setRawHeaders(name, values)
+        if self.reloadError is not None and self.debug:
+            body = self._withBanner(responseHeaders, contentType, body)
         if code not in _NO_BODY:
             responseHeaders.setRawHeaders(b"content-length", [b"%d" % len(body)])
             if body:
                 request.write(body)
         request.finish()
+
+    def _withBanner(self, responseHeaders, contentType, body):
+        message = " ".join(self.reloadError.split())
+        responseHeaders.setRawHeaders(
+            b"x-appserver-reload-error",
+            [message.encode("ascii", "backslashreplace")[:1000]])
+        contentType = contentType or (responseHeaders.getRawHeaders(b"content-type") or [b""])[0]
+        if not contentType.startswith(b"text/html"):
+            return body
+        banner = _BANNER % html.escape(message).encode("utf-8")
+        found = _BODY_TAG.search(body)
+        if found is not None:
+            return body[:found.end()] + banner + body[found.end():]
+        if body.startswith(_DOCTYPE):
+            return _DOCTYPE + banner + body[len(_DOCTYPE):]
+        return banner + body
 
     def _renderResource(self, request, resource, endpoint=None):
         if endpoint is not None:
@@ -210,6 +268,10 @@ class AppResource:
             return None
         if request._disconnected and failure.check(CancelledError):
             return None
+        status = self._errorStatus(failure)
+        if status is not None:
+            self._answerError(failure, request, *status)
+            return None
         self._log.failure("Handler for {method} {uri} failed", failure,
                           method=request.method, uri=request.uri)
         if request._disconnected:
@@ -223,6 +285,23 @@ class AppResource:
         discardBeforeResponse(request)
         self._write(request, 500, None, body, TEXT)
         return None
+
+    def _errorStatus(self, failure):
+        for kind, status in self.errorStatuses.items():
+            if failure.check(kind):
+                return status
+        return None
+
+    def _answerError(self, failure, request, code, body):
+        self._log.warn("{method} {uri} answered {code}: {error}", method=request.method,
+                       uri=request.uri, code=code, error=failure.getErrorMessage())
+        if request._disconnected:
+            return
+        if request.startedWriting:
+            request.loseConnection()
+            return
+        discardBeforeResponse(request)
+        self._write(request, code, None, body, TEXT)
 
     def _unmatched(self, request, match):
         method = request.method

@@ -1,0 +1,232 @@
+"""
+The status page: C{GET /_appserver/services} lists the running service
+tree as JSON.
+
+Each entry has the service's C{name}, C{class} (dotted), C{running}, its
+C{children} when it has any, and C{figures}: what the service reports
+through a C{stats()} or C{status()} method (the database pool's masked URL,
+thread settings, threads started and busy; the reloader's mode, last reload
+time, duration, paths and error), the addresses its ports are actually
+bound to, the session store and how many sessions it holds, and the app's
+route count and last reload error.
+
+Who may see it (C{access}): C{"loopback"} (the default of C{twistd
+web-app}) answers only clients connecting from 127.0.0.0/8, C{::1} or a
+UNIX socket, and only requests without proxy headers (C{Forwarded},
+C{X-Forwarded-For}, C{X-Real-IP}), since a reverse proxy on the same
+machine makes every client look local; others get the same 404 as an
+unknown path. C{"any"} answers everyone. With C{"off"}, C{twistd web-app}
+does not install the page at all.
+"""
+
+import ipaddress
+import json
+
+from twisted.internet.address import UNIXAddress
+from twisted.web.resource import IResource, getChildForRequest
+from zope.interface import implementer
+
+__all__ = ["StatusGate", "ServicesPage", "describeTree", "isLocalRequest", "ACCESS_CHOICES",
+           "statusAccess"]
+
+ACCESS_CHOICES = ("off", "loopback", "any")
+PATH = [b"_appserver", b"services"]
+_PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
+_JSON = b"application/json"
+_TEXT = b"text/plain; charset=utf-8"
+
+
+def statusAccess(value):
+    """
+    Coerce an option value to one of L{ACCESS_CHOICES}.
+    """
+    value = str(value).strip().lower()
+    if value not in ACCESS_CHOICES:
+        raise ValueError(f"{value!r} is not one of {', '.join(ACCESS_CHOICES)}")
+    return value
+
+
+statusAccess.coerceDoc = "off, loopback or any."
+
+
+def isLocalRequest(request):
+    """
+    Whether C{request} came straight from this machine: a loopback address
+    or a UNIX socket, and no proxy header.
+    """
+    headers = request.requestHeaders
+    if any(headers.hasHeader(name) for name in _PROXY_HEADERS):
+        return False
+    address = request.getClientAddress()
+    if isinstance(address, UNIXAddress):
+        return True
+    try:
+        return ipaddress.ip_address(getattr(address, "host", "")).is_loopback
+    except ValueError:
+        return False
+
+
+def _className(obj):
+    kind = type(obj)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _address(port):
+    host = port.getHost()
+    if isinstance(host, UNIXAddress):
+        name = host.name
+        return f"unix:{name.decode() if isinstance(name, bytes) else name}"
+    return f"{host.type.lower()}:{host.host}:{host.port}"
+
+
+def _boundPorts(listeners):
+    return [_address(listener.port) for listener in listeners
+            if getattr(listener, "port", None) is not None]
+
+
+def _sessionFigures(service):
+    store = service.store
+    inner = getattr(store, "store", None)
+    count = len(inner) if inner is not None and hasattr(inner, "__len__") else None
+    return {"store": service.spec, "sessions": count}
+
+
+def _appFigures(service):
+    app, resource = service.app, service.resource
+    return {
+        "app": service.spec,
+        "controllers": len(app.controllers) if app is not None else 0,
+        "routes": sum(len(c.routes()) for c in app.controllers) if app is not None else 0,
+        "reloadError": getattr(resource, "reloadError", None),
+    }
+
+
+def serviceFigures(service):
+    """
+    The key figures of one service, a JSON-ready dict (see the module
+    docstring).
+    """
+    for method in ("stats", "status"):
+        report = getattr(service, method, None)
+        if callable(report):
+            return dict(report())
+    figures = {}
+    if hasattr(service, "listeners"):
+        figures["ports"] = _boundPorts(service.listeners)
+        figures["configuredPorts"] = list(getattr(service, "ports", []))
+    if getattr(service, "port", None) is not None and hasattr(service.port, "getHost"):
+        figures["ports"] = _boundPorts([service])
+        figures["configuredPorts"] = [service.description]
+    if hasattr(service, "manager") and hasattr(service, "store"):
+        figures.update(_sessionFigures(service))
+    if hasattr(service, "app") and hasattr(service, "spec"):
+        figures.update(_appFigures(service))
+    if hasattr(service, "threadpool") and service.threadpool is not None:
+        figures.update(threads=service.threadpool.workers,
+                       busy=len(service.threadpool.working),
+                       maxThreads=service.threadpool.max)
+    return figures
+
+
+def describeTree(service):
+    """
+    Describe C{service} and, recursively, its children.
+    """
+    entry = {
+        "name": service.name,
+        "class": _className(service),
+        "running": bool(service.running),
+        "figures": serviceFigures(service),
+    }
+    children = list(service) if hasattr(service, "namedServices") else []
+    if children:
+        entry["children"] = [describeTree(child) for child in children]
+    return entry
+
+
+@implementer(IResource)
+class ServicesPage:
+    """
+    The JSON page describing C{root}, shown according to C{access}.
+
+    @ivar root: the service tree to describe (the C{web-app} service).
+    @ivar access: C{"loopback"} or C{"any"}.
+    """
+
+    isLeaf = True
+
+    def __init__(self, root, access="loopback"):
+        self.root = root
+        self.access = access
+
+    def getChildWithDefault(self, name, request):
+        """
+        Never called: this resource is a leaf.
+        """
+        raise NotImplementedError("ServicesPage is a leaf")
+
+    def putChild(self, path, child):
+        """
+        Children are not supported.
+        """
+        raise NotImplementedError("ServicesPage is a leaf")
+
+    def render(self, request):
+        """
+        The tree as JSON for GET and HEAD by an allowed client; 404 for a
+        client that is not, 405 for other methods.
+        """
+        if self.access != "any" and not isLocalRequest(request):
+            return _plain(request, 404, b"Not Found")
+        if request.method not in (b"GET", b"HEAD"):
+            request.setHeader(b"allow", b"GET, HEAD")
+            return _plain(request, 405, b"Method Not Allowed")
+        body = json.dumps({"services": [describeTree(self.root)]}, indent=2,
+                          default=str).encode("utf-8")
+        request.setHeader(b"content-type", _JSON)
+        request.setHeader(b"cache-control", b"no-store")
+        return body
+
+
+def _plain(request, code, body):
+    request.setResponseCode(code)
+    request.setHeader(b"content-type", _TEXT)
+    return body
+
+
+@implementer(IResource)
+class StatusGate:
+    """
+    Serve C{page} at C{/_appserver/services} and everything else from
+    C{resource}: a leaf wrapper, so the check costs one comparison per
+    request and survives the app's router being replaced on reload.
+
+    @ivar resource: the site's real root resource.
+    @ivar page: the L{ServicesPage}.
+    """
+
+    isLeaf = True
+
+    def __init__(self, resource, page):
+        self.resource = resource
+        self.page = page
+
+    def getChildWithDefault(self, name, request):
+        """
+        Never called: this resource is a leaf.
+        """
+        raise NotImplementedError("StatusGate is a leaf")
+
+    def putChild(self, path, child):
+        """
+        Add a child to the wrapped resource.
+        """
+        self.resource.putChild(path, child)
+
+    def render(self, request):
+        """
+        Render the page for its path, else what C{resource} finds.
+        """
+        if request.postpath[:2] == PATH and len(request.postpath) == 2:
+            return self.page.render(request)
+        return getChildForRequest(self.resource, request).render(request)
