@@ -132,10 +132,10 @@ class MakeServiceTests(SynchronousTestCase):
         """The default tree: web-app with app then web; the app serves the demo."""
         service = webapp.makeService(parse(["--port", "0"]))
         self.assertEqual(service.name, "web-app")
-        self.assertEqual([s.name for s in service], ["sessions", "app", "web"])
+        self.assertEqual([s.name for s in service], ["db", "sessions", "app", "web"])
         web = service.getServiceNamed("web")
-        self.assertIsInstance(web.resource.wrapped, AppResource)
-        self.assertIs(service.getServiceNamed("app").resource, web.resource.wrapped)
+        self.assertIsInstance(web.resource.resource.wrapped, AppResource)
+        self.assertIs(service.getServiceNamed("app").resource, web.resource.resource.wrapped)
         self.assertEqual(web.ports, ["tcp:0"])
         service.getServiceNamed("app").load()
         self.assertEqual(request(web.resource, path=b"/api/quotes/1").code, 200)
@@ -144,21 +144,21 @@ class MakeServiceTests(SynchronousTestCase):
         """With --wsgi alone, the WSGI app is the root, with its thread pool service."""
         service = webapp.makeService(parse(["--wsgi", "tests.test_webapp_tap:wsgiHello",
                                             "--wsgi-threads", "3"]))
-        self.assertEqual([s.name for s in service], ["sessions", "wsgi", "web"])
-        self.assertIsInstance(service.getServiceNamed("web").resource.wrapped, WSGIApplication)
+        self.assertEqual([s.name for s in service], ["db", "sessions", "wsgi", "web"])
+        self.assertIsInstance(service.getServiceNamed("web").resource.resource.wrapped, WSGIApplication)
         self.assertEqual(service.getServiceNamed("wsgi").maxThreads, 3)
 
     def test_appWithStatic(self):
         """--app with --static: the files serve what the app does not route."""
         service = webapp.makeService(parse(["--app", appDir(self), "--static", tempDir(self)]))
-        resource = service.getServiceNamed("web").resource.wrapped
+        resource = service.getServiceNamed("web").resource.resource.wrapped
         self.assertIsInstance(resource.fallback, StaticFiles)
 
     def test_staticOnly(self):
         """--static alone serves the directory at the root."""
         service = webapp.makeService(parse(["--static", tempDir(self)]))
-        self.assertEqual([s.name for s in service], ["sessions", "web"])
-        self.assertIsInstance(service.getServiceNamed("web").resource.wrapped, StaticFiles)
+        self.assertEqual([s.name for s in service], ["db", "sessions", "web"])
+        self.assertIsInstance(service.getServiceNamed("web").resource.resource.wrapped, StaticFiles)
 
     def test_persists(self):
         """Every web-app tree pickles and comes back with its children."""
@@ -168,7 +168,7 @@ class MakeServiceTests(SynchronousTestCase):
 
             def check(restored, names=[s.name for s in service]):
                 self.assertEqual([s.name for s in restored], names)
-                self.assertIs(restored.getServiceNamed("web").resource.wrapped,
+                self.assertIs(restored.getServiceNamed("web").resource.resource.wrapped,
                               restored.getServiceNamed("app").resource)
             assertPersists(self, service, check)
 
