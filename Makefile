@@ -25,7 +25,7 @@ system-tools:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools redis-server wrk netcat-openbsd >/dev/null; }
 
 run: install
-	$(BIN)/twistd -n --pidfile= qotd
+	$(BIN)/twistd -n --pidfile= web-app --reload
 
 test: install-test
 	$(BIN)/pytest
