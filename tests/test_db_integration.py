@@ -38,6 +38,12 @@ class Notes(Controller):
         rows = await self.db.runQuery("SELECT count(*) FROM {table}")
         return {{"count": rows[0][0]}}
 
+    @route("/slow")
+    async def slow(self, request):
+        # PostgreSQL only: keeps the connection busy when it is killed.
+        rows = await self.db.runQuery("SELECT count(*) FROM {table}, pg_sleep(0.02)")
+        return {{"count": rows[0][0]}}
+
     @route("/plain")
     def plain(self, request):
         return "plain"
@@ -183,7 +189,7 @@ class PostgreSQLTests(DatabaseAppMixin, SynchronousTestCase):
             client = Client(self, self.port)
             while not stop.is_set():
                 try:
-                    statuses.append((time.monotonic(), client("GET", "/count")[0]))
+                    statuses.append((time.monotonic(), client("GET", "/slow")[0]))
                 except (OSError, http.client.HTTPException):
                     statuses.append((time.monotonic(), "connection"))
                     client = Client(self, self.port)
