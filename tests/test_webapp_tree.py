@@ -550,7 +550,8 @@ class StatusPageTests(SynchronousTestCase):
             port = Port()
             description = "tcp:0"
 
-        web = self.tree() and self.service.getServiceNamed("web")
+        self.tree()
+        web = self.service.getServiceNamed("web")
         web.listeners = [Listener()]
         self.assertEqual(describeTree(web)["figures"]["ports"], ["tcp:127.0.0.1:4321"])
 
