@@ -1,0 +1,113 @@
+"""
+C{twistd session-server}: a session server speaking the Redis protocol.
+
+Clients use any Redis client (redis-cli, redis-py, ...) on C{--port}
+(default C{tcp:34343:interface=127.0.0.1}). With C{--albatross-port}, a
+second listener speaks Albatross's session protocol over the same store;
+that protocol has no authentication, so a bare port number binds to
+loopback only.
+"""
+
+from twisted.python import usage
+
+from appserver.config import LayeredOptions, byteSize
+from appserver.ports import parsePort
+from services.sessionserver.journal import FSYNC_POLICIES
+from services.sessionserver.service import DEFAULT_PORT, SessionServerService
+from services.sessionserver.store import POLICIES
+
+__all__ = ["Options", "makeService", "parseLoopbackPort"]
+
+
+def parseLoopbackPort(value):
+    """
+    Like L{parsePort}, but a bare number listens on 127.0.0.1 only.
+    """
+    text = str(value).strip()
+    if text.isdigit():
+        parsePort(text)
+        return f"tcp:{int(text)}:interface=127.0.0.1"
+    return parsePort(text)
+
+
+parseLoopbackPort.coerceDoc = (
+    "A port number (loopback only) or a Twisted endpoint description.")
+
+
+def _choice(name, choices):
+    def coerce(value):
+        if value not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return value
+    coerce.coerceDoc = f"One of {', '.join(choices)}."
+    coerce.__name__ = name
+    return coerce
+
+
+class Options(LayeredOptions):
+    """
+    Options of C{twistd session-server}.
+    """
+
+    synopsis = "[options]"
+    longdesc = (
+        "Serve sessions over the Redis protocol (RESP2, HELLO 3), with expiry, "
+        "bounded memory and an optional append-only journal. The Albatross "
+        "protocol (--albatross-port) has no authentication: it binds to "
+        "loopback unless given a full endpoint description."
+    )
+    optRepeatable = [
+        ["port", "p", [DEFAULT_PORT],
+         "Port number or endpoint description to serve RESP on.", parsePort],
+        ["albatross-port", None, [],
+         "Serve Albatross's session protocol too (no authentication; a bare "
+         "number means loopback only).", parseLoopbackPort],
+    ]
+    optParameters = [
+        ["requirepass", None, None, "The password clients must AUTH with."],
+        ["password-file", None, None, "A file holding the password (first line)."],
+        ["maxmemory", None, 0, "The most memory keys may use (0: no bound).", byteSize],
+        ["maxmemory-policy", None, "volatile-lru", "What to evict when full.",
+         _choice("policy", POLICIES)],
+        ["journal", None, None, "Append-only journal file (none: memory only)."],
+        ["fsync", None, "everysec", "When to fsync the journal.",
+         _choice("fsync", FSYNC_POLICIES)],
+    ]
+
+    def postOptions(self):
+        """
+        Read the password file and check the options fit together.
+        """
+        if self["requirepass"] is not None and self["password-file"] is not None:
+            raise usage.UsageError("Give either --requirepass or --password-file, not both.")
+        if self["password-file"] is not None:
+            self["requirepass"] = _readPassword(self["password-file"])
+        if self["requirepass"] == "":
+            raise usage.UsageError("The password must not be empty.")
+
+    def password(self):
+        """
+        The password as bytes, or L{None}.
+        """
+        if self["requirepass"] is None:
+            return None
+        return self["requirepass"].encode("utf-8")
+
+
+def _readPassword(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.readline().rstrip("\r\n")
+    except OSError as e:
+        raise usage.UsageError(f"Cannot read password file {path}: {e.strerror}.") from None
+
+
+def makeService(options):
+    """
+    Assemble a L{SessionServerService} from parsed L{Options}.
+    """
+    return SessionServerService(
+        ports=options["port"], albatrossPorts=options["albatross-port"],
+        password=options.password(), maxmemory=options["maxmemory"],
+        policy=options["maxmemory-policy"], journalPath=options["journal"],
+        fsync=options["fsync"])

@@ -1,0 +1,209 @@
+"""
+Albatross's session server protocol, over the same store as the Redis
+protocol.
+
+Lines end with CRLF (a bare LF is accepted too)::
+
+    new <appid> <age>   ->  OK <id>            (a new, empty session)
+    put <appid> <id>    ->  OK - send data now, terminate with blank line
+      <data lines> ""   ->  OK
+    get <appid> <id>    ->  OK - session follows, <data lines>, ""
+                        or  ERROR no such session
+    del <appid> <id>    ->  OK
+    quit                    (the server closes the connection)
+
+Ids are 128 random bits in hex, made by the server. C{age} is an idle
+timeout in seconds: each C{get} or C{put} starts it again. A session lives in
+the store under C{albatross:<appid>:<id>}, its value the age on the first
+line and the data lines after it.
+
+This protocol has B{no authentication}: anyone who can connect can read
+every session. That is why C{--albatross-port} binds to loopback unless
+told otherwise; expose it only to trusted machines.
+"""
+
+import secrets
+
+from twisted.internet.protocol import Factory
+from twisted.protocols.basic import LineReceiver
+
+from services.sessionserver.store import OutOfMemory
+
+__all__ = ["AlbatrossProtocol", "AlbatrossFactory", "MAX_SESSION_BYTES"]
+
+MAX_SESSION_BYTES = 1024 * 1024
+"""The most data one session may hold."""
+
+NO_SUCH_SESSION = b"ERROR no such session"
+
+
+def sessionKey(appid, sessionId):
+    """
+    The store key of an Albatross session.
+    """
+    return b"albatross:" + appid + b":" + sessionId
+
+
+class AlbatrossProtocol(LineReceiver):
+    """
+    One client of the Albatross session protocol.
+    """
+
+    delimiter = b"\n"
+    MAX_LENGTH = 16384
+    _receiving = None
+
+    def lineReceived(self, line):
+        """
+        Handle a command, or a line of session data after C{put}.
+        """
+        line = line.rstrip(b"\r")
+        if self._receiving is not None:
+            self._dataLine(line)
+            return
+        words = line.split()
+        if not words:
+            return
+        handler = getattr(self, "do_" + words[0].decode("ascii", "replace").lower(), None)
+        if handler is None:
+            self.sendLine(b"ERROR unknown command")
+            return
+        if not _acceptsArgs(handler, len(words) - 1):
+            self.sendLine(b"ERROR wrong number of arguments")
+            return
+        try:
+            handler(*words[1:])
+        except OutOfMemory:
+            self._receiving = None
+            self.sendLine(b"ERROR out of memory")
+
+    def _store(self):
+        return self.factory.store
+
+    def _refresh(self, key, value):
+        """
+        Store C{value} under C{key} with the idle timeout on its first line.
+        """
+        age = int(value.split(b"\n", 1)[0])
+        store = self._store()
+        store.set(key, value, store.now() + age * 1000)
+
+    def do_new(self, appid, age):
+        """
+        Create an empty session idle-expiring after C{age} seconds.
+        """
+        if not age.isdigit() or int(age) <= 0:
+            self.sendLine(b"ERROR age must be a positive number of seconds")
+            return
+        sessionId = secrets.token_hex(16).encode()
+        self._refresh(sessionKey(appid, sessionId), b"%d\n" % int(age))
+        self.sendLine(b"OK " + sessionId)
+
+    def do_put(self, appid, sessionId):
+        """
+        Replace a session's data with the lines that follow.
+        """
+        key = sessionKey(appid, sessionId)
+        if self._store().get(key) is None:
+            self.sendLine(NO_SUCH_SESSION)
+            return
+        self._receiving = (key, [], 0)
+        self.sendLine(b"OK - send data now, terminate with blank line")
+
+    def _dataLine(self, line):
+        key, lines, size = self._receiving
+        if line:
+            size += len(line) + 1
+            if size > MAX_SESSION_BYTES:
+                self.sendLine(b"ERROR session too large")
+                self.transport.loseConnection()
+                return
+            lines.append(line)
+            self._receiving = (key, lines, size)
+            return
+        self._receiving = None
+        current = self._store().get(key)
+        if current is None:
+            self.sendLine(NO_SUCH_SESSION)
+            return
+        age = current.split(b"\n", 1)[0]
+        try:
+            self._refresh(key, b"\n".join([age] + lines))
+        except OutOfMemory:
+            self.sendLine(b"ERROR out of memory")
+            return
+        self.sendLine(b"OK")
+
+    def do_get(self, appid, sessionId):
+        """
+        Send a session's data lines, followed by a blank line.
+        """
+        key = sessionKey(appid, sessionId)
+        value = self._store().get(key)
+        if value is None:
+            self.sendLine(NO_SUCH_SESSION)
+            return
+        self._refresh(key, value)
+        lines = value.split(b"\n")[1:]
+        self.factory.commit()
+        self.transport.write(b"".join(line + b"\r\n" for line in
+                                      [b"OK - session follows"] + lines + [b""]))
+
+    def do_del(self, appid, sessionId):
+        """
+        Delete a session.
+        """
+        self._store().delete(sessionKey(appid, sessionId))
+        self.sendLine(b"OK")
+
+    def do_quit(self):
+        """
+        Close the connection.
+        """
+        self.transport.loseConnection()
+
+    def sendLine(self, line):
+        """
+        Send C{line} with CRLF, as Albatross clients expect.
+        """
+        self.factory.commit()
+        self.transport.write(line + b"\r\n")
+
+    def lineLengthExceeded(self, line):
+        """
+        Refuse an over-long line and close.
+        """
+        self.transport.write(b"ERROR line too long\r\n")
+        self.transport.loseConnection()
+
+
+def _acceptsArgs(handler, count):
+    code = handler.__code__
+    return code.co_argcount - 1 == count
+
+
+class AlbatrossFactory(Factory):
+    """
+    Builds L{AlbatrossProtocol}s over a store; picklable.
+
+    @ivar server: the L{services.sessionserver.commands.Server} whose store
+        holds the sessions and whose journal is committed before replies.
+    """
+
+    protocol = AlbatrossProtocol
+
+    def __init__(self, server):
+        self.server = server
+
+    @property
+    def store(self):
+        """
+        The store holding the sessions.
+        """
+        return self.server.store
+
+    def commit(self):
+        """
+        Make the writes so far durable before a reply acknowledges them.
+        """
+        self.server.commit()

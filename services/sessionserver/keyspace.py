@@ -1,0 +1,395 @@
+"""
+String and key commands (GET, SET and its family, expiry, counters, KEYS,
+SCAN), with Redis 7's semantics and error texts.
+"""
+
+import re
+
+from services.sessionserver.resp import OK, ReplyError, Status
+from services.sessionserver.table import (
+    command, parseInteger, syntaxError, wrongArity, INTEGER_ERROR)
+
+__all__ = ["globToRegex"]
+
+INT64_MAX = 2**63 - 1
+INT64_MIN = -2**63
+MAX_STRING = 512 * 1024 * 1024
+_WRITE = "write denyoom"
+
+
+def _expireError(name):
+    return ReplyError(f"ERR invalid expire time in '{name}' command")
+
+
+def _absoluteMillis(store, name, unit, value):
+    """
+    Turn an EX/PX/EXAT/PXAT argument into absolute milliseconds, checking it
+    as Redis does (positive, no overflow).
+    """
+    number = parseInteger(value)
+    if number <= 0 or (unit in (b"EX", b"EXAT") and number > INT64_MAX // 1000):
+        raise _expireError(name)
+    if unit in (b"EX", b"EXAT"):
+        number *= 1000
+    if unit in (b"EX", b"PX"):
+        number += store.now()
+        if number > INT64_MAX:
+            raise _expireError(name)
+    return number
+
+
+def _parseSetOptions(args, start, getex=False):
+    """
+    Parse SET's (or GETEX's) options into C{(flags, unit, value)}.
+    """
+    flags, unit, value = set(), None, None
+    expiries = {b"EX", b"PX", b"EXAT", b"PXAT"}
+    j = start
+    while j < len(args):
+        option = args[j].upper()
+        if option == b"NX" and not getex and b"XX" not in flags:
+            flags.add(option)
+        elif option == b"XX" and not getex and b"NX" not in flags:
+            flags.add(option)
+        elif option == b"GET" and not getex:
+            flags.add(option)
+        elif option == b"KEEPTTL" and not getex and unit is None:
+            flags.add(option)
+        elif option == b"PERSIST" and getex and unit is None:
+            flags.add(option)
+        elif option in expiries and j + 1 < len(args) and unit in (None, option) \
+                and not flags & {b"KEEPTTL", b"PERSIST"}:
+            unit, value = option, args[j + 1]
+            j += 1
+        else:
+            raise syntaxError()
+        j += 1
+    return flags, unit, value
+
+
+@command("get", 2, "readonly fast", (1, 1, 1), "string")
+def get(server, client, args):
+    """Get the value of a key."""
+    return server.store.get(args[1])
+
+
+@command("set", -3, _WRITE, (1, 1, 1), "string")
+def set_(server, client, args):
+    """Set the string value of a key, with expiry and conditions."""
+    store, key = server.store, args[1]
+    flags, unit, value = _parseSetOptions(args, 3)
+    expireAt = _absoluteMillis(store, "set", unit, value) if unit else None
+    old = store.get(key)
+    if (b"NX" in flags and old is not None) or (b"XX" in flags and old is None):
+        return old if b"GET" in flags else None
+    store.set(key, args[2], expireAt, keepTTL=b"KEEPTTL" in flags)
+    return old if b"GET" in flags else OK
+
+
+@command("setnx", 3, _WRITE + " fast", (1, 1, 1), "string")
+def setnx(server, client, args):
+    """Set a key only if it does not exist."""
+    if args[1] in server.store:
+        return 0
+    server.store.set(args[1], args[2])
+    return 1
+
+
+def _setWithExpiry(server, args, unit, name):
+    expireAt = _absoluteMillis(server.store, name, unit, args[2])
+    server.store.set(args[1], args[3], expireAt)
+    return OK
+
+
+@command("setex", 4, _WRITE, (1, 1, 1), "string")
+def setex(server, client, args):
+    """Set a key with an expiry in seconds."""
+    return _setWithExpiry(server, args, b"EX", "setex")
+
+
+@command("psetex", 4, _WRITE, (1, 1, 1), "string")
+def psetex(server, client, args):
+    """Set a key with an expiry in milliseconds."""
+    return _setWithExpiry(server, args, b"PX", "psetex")
+
+
+@command("getex", -2, "write fast", (1, 1, 1), "string", since="6.2.0")
+def getex(server, client, args):
+    """Get the value of a key and optionally set or remove its expiry."""
+    store, key = server.store, args[1]
+    flags, unit, value = _parseSetOptions(args, 2, getex=True)
+    expireAt = _absoluteMillis(store, "getex", unit, value) if unit else None
+    current = store.get(key)
+    if current is None:
+        return None
+    if expireAt is not None:
+        store.pexpireAt(key, expireAt)
+    elif b"PERSIST" in flags:
+        store.persist(key)
+    return current
+
+
+@command("getdel", 2, "write fast", (1, 1, 1), "string", since="6.2.0")
+def getdel(server, client, args):
+    """Get the value of a key and delete it."""
+    value = server.store.get(args[1])
+    if value is not None:
+        server.store.delete(args[1])
+    return value
+
+
+@command("mget", -2, "readonly fast", (1, -1, 1), "string")
+def mget(server, client, args):
+    """Get the values of several keys."""
+    get = server.store.get
+    return [get(key) for key in args[1:]]
+
+
+@command("mset", -3, _WRITE, (1, -1, 2), "string")
+def mset(server, client, args):
+    """Set several keys."""
+    if len(args) % 2 == 0:
+        raise wrongArity("mset")
+    for i in range(1, len(args), 2):
+        server.store.set(args[i], args[i + 1])
+    return OK
+
+
+@command("del", -2, "write", (1, -1, 1), "keyspace")
+def del_(server, client, args):
+    """Delete keys."""
+    delete = server.store.delete
+    return sum(delete(key) for key in args[1:])
+
+
+@command("unlink", -2, "write fast", (1, -1, 1), "keyspace", since="4.0.0")
+def unlink(server, client, args):
+    """Delete keys."""
+    return del_(server, client, args)
+
+
+@command("exists", -2, "readonly fast", (1, -1, 1), "keyspace")
+def exists(server, client, args):
+    """Count how many of the keys exist."""
+    store = server.store
+    return sum(key in store for key in args[1:])
+
+
+def _expireOptions(args):
+    options = {arg.upper() for arg in args[3:]}
+    for option in options:
+        if option not in (b"NX", b"XX", b"GT", b"LT"):
+            raise ReplyError(f"ERR Unsupported option {option.decode('utf-8', 'replace')}")
+    if b"NX" in options and options & {b"XX", b"GT", b"LT"} or options >= {b"GT", b"LT"}:
+        raise ReplyError("ERR NX and XX, GT or LT options at the same time are not compatible")
+    return options
+
+
+def _expireAllowed(options, current, when):
+    if b"NX" in options and current is not None:
+        return False
+    if b"XX" in options and current is None:
+        return False
+    if b"GT" in options and (current is None or when <= current):
+        return False
+    if b"LT" in options and current is not None and when >= current:
+        return False
+    return True
+
+
+def _expire(server, args, seconds, relative, name):
+    store = server.store
+    when = parseInteger(args[2])
+    if seconds and not INT64_MIN // 1000 <= when <= INT64_MAX // 1000:
+        raise _expireError(name)
+    when *= 1000 if seconds else 1
+    if relative:
+        when += store.now()
+        if not INT64_MIN <= when <= INT64_MAX:
+            raise _expireError(name)
+    options = _expireOptions(args)
+    if args[1] not in store:
+        return 0
+    if not _expireAllowed(options, store.expireAt(args[1]), when):
+        return 0
+    store.pexpireAt(args[1], when)
+    return 1
+
+
+@command("expire", -3, "write fast", (1, 1, 1), "keyspace")
+def expire(server, client, args):
+    """Set a key's time to live in seconds."""
+    return _expire(server, args, True, True, "expire")
+
+
+@command("pexpire", -3, "write fast", (1, 1, 1), "keyspace", since="2.6.0")
+def pexpire(server, client, args):
+    """Set a key's time to live in milliseconds."""
+    return _expire(server, args, False, True, "pexpire")
+
+
+@command("expireat", -3, "write fast", (1, 1, 1), "keyspace", since="1.2.0")
+def expireat(server, client, args):
+    """Set a key's expiry as a UNIX time in seconds."""
+    return _expire(server, args, True, False, "expireat")
+
+
+@command("pexpireat", -3, "write fast", (1, 1, 1), "keyspace", since="2.6.0")
+def pexpireat(server, client, args):
+    """Set a key's expiry as a UNIX time in milliseconds."""
+    return _expire(server, args, False, False, "pexpireat")
+
+
+def _ttlMillis(store, key):
+    if key not in store:
+        return -2
+    expireAt = store.expireAt(key)
+    return -1 if expireAt is None else max(expireAt - store.now(), 0)
+
+
+@command("ttl", 2, "readonly fast", (1, 1, 1), "keyspace")
+def ttl(server, client, args):
+    """The time to live of a key in seconds."""
+    millis = _ttlMillis(server.store, args[1])
+    return millis if millis < 0 else (millis + 500) // 1000
+
+
+@command("pttl", 2, "readonly fast", (1, 1, 1), "keyspace", since="2.6.0")
+def pttl(server, client, args):
+    """The time to live of a key in milliseconds."""
+    return _ttlMillis(server.store, args[1])
+
+
+@command("persist", 2, "write fast", (1, 1, 1), "keyspace", since="2.2.0")
+def persist(server, client, args):
+    """Remove the expiry of a key."""
+    return int(server.store.persist(args[1]))
+
+
+@command("type", 2, "readonly fast", (1, 1, 1), "keyspace")
+def type_(server, client, args):
+    """The type of the value at a key."""
+    return Status("string" if args[1] in server.store else "none")
+
+
+def _incrBy(server, key, delta):
+    store = server.store
+    current = store.get(key)
+    number = 0 if current is None else parseInteger(current)
+    result = number + delta
+    if not INT64_MIN <= result <= INT64_MAX:
+        raise ReplyError("ERR increment or decrement would overflow")
+    store.set(key, b"%d" % result, keepTTL=True)
+    return result
+
+
+@command("incr", 2, _WRITE + " fast", (1, 1, 1), "string")
+def incr(server, client, args):
+    """Increment the integer value of a key by one."""
+    return _incrBy(server, args[1], 1)
+
+
+@command("decr", 2, _WRITE + " fast", (1, 1, 1), "string")
+def decr(server, client, args):
+    """Decrement the integer value of a key by one."""
+    return _incrBy(server, args[1], -1)
+
+
+@command("incrby", 3, _WRITE + " fast", (1, 1, 1), "string")
+def incrby(server, client, args):
+    """Increment the integer value of a key by an amount."""
+    return _incrBy(server, args[1], parseInteger(args[2]))
+
+
+@command("decrby", 3, _WRITE + " fast", (1, 1, 1), "string")
+def decrby(server, client, args):
+    """Decrement the integer value of a key by an amount."""
+    delta = parseInteger(args[2])
+    if delta == INT64_MIN:
+        raise ReplyError("ERR decrement would overflow")
+    return _incrBy(server, args[1], -delta)
+
+
+@command("append", 3, _WRITE, (1, 1, 1), "string", since="2.0.0")
+def append(server, client, args):
+    """Append a value to a key."""
+    current = server.store.get(args[1]) or b""
+    if len(current) + len(args[2]) > MAX_STRING:
+        raise ReplyError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+    value = current + args[2]
+    server.store.set(args[1], value, keepTTL=True)
+    return len(value)
+
+
+@command("strlen", 2, "readonly fast", (1, 1, 1), "string", since="2.2.0")
+def strlen(server, client, args):
+    """The length of a key's value."""
+    return len(server.store.get(args[1]) or b"")
+
+
+def globToRegex(pattern):
+    """
+    Compile a Redis glob (C{*}, C{?}, C{[a-z]}, C{[^a]}, C{\\x}) to a regex.
+    """
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i:i + 1]
+        if c == b"*":
+            out.append(b".*")
+        elif c == b"?":
+            out.append(b".")
+        elif c == b"\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(pattern[i:i + 1]))
+        elif c == b"[":
+            end = pattern.find(b"]", i + 1)
+            if end < 0:
+                out.append(re.escape(pattern[i:]))
+                break
+            body = pattern[i + 1:end]
+            negate = body.startswith(b"^")
+            body = body[1:] if negate else body
+            out.append(b"[" + (b"^" if negate else b"") +
+                       re.escape(body).replace(b"\\-", b"-") + b"]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile(b"".join(out) + b"\\Z", re.DOTALL)
+
+
+@command("keys", 2, "readonly", (0, 0, 0), "keyspace")
+def keys(server, client, args):
+    """All keys matching a pattern."""
+    if args[1] == b"*":
+        return server.store.keys()
+    match = globToRegex(args[1]).match
+    return [key for key in server.store.keys() if match(key)]
+
+
+@command("scan", -2, "readonly", (0, 0, 0), "keyspace", since="2.8.0")
+def scan(server, client, args):
+    """Iterate over the keys with a cursor."""
+    cursor = parseInteger(args[1], "ERR invalid cursor")
+    count, match, kind = 10, None, None
+    options = args[2:]
+    if len(options) % 2:
+        raise syntaxError()
+    for name, value in zip(options[::2], options[1::2]):
+        name = name.upper()
+        if name == b"COUNT":
+            count = parseInteger(value)
+            if count < 1:
+                raise syntaxError()
+        elif name == b"MATCH":
+            match = None if value == b"*" else globToRegex(value).match
+        elif name == b"TYPE":
+            kind = value.lower()
+        else:
+            raise syntaxError()
+    nextCursor, found = server.store.scan(max(cursor, 0), count)
+    if match is not None:
+        found = [key for key in found if match(key)]
+    if kind is not None and kind != b"string":
+        found = []
+    return [b"%d" % nextCursor, found]

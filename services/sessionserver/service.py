@@ -1,0 +1,132 @@
+"""
+L{SessionServerService}: the session server as one picklable service.
+
+It owns the store, the optional journal, the active expiry sweep and one
+listening child per RESP port and per Albatross port. Without a journal, the
+store's keys are part of the pickle, so a persisted application (C{twistd -f
+x.tap}, saved at shutdown as C{x-shutdown.tap}) keeps its sessions; with a
+journal, the file is the copy and the pickle holds only the configuration.
+"""
+
+from twisted.internet import task
+
+from appserver.persisted import PersistentMultiService, keepAlive
+from appserver.ports import ListeningService
+from services.sessionserver.albatross import AlbatrossFactory
+from services.sessionserver.commands import Server
+from services.sessionserver.journal import Journal
+from services.sessionserver.protocol import RedisFactory
+from services.sessionserver.store import Store
+
+__all__ = ["SessionServerService", "DEFAULT_PORT", "EXPIRY_INTERVAL", "EXPIRY_BATCH"]
+
+DEFAULT_PORT = "tcp:34343:interface=127.0.0.1"
+EXPIRY_INTERVAL = 0.1
+"""Seconds between active expiry sweeps (Redis runs ten a second)."""
+EXPIRY_BATCH = 2000
+"""The most keys one sweep removes, so that a sweep never stalls clients."""
+
+
+class SessionServerService(PersistentMultiService):
+    """
+    A session server speaking RESP (and optionally Albatross's protocol).
+
+    @ivar store: the L{Store}.
+    @ivar server: the L{Server} running commands against it.
+    @ivar journalPath: the journal file, or L{None} to keep data in memory.
+    @ivar fsync: the journal's fsync policy.
+    @ivar journal: the open L{Journal} while running, else L{None}.
+    """
+
+    _volatile = ("_clock", "journal", "_expiry", "_sync")
+
+    def __init__(self, ports=(DEFAULT_PORT,), albatrossPorts=(), password=None,
+                 maxmemory=0, policy="volatile-lru", journalPath=None,
+                 fsync="everysec", clock=None, reactor=None):
+        PersistentMultiService.__init__(self)
+        self.setName("session-server")
+        self.store = Store(clock, maxmemory, policy)
+        self.store.persistData = journalPath is None
+        self.server = Server(self.store, password)
+        self.journalPath = journalPath
+        self.fsync = fsync
+        self._clock = clock
+        self._volatileInit()
+        redis = RedisFactory(self.server)
+        for description in ports:
+            ListeningService(description, redis, reactor).setServiceParent(self)
+        albatross = AlbatrossFactory(self.server)
+        for description in albatrossPorts:
+            ListeningService(description, albatross, reactor).setServiceParent(self)
+
+    def _volatileInit(self):
+        self.journal = None
+        self._expiry = None
+        self._sync = None
+
+    def __getstate__(self):
+        state = PersistentMultiService.__getstate__(self).copy()
+        for name in self._volatile:
+            state.pop(name, None)
+        return keepAlive(self, state)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._clock = None
+        self._volatileInit()
+
+    def _getClock(self):
+        if self._clock is None:
+            from twisted.internet import reactor
+
+            self._clock = reactor
+        return self._clock
+
+    def startService(self):
+        """
+        Replay the journal, start the expiry sweep (and the fsync timer
+        under C{everysec}), then listen.
+        """
+        clock = self._getClock()
+        self.store.clock = clock
+        if self.journalPath is not None:
+            self._openJournal(clock)
+        self._expiry = self._loop(clock, self.store.expireDue, EXPIRY_INTERVAL, EXPIRY_BATCH)
+        PersistentMultiService.startService(self)
+        self.server.ports = [port.port.getHost().port for port in self
+                             if isinstance(port, ListeningService) and port.port is not None
+                             and hasattr(port.port.getHost(), "port")]
+
+    def _openJournal(self, clock):
+        journal = Journal(self.journalPath, self.fsync, clock)
+        try:
+            journal.load(self.store)
+        except OSError as e:
+            raise RuntimeError(
+                f"Cannot open the journal {self.journalPath}: {e.strerror or e}.") from None
+        self.journal = self.server.journal = journal
+        if self.fsync == "everysec":
+            self._sync = self._loop(clock, journal.sync, 1.0)
+
+    def _loop(self, clock, function, interval, *args):
+        call = task.LoopingCall(function, *args)
+        call.clock = clock
+        call.start(interval, now=False)
+        return call
+
+    def stopService(self):
+        """
+        Stop listening, then stop the timers and close the journal.
+        """
+        stopped = PersistentMultiService.stopService(self)
+        stopped.addCallback(lambda ignored: self._stopRunning())
+        return stopped
+
+    def _stopRunning(self):
+        for loop in (self._expiry, self._sync):
+            if loop is not None and loop.running:
+                loop.stop()
+        self._expiry = self._sync = None
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = self.server.journal = None

@@ -1,0 +1,368 @@
+"""
+The session server's keyspace: string values with per-key expiry and
+bounded memory, as a plain object with an injected clock.
+
+Expiry is lazy (a key past its time is gone when next touched) and active
+(L{Store.expireDue}, called periodically, removes keys whose time has come,
+in order of expiry). Memory is an estimate of what each key costs; when
+C{maxmemory} is set, writes evict keys by the chosen policy first, or fail
+with L{OutOfMemory} when nothing may be evicted.
+
+Every change is reported to an optional observer (the journal), which has
+C{recordSet(key, value, expireAtMillis)}, C{recordDelete(key)},
+C{recordExpire(key, expireAtMillis)} (L{None} to persist) and
+C{recordFlush()}.
+"""
+
+import heapq
+from collections import OrderedDict
+
+from appserver.persisted import keepAlive
+
+__all__ = ["Store", "OutOfMemory", "POLICIES", "KEY_OVERHEAD", "EXPIRY_OVERHEAD"]
+
+POLICIES = ("noeviction", "volatile-lru", "allkeys-lru", "volatile-ttl")
+
+KEY_OVERHEAD = 120
+"""Estimated bytes a key costs besides its key and value bytes."""
+
+EXPIRY_OVERHEAD = 100
+"""Estimated bytes an expiry time costs (its entry and its sweep entry)."""
+
+
+class OutOfMemory(Exception):
+    """
+    A write would take the store over C{maxmemory} and the policy does not
+    allow evicting anything (or nothing is left to evict).
+    """
+
+
+class Store:
+    """
+    An in-memory keyspace of C{bytes} keys and values.
+
+    @ivar clock: an L{IReactorTime} provider whose C{seconds()} is the time
+        expiries are measured against; the reactor when L{None}.
+    @ivar maxmemory: the most bytes the keyspace may use, 0 for no bound.
+    @ivar policy: what to evict when full, one of L{POLICIES}.
+    @ivar observer: told of every change (see the module docstring), or
+        L{None}.
+    @ivar persistData: whether pickling the store includes its keys; a
+        service with a journal turns it off, the journal being the copy.
+    @ivar usedMemory: the estimated bytes used by keys and values.
+    """
+
+    def __init__(self, clock=None, maxmemory=0, policy="volatile-lru"):
+        if policy not in POLICIES:
+            raise ValueError(f"unknown eviction policy {policy!r}")
+        self.clock = clock
+        self.maxmemory = maxmemory
+        self.policy = policy
+        self.observer = None
+        self.persistData = True
+        self._reset()
+
+    def _reset(self):
+        self._data = {}
+        self._expires = {}
+        self._heap = []
+        self._recency = OrderedDict() if self._tracksRecency() else None
+        self.usedMemory = 0
+        self.expiredKeys = 0
+        self.evictedKeys = 0
+        self.hits = 0
+        self.misses = 0
+
+    def _tracksRecency(self):
+        return bool(self.maxmemory) and self.policy.endswith("-lru")
+
+    def now(self):
+        """
+        The current time in milliseconds, as expiry times are given.
+        """
+        if self.clock is None:
+            from twisted.internet import reactor
+
+            self.clock = reactor
+        return int(self.clock.seconds() * 1000)
+
+    def __len__(self):
+        return len(self._data)
+
+    def __contains__(self, key):
+        return self._live(key)
+
+    def _live(self, key):
+        if key not in self._data:
+            return False
+        expireAt = self._expires.get(key)
+        if expireAt is not None and expireAt <= self.now():
+            self._remove(key)
+            self.expiredKeys += 1
+            return False
+        return True
+
+    def get(self, key):
+        """
+        The value of C{key}, or L{None} if it is absent or expired.
+        """
+        if not self._live(key):
+            self.misses += 1
+            return None
+        self.hits += 1
+        if self._recency is not None and key in self._recency:
+            self._recency.move_to_end(key)
+        return self._data[key]
+
+    def peek(self, key):
+        """
+        C{(value, expireAtMillis or None)} for a live C{key}, or L{None};
+        unlike L{get}, it counts no hit and makes the key no more recent.
+        """
+        if not self._live(key):
+            return None
+        return self._data[key], self._expires.get(key)
+
+    def set(self, key, value, expireAtMillis=None, keepTTL=False):
+        """
+        Set C{key} to C{value}, expiring at C{expireAtMillis} (absolute
+        milliseconds on the clock) or never (L{None}); with C{keepTTL}, an
+        existing expiry is kept instead.
+
+        @raise OutOfMemory: if it does not fit under C{maxmemory}.
+        """
+        if keepTTL and self._live(key):
+            expireAtMillis = self._expires.get(key)
+        if expireAtMillis is not None and expireAtMillis <= self.now():
+            self.delete(key)
+            return
+        self._makeRoom(key, len(key) + len(value) + KEY_OVERHEAD
+                       + (EXPIRY_OVERHEAD if expireAtMillis is not None else 0))
+        self._remove(key)
+        self._data[key] = value
+        self.usedMemory += len(key) + len(value) + KEY_OVERHEAD
+        if expireAtMillis is not None:
+            self._setExpiry(key, expireAtMillis)
+        elif self._recency is not None and self.policy == "allkeys-lru":
+            self._recency[key] = None
+        if self.observer is not None:
+            self.observer.recordSet(key, value, expireAtMillis)
+
+    def delete(self, key):
+        """
+        Remove C{key}; return whether it existed.
+        """
+        if not self._live(key):
+            return False
+        self._remove(key)
+        if self.observer is not None:
+            self.observer.recordDelete(key)
+        return True
+
+    def pexpireAt(self, key, expireAtMillis):
+        """
+        Make C{key} expire at C{expireAtMillis} (a time already past deletes
+        it); return whether the key existed.
+        """
+        if not self._live(key):
+            return False
+        if expireAtMillis <= self.now():
+            return self.delete(key)
+        self._setExpiry(key, expireAtMillis)
+        if self.observer is not None:
+            self.observer.recordExpire(key, expireAtMillis)
+        return True
+
+    def persist(self, key):
+        """
+        Remove the expiry of C{key}; return whether it had one.
+        """
+        if not self._live(key) or key not in self._expires:
+            return False
+        self._clearExpiry(key)
+        if self.policy == "allkeys-lru" and self._recency is not None:
+            self._recency[key] = None
+        if self.observer is not None:
+            self.observer.recordExpire(key, None)
+        return True
+
+    def expireAt(self, key):
+        """
+        When C{key} expires in absolute milliseconds, or L{None} if it
+        does not (or does not exist).
+        """
+        if not self._live(key):
+            return None
+        return self._expires.get(key)
+
+    def flush(self):
+        """
+        Remove every key.
+        """
+        self._clearKeys()
+        if self.observer is not None:
+            self.observer.recordFlush()
+
+    def _clearKeys(self):
+        self._data.clear()
+        self._expires.clear()
+        self._heap = []
+        if self._recency is not None:
+            self._recency.clear()
+        self.usedMemory = 0
+
+    def keys(self):
+        """
+        A list of the keys that have not expired.
+        """
+        now = self.now()
+        expires = self._expires
+        return [k for k in self._data if k not in expires or expires[k] > now]
+
+    def items(self):
+        """
+        Yield C{(key, value, expireAtMillis or None)} for every live key.
+        """
+        now = self.now()
+        for key, value in list(self._data.items()):
+            expireAt = self._expires.get(key)
+            if expireAt is None or expireAt > now:
+                yield key, value, expireAt
+
+    def volatileCount(self):
+        """
+        How many keys have an expiry.
+        """
+        return len(self._expires)
+
+    def scan(self, cursor, count):
+        """
+        One step of a cursor walk over the keys: return C{(next cursor,
+        keys)}, the cursor being 0 at the end. Keys present for the whole
+        walk are returned exactly once (they are visited in order of a
+        per-process hash, which does not move as keys come and go).
+        """
+        now = self.now()
+        expires = self._expires
+        found = heapq.nsmallest(count, (
+            (_scanHash(k), k) for k in self._data
+            if _scanHash(k) >= cursor and (k not in expires or expires[k] > now)))
+        if len(found) < count:
+            return 0, [k for h, k in found]
+        last = found[-1][0]
+        tied = [k for k in self._data if _scanHash(k) == last and (last, k) not in found]
+        return last + 1, [k for h, k in found] + tied
+
+    def expireDue(self, limit=1000):
+        """
+        Remove up to C{limit} keys whose expiry has passed, soonest first;
+        return how many were removed.
+        """
+        now = self.now()
+        heap, expires = self._heap, self._expires
+        removed = 0
+        while heap and removed < limit and heap[0][0] <= now:
+            expireAt, key = heapq.heappop(heap)
+            if expires.get(key) == expireAt:
+                self._remove(key)
+                self.expiredKeys += 1
+                removed += 1
+        return removed
+
+    def _setExpiry(self, key, expireAtMillis):
+        if key not in self._expires:
+            self.usedMemory += EXPIRY_OVERHEAD
+        self._expires[key] = expireAtMillis
+        heapq.heappush(self._heap, (expireAtMillis, key))
+        if len(self._heap) > 2 * len(self._expires) + 1024:
+            self._heap = [(t, k) for k, t in self._expires.items()]
+            heapq.heapify(self._heap)
+        if self._recency is not None:
+            self._recency[key] = None
+            self._recency.move_to_end(key)
+
+    def _clearExpiry(self, key):
+        if self._expires.pop(key, None) is not None:
+            self.usedMemory -= EXPIRY_OVERHEAD
+            if self._recency is not None:
+                self._recency.pop(key, None)
+
+    def _remove(self, key):
+        value = self._data.pop(key, None)
+        if value is None:
+            return
+        self.usedMemory -= len(key) + len(value) + KEY_OVERHEAD
+        self._clearExpiry(key)
+        if self._recency is not None:
+            self._recency.pop(key, None)
+
+    def _cost(self, key):
+        value = self._data.get(key)
+        if value is None:
+            return 0
+        return len(key) + len(value) + KEY_OVERHEAD + (
+            EXPIRY_OVERHEAD if key in self._expires else 0)
+
+    def _makeRoom(self, key, needed):
+        """
+        Evict until C{needed} more bytes (replacing C{key}) fit.
+
+        @raise OutOfMemory: if they cannot be made to fit.
+        """
+        if not self.maxmemory:
+            return
+        while self.usedMemory - self._cost(key) + needed > self.maxmemory:
+            if not self._evictOne():
+                raise OutOfMemory(key)
+
+    def _evictOne(self):
+        victim = self._victim()
+        if victim is None:
+            return False
+        self._remove(victim)
+        self.evictedKeys += 1
+        if self.observer is not None:
+            self.observer.recordDelete(victim)
+        return True
+
+    def _victim(self):
+        if self.policy == "noeviction":
+            return None
+        if self.policy == "volatile-ttl":
+            return self._soonestExpiring()
+        if self._recency:
+            return next(iter(self._recency))
+        return None
+
+    def _soonestExpiring(self):
+        heap = self._heap
+        while heap:
+            expireAt, key = heap[0]
+            if self._expires.get(key) == expireAt:
+                return key
+            heapq.heappop(heap)
+        return None
+
+    def __getstate__(self):
+        state = {"maxmemory": self.maxmemory, "policy": self.policy,
+                 "persistData": self.persistData,
+                 "items": list(self.items()) if self.persistData else []}
+        return keepAlive(self, state)
+
+    def __setstate__(self, state):
+        self.__init__(None, state["maxmemory"], state["policy"])
+        self.persistData = state["persistData"]
+        for key, value, expireAt in state["items"]:
+            self._data[key] = value
+            self.usedMemory += len(key) + len(value) + KEY_OVERHEAD
+            if expireAt is not None:
+                self._setExpiry(key, expireAt)
+            elif self._recency is not None and self.policy == "allkeys-lru":
+                self._recency[key] = None
+
+
+_SCAN_MASK = 2**62 - 1
+
+
+def _scanHash(key):
+    return hash(key) & _SCAN_MASK
