@@ -11,6 +11,13 @@ qotd = ServiceMaker(
     "qotd",
 )
 
+sessionServer = ServiceMaker(
+    "Session server",
+    "appserver.tap.sessionserver",
+    "A session server speaking the Redis protocol (and Albatross's), durable and bounded.",
+    "session-server",
+)
+
 webApp = ServiceMaker(
     "Web application server",
     "appserver.tap.webapp",
