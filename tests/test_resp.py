@@ -1,0 +1,238 @@
+"""
+Tests for L{services.sessionserver.resp}: the request parser (every limit and
+protocol error Redis has) and the reply serializer.
+"""
+
+from hypothesis import given, settings, strategies as st
+from twisted.trial.unittest import SynchronousTestCase
+
+from services.sessionserver import resp
+from services.sessionserver.resp import Parser, ProtocolError, ReplyError, Status, encode
+
+
+def parseAll(data, parser=None):
+    """
+    Feed C{data} to a parser and return every command it yields.
+    """
+    parser = parser or Parser()
+    parser.feed(data)
+    commands = []
+    while (command := parser.next()) is not None:
+        commands.append(command)
+    return commands
+
+
+class MultibulkTests(SynchronousTestCase):
+    """
+    RESP multibulk requests.
+    """
+
+    def test_oneCommand(self):
+        """A complete multibulk request gives its arguments as bytes."""
+        self.assertEqual(parseAll(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n"),
+                         [[b"SET", b"k", b""]])
+
+    def test_pipelined(self):
+        """Several requests in one chunk come out in order."""
+        self.assertEqual(parseAll(b"*1\r\n$4\r\nPING\r\n" * 3), [[b"PING"]] * 3)
+
+    def test_byteByByte(self):
+        """A request fed one byte at a time comes out once, when complete."""
+        parser = Parser()
+        data = b"*2\r\n$3\r\nGET\r\n$5\r\nhello\r\n"
+        out = []
+        for i in range(len(data)):
+            out += parseAll(data[i:i + 1], parser)
+        self.assertEqual(out, [[b"GET", b"hello"]])
+        self.assertEqual(parser.consumed, len(data))
+        self.assertEqual(parser.pending(), 0)
+
+    def test_binarySafe(self):
+        """Bulk strings may hold CR, LF and NUL bytes."""
+        self.assertEqual(parseAll(b"*1\r\n$5\r\na\r\n\x00b\r\n"), [[b"a\r\n\x00b"]])
+
+    def test_emptyAndNegativeCounts(self):
+        """C{*0} and C{*-1} are skipped, as Redis does."""
+        self.assertEqual(parseAll(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n"), [[b"PING"]])
+
+    def test_invalidMultibulkLength(self):
+        """A count that is not a number is a protocol error."""
+        for data in [b"*abc\r\n", b"*1x\r\n", b"* 1\r\n", b"*01\r\n", b"*\r\n"]:
+            with self.assertRaises(ProtocolError) as e:
+                parseAll(data)
+            self.assertEqual(e.exception.args[0], "Protocol error: invalid multibulk length")
+
+    def test_multibulkCountLimit(self):
+        """Up to 1024*1024 arguments are accepted, one more is refused."""
+        parser = Parser()
+        parser.feed(b"*1048576\r\n")
+        self.assertIsNone(parser.next())
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"*1048577\r\n")
+        self.assertEqual(e.exception.args[0], "Protocol error: invalid multibulk length")
+
+    def test_tooBigCountString(self):
+        """A count line over 64 KiB without CR is refused."""
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"*" + b"1" * resp.INLINE_MAX)
+        self.assertEqual(e.exception.args[0], "Protocol error: too big mbulk count string")
+
+    def test_tooBigBulkCountString(self):
+        """A bulk length line over 64 KiB without CR is refused."""
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"*1\r\n$" + b"1" * resp.INLINE_MAX)
+        self.assertEqual(e.exception.args[0], "Protocol error: too big bulk count string")
+
+    def test_expectedDollar(self):
+        """An argument that is not a bulk string is refused, naming the byte."""
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"*1\r\n+PING\r\n")
+        self.assertEqual(e.exception.args[0], "Protocol error: expected '$', got '+'")
+
+    def test_invalidBulkLength(self):
+        """Negative, non-numeric and over-512MB bulk lengths are refused."""
+        for length in [b"-1", b"abc", b"536870913", b""]:
+            with self.assertRaises(ProtocolError) as e:
+                parseAll(b"*1\r\n$" + length + b"\r\n")
+            self.assertEqual(e.exception.args[0], "Protocol error: invalid bulk length")
+
+    def test_bulkLimitAccepted(self):
+        """A bulk of exactly 512 MB is accepted (and waited for)."""
+        parser = Parser()
+        parser.feed(b"*1\r\n$536870912\r\n")
+        self.assertIsNone(parser.next())
+
+    def test_unauthenticatedLimits(self):
+        """Unauthenticated clients may send at most 10 arguments of 16384 bytes."""
+        parser = Parser(authenticated=False)
+        parser.feed(b"*10\r\n$16384\r\n")
+        self.assertIsNone(parser.next())
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"*11\r\n", Parser(authenticated=False))
+        self.assertEqual(e.exception.args[0], "Protocol error: unauthenticated multibulk length")
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"*1\r\n$16385\r\n", Parser(authenticated=False))
+        self.assertEqual(e.exception.args[0], "Protocol error: unauthenticated bulk length")
+
+    def test_authenticationLiftsLimits(self):
+        """Once authenticated is set, the following requests may be larger."""
+        parser = Parser(authenticated=False)
+        parser.feed(b"*1\r\n$4\r\nAUTH\r\n*11\r\n")
+        self.assertEqual(parser.next(), [b"AUTH"])
+        parser.authenticated = True
+        self.assertIsNone(parser.next())
+
+    def test_trailingBytesNotChecked(self):
+        """Like Redis, the two bytes after a bulk are skipped unchecked."""
+        self.assertEqual(parseAll(b"*1\r\n$4\r\nPINGxx"), [[b"PING"]])
+
+    def test_bufferCompacted(self):
+        """Bytes of returned commands are dropped, even with a partial tail."""
+        parser = Parser()
+        parseAll(b"*1\r\n$4\r\nPING\r\n" * 100 + b"*1\r\n$4\r\nPI", parser)
+        self.assertEqual(len(parser._buffer), len(b"*1\r\n$4\r\nPI"))
+
+
+class InlineTests(SynchronousTestCase):
+    """
+    Inline commands, as typed in telnet.
+    """
+
+    def test_simple(self):
+        """Words separated by spaces, ending in CRLF or LF."""
+        self.assertEqual(parseAll(b"SET a  b\r\nGET a\n"), [[b"SET", b"a", b"b"], [b"GET", b"a"]])
+
+    def test_emptyLinesSkipped(self):
+        """Blank lines produce no command."""
+        self.assertEqual(parseAll(b"\r\n   \r\n\nPING\r\n"), [[b"PING"]])
+
+    def test_quotes(self):
+        """Double quotes take escapes, single quotes take only \\'."""
+        self.assertEqual(parseAll(b'set "a b" "\\x41\\n\\"" \'it\\\'s\'\r\n'),
+                         [[b"set", b"a b", b"A\n\"", b"it's"]])
+
+    def test_unbalancedQuotes(self):
+        """An unclosed quote, or a quote not followed by a space, is refused."""
+        for line in [b'set a "b\r\n', b"set 'a\r\n", b'set "a"b\r\n']:
+            with self.assertRaises(ProtocolError) as e:
+                parseAll(line)
+            self.assertEqual(e.exception.args[0], "Protocol error: unbalanced quotes in request")
+
+    def test_tooBig(self):
+        """An inline request over 64 KiB without a newline is refused."""
+        parser = Parser()
+        parser.feed(b"x" * resp.INLINE_MAX)
+        self.assertIsNone(parser.next())
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"x", parser)
+        self.assertEqual(e.exception.args[0], "Protocol error: too big inline request")
+
+    def test_splitArgs(self):
+        """splitArgs returns None for unbalanced quotes and [] for blanks."""
+        self.assertIsNone(resp.splitArgs(b'"abc'))
+        self.assertEqual(resp.splitArgs(b"  \t "), [])
+        self.assertEqual(resp.splitArgs(b'"\\xZZ"'), [b"xZZ"])
+
+
+class FuzzTests(SynchronousTestCase):
+    """
+    Random input never breaks the parser.
+    """
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(st.binary(max_size=64), max_size=8), st.booleans())
+    def test_randomBytes(self, chunks, authenticated):
+        """Any bytes give commands of bytes or a ProtocolError, nothing else."""
+        parser = Parser(authenticated=authenticated)
+        try:
+            for chunk in chunks:
+                for command in parseAll(chunk, parser):
+                    self.assertTrue(command)
+                    self.assertTrue(all(type(arg) is bytes for arg in command))
+        except ProtocolError as e:
+            self.assertTrue(e.args[0].startswith("Protocol error: "))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.lists(st.binary(max_size=20), min_size=1, max_size=5), max_size=5),
+           st.integers(min_value=1, max_value=7))
+    def test_roundTrip(self, commands, step):
+        """Encoded commands, split anywhere, parse back to themselves."""
+        from services.sessionserver.journal import encodeCommand
+
+        data = b"".join(encodeCommand(*command) for command in commands)
+        parser = Parser()
+        out = []
+        for i in range(0, len(data), step):
+            out += parseAll(data[i:i + step], parser)
+        self.assertEqual(out, commands)
+
+
+class EncodeTests(SynchronousTestCase):
+    """
+    Reply serialization in RESP2 and RESP3.
+    """
+
+    def test_scalars(self):
+        """Bulk, integer, simple string, error and null."""
+        self.assertEqual(encode(b"ab"), b"$2\r\nab\r\n")
+        self.assertEqual(encode(-3), b":-3\r\n")
+        self.assertEqual(encode(Status("OK")), b"+OK\r\n")
+        self.assertEqual(encode(ReplyError("ERR bad\r\nthing")), b"-ERR bad  thing\r\n")
+        self.assertEqual(encode(None), b"$-1\r\n")
+        self.assertEqual(encode(None, resp3=True), b"_\r\n")
+        self.assertEqual(encode("é"), b"$2\r\n\xc3\xa9\r\n")
+
+    def test_arraysAndMaps(self):
+        """Lists are arrays; dicts are maps in RESP3 and flat arrays in RESP2."""
+        self.assertEqual(encode([b"a", 1, None]), b"*3\r\n$1\r\na\r\n:1\r\n$-1\r\n")
+        self.assertEqual(encode({b"k": 1}), b"*2\r\n$1\r\nk\r\n:1\r\n")
+        self.assertEqual(encode({b"k": 1}, resp3=True), b"%1\r\n$1\r\nk\r\n:1\r\n")
+
+    def test_doubles(self):
+        """Floats are doubles in RESP3 and bulk strings in RESP2."""
+        self.assertEqual(encode(1.5, resp3=True), b",1.5\r\n")
+        self.assertEqual(encode(1.5), b"$3\r\n1.5\r\n")
+
+    def test_unknownType(self):
+        """Anything else is a programming error."""
+        self.assertRaises(TypeError, encode, object())
