@@ -96,7 +96,7 @@ class AlbatrossProtocol(LineReceiver):
             self.sendLine(b"ERROR age must be a positive number of seconds")
             return
         sessionId = secrets.token_hex(16).encode()
-        self._refresh(sessionKey(appid, sessionId), b"%d\n" % int(age))
+        self._refresh(sessionKey(appid, sessionId), b"%d" % int(age))
         self.sendLine(b"OK " + sessionId)
 
     def do_put(self, appid, sessionId):

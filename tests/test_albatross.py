@@ -1,0 +1,112 @@
+"""
+Tests for L{services.sessionserver.albatross}: Albatross's session protocol
+over the session server's store, in memory.
+"""
+
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.trial.unittest import SynchronousTestCase
+
+from services.sessionserver.albatross import MAX_SESSION_BYTES, AlbatrossFactory, sessionKey
+from services.sessionserver.commands import Server
+from services.sessionserver.store import Store
+
+
+class AlbatrossTests(SynchronousTestCase):
+    """
+    new, put, get, del and quit.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(1000)
+        self.store = Store(self.clock)
+        self.protocol = AlbatrossFactory(Server(self.store)).buildProtocol(None)
+        self.transport = StringTransport()
+        self.protocol.makeConnection(self.transport)
+
+    def send(self, *lines):
+        for line in lines:
+            self.protocol.dataReceived(line + b"\r\n")
+        value = self.transport.value()
+        self.transport.clear()
+        return value
+
+    def new(self, age=b"60"):
+        reply = self.send(b"new app " + age)
+        self.assertTrue(reply.startswith(b"OK "))
+        return reply[3:].strip()
+
+    def test_new(self):
+        """new answers a fresh 128-bit hex id."""
+        first, second = self.new(), self.new()
+        self.assertEqual(len(first), 32)
+        int(first, 16)
+        self.assertNotEqual(first, second)
+        self.assertIn(sessionKey(b"app", first), self.store)
+
+    def test_putGet(self):
+        """Data put is got back line by line, ending with a blank line."""
+        sessionId = self.new()
+        self.assertEqual(self.send(b"put app " + sessionId),
+                         b"OK - send data now, terminate with blank line\r\n")
+        self.assertEqual(self.send(b"line one", b"line two", b""), b"OK\r\n")
+        self.assertEqual(self.send(b"get app " + sessionId),
+                         b"OK - session follows\r\nline one\r\nline two\r\n\r\n")
+
+    def test_getEmpty(self):
+        """A new session has no data."""
+        sessionId = self.new()
+        self.assertEqual(self.send(b"get app " + sessionId), b"OK - session follows\r\n\r\n")
+
+    def test_idleExpiry(self):
+        """A session expires after age seconds without use; use restarts the age."""
+        sessionId = self.new(b"10")
+        self.clock.advance(9)
+        self.send(b"get app " + sessionId)
+        self.clock.advance(9)
+        self.assertTrue(self.send(b"get app " + sessionId).startswith(b"OK"))
+        self.clock.advance(10)
+        self.assertEqual(self.send(b"get app " + sessionId), b"ERROR no such session\r\n")
+
+    def test_appsSeparate(self):
+        """An id is only valid within its application."""
+        sessionId = self.new()
+        self.assertEqual(self.send(b"get other " + sessionId), b"ERROR no such session\r\n")
+
+    def test_del(self):
+        """del removes the session."""
+        sessionId = self.new()
+        self.assertEqual(self.send(b"del app " + sessionId), b"OK\r\n")
+        self.assertEqual(self.send(b"get app " + sessionId), b"ERROR no such session\r\n")
+
+    def test_putUnknown(self):
+        """put to an unknown session is refused before any data."""
+        self.assertEqual(self.send(b"put app nope"), b"ERROR no such session\r\n")
+
+    def test_errors(self):
+        """Unknown commands, wrong argument counts and bad ages are errors."""
+        self.assertEqual(self.send(b"bogus"), b"ERROR unknown command\r\n")
+        self.assertEqual(self.send(b"get app"), b"ERROR wrong number of arguments\r\n")
+        self.assertEqual(self.send(b"new app -5"),
+                         b"ERROR age must be a positive number of seconds\r\n")
+        self.assertEqual(self.send(b""), b"")
+
+    def test_tooLarge(self):
+        """Session data over the limit is refused and the connection closed."""
+        sessionId = self.new()
+        self.send(b"put app " + sessionId)
+        line = b"x" * 10000
+        reply = self.send(*[line] * (MAX_SESSION_BYTES // len(line) + 1))
+        self.assertEqual(reply, b"ERROR session too large\r\n")
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_quit(self):
+        """quit closes the connection."""
+        self.send(b"quit")
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_bareLF(self):
+        """Lines ending in a bare LF are accepted."""
+        self.protocol.dataReceived(b"new app 5\n")
+        self.assertTrue(self.transport.value().startswith(b"OK "))
