@@ -6,6 +6,7 @@ unavailable database, the debug banner and the status page.
 
 import json
 import os
+import sys
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.testing import MemoryReactorClock, StringTransport
@@ -299,17 +300,19 @@ class ReloadTests(SynchronousTestCase):
     def test_helperModule(self):
         """A helper module of an app directory is imported afresh."""
         self.tree()
-        writeFile(os.path.join(self.root, "helper.py"), "WORD = 'one'\n")
+        self.addCleanup(sys.modules.pop, "treehelper", None)
+        self.addCleanup(lambda: self.root in sys.path and sys.path.remove(self.root))
+        writeFile(os.path.join(self.root, "treehelper.py"), "WORD = 'one'\n")
         self.controller("from appserver.web import Controller, route\n"
-                        "import helper\n"
+                        "import treehelper\n"
                         "class C(Controller):\n"
                         "    @route('/word')\n"
                         "    def word(self, request):\n"
-                        "        return helper.WORD\n")
+                        "        return treehelper.WORD\n")
         self.reload(frozenset({"controllers/c.py"}))
         self.assertEqual(self.get(b"/word").body, b"one")
-        writeFile(os.path.join(self.root, "helper.py"), "WORD = 'two'\n")
-        self.reload(frozenset({"helper.py"}))
+        writeFile(os.path.join(self.root, "treehelper.py"), "WORD = 'two'\n")
+        self.reload(frozenset({"treehelper.py"}))
         self.assertEqual(self.get(b"/word").body, b"two")
 
     def test_brokenKeepsOld(self):
