@@ -4,14 +4,13 @@ docs/benchmarks.md from their sections.
 
     .venv/bin/python bench/run.py [--quick] [NAME ...]
 
-A benchmark is a module C{bench/NAME.py} with a C{main()} that measures,
-prints its figures, and returns its section of docs/benchmarks.md as
-Markdown starting with a C{## } heading (or prints that section last and
-returns L{None}). Known benchmarks run first in a fixed order (C{http},
-C{sessionserver}, C{db}), then any other C{bench/*.py}. Each runs in its own
-Python process (so one benchmark's reactor or failure does not touch the
-next), with C{--quick} passed on when given; a benchmark that fails is
-reported and its old section is kept.
+A benchmark is a module C{bench/NAME.py} with a C{main(argv=None)} that
+measures, prints its figures, and returns its section of docs/benchmarks.md
+as Markdown starting with a C{## } heading. Known benchmarks run first in a
+fixed order (C{http}, C{sessionserver}, C{db}), then any other
+C{bench/*.py}. Each runs in its own Python process (so one benchmark's
+reactor or failure does not touch the next), with C{--quick} passed on when
+given; a benchmark that fails is reported and its old section is kept.
 """
 
 import os
@@ -32,33 +31,17 @@ BENCH = os.path.join(ROOT, "bench")
 ORDER = ("http", "sessionserver", "db")
 
 # Runs one benchmark in a child process: imports bench.NAME with the source
-# tree on the path, calls main() with the given arguments, copies what it
-# prints to our stdout, and writes its section to a file.
+# tree on the path, calls main() with the given arguments, and writes the
+# section it returns to a file.
 _DRIVER = """
-import io, sys
+import importlib, sys
 root, name, out, *args = sys.argv[1:]
 sys.path[:0] = [root, root + "/examples"]
-import importlib
 module = importlib.import_module("bench." + name)
-
-class Tee(io.TextIOBase):
-    def __init__(self, stream):
-        self.stream, self.text = stream, []
-    def write(self, s):
-        self.text.append(s)
-        return self.stream.write(s)
-    def flush(self):
-        self.stream.flush()
-
-tee = sys.stdout = Tee(sys.stdout)
 sys.argv = ["bench/" + name + ".py", *args]
 section = module.main()
-if not isinstance(section, str):
-    printed = "".join(tee.text)
-    start = printed.rfind("\\n## ") + 1 if not printed.startswith("## ") else 0
-    section = printed[start:] if printed[start:].startswith("## ") else ""
 with open(out, "w", encoding="utf-8") as f:
-    f.write(section)
+    f.write(section if isinstance(section, str) else "")
 """
 
 
