@@ -102,15 +102,14 @@ class Options(LayeredOptions):
         ["wsgi-threads", None, 10, "Most threads running the WSGI application.",
          positiveInt],
         ["static", None, None, "A directory of files to serve at /."],
-        ["access-log", None, None, "Access log file (combined format); - for the log.",
+        ["access-log", None, None, "Access log file (combined format)",
          _accessLog],
         ["max-body", None, DEFAULT_MAX_BODY, "Largest request body accepted.", byteSize],
         ["timeout", None, DEFAULT_TIMEOUT, "Seconds before an idle connection is closed.",
          positiveInt],
-        ["sessions", None, "memory", "Session store: memory, file:DIR or "
-                                     "redis://[:password@]host:port/db.", checkStoreSpec],
+        ["sessions", None, "memory", "Session store.", checkStoreSpec],
         ["session-port", None, None, "Also serve the memory session store over the "
-                                     "Redis protocol on this port, for other processes.",
+                                     "Redis protocol on this port, for other processes",
          parsePort],
         ["session-port-password", None, None, "Password clients of --session-port must give."],
         ["session-idle-timeout", None, 1800, "Seconds of inactivity that end a session.",
@@ -118,13 +117,12 @@ class Options(LayeredOptions):
         ["session-absolute-timeout", None, 43200, "Seconds after which a session ends "
                                                   "however active it is.", positiveInt],
         ["session-cookie-name", None, "sid", "Name of the session cookie."],
-        ["db", None, DEFAULT_DB, "Database URL: sqlite:///path, sqlite://:memory: or "
-                                 "postgresql://user:password@host:port/dbname.", databaseURL],
+        ["db", None, DEFAULT_DB, "Database URL.", databaseURL],
         ["db-min-threads", None, 3, "Fewest database pool threads kept.", _threadCount],
         ["db-max-threads", None, 10, "Most database pool threads (and connections).",
          positiveInt],
-        ["status-page", None, "loopback", "Who may GET /_appserver/services: off, "
-                                          "loopback or any.", statusAccess],
+        ["status-page", None, "loopback", "Who may GET /_appserver/services.",
+         statusAccess],
     ]
     optFlags = [
         ["display-tracebacks", None, "Send tracebacks of failed requests to clients."],
