@@ -25,6 +25,7 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(
     del sys.path[0]
 
 import argparse
+import dataclasses
 import datetime
 import re
 import shutil
@@ -33,7 +34,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import dataclasses
 from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
