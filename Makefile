@@ -30,7 +30,9 @@ run: install
 test: install-test
 	$(BIN)/pytest
 
-bench: install-test
+bench: $(BIN)/python system-tools
+	$(BIN)/python -m pip install --quiet '.[test,postgres,bench]'
+	$(BIN)/python -m appserver.plugincache
 	$(BIN)/python bench/run.py
 
 clean:
