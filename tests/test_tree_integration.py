@@ -61,13 +61,24 @@ class PersistedTreeTests(SynchronousTestCase):
         The .tap runs every service; a quote added through the API is served
         on the QOTD port; the shutdown file runs the same tree again.
         """
+        self.runWholeTree("pickle", "-f", "tap")
+
+    def test_wholeTreeAsSource(self):
+        """
+        The same with AOT source: mktap --type source, twistd -s, and the
+        -shutdown.tas file twistd writes.
+        """
+        self.runWholeTree("source", "-s", "tas")
+
+    def runWholeTree(self, style, flag, extension):
         root = tempDir(self)
         web, qotd = freePort(), freePort()
-        code, output = run([MKTAP, "web-app", "--port", f"tcp:{web}:interface=127.0.0.1",
+        code, output = run([MKTAP, "--type", style, "web-app",
+                            "--port", f"tcp:{web}:interface=127.0.0.1",
                             "--qotd-port", f"tcp:{qotd}:interface=127.0.0.1", "--reload",
                             "--db", "sqlite:///quotes.sqlite3"], root)
         self.assertEqual(code, 0, output)
-        process = startTwistd(self, ["-f", "web-app.tap"], root, web)
+        process = startTwistd(self, [flag, f"web-app.{extension}"], root, web)
         client = Client(self, web)
         tree = services(client)
         self.assertEqual(list(tree), ["db", "sessions", "app", "web", "reloader", "qotd"])
@@ -79,9 +90,10 @@ class PersistedTreeTests(SynchronousTestCase):
         self.assertEqual(readAll(qotd).decode("utf-8").strip(), QUOTE)
         client.connection.close()
         self.assertIn(stopProcess(process), (0, -signal.SIGTERM))
-        self.assertTrue(os.path.exists(os.path.join(root, "web-app-shutdown.tap")))
+        shutdownFile = f"web-app-shutdown.{extension}"
+        self.assertTrue(os.path.exists(os.path.join(root, shutdownFile)))
 
-        startTwistd(self, ["-f", "web-app-shutdown.tap"], root, web)
+        startTwistd(self, [flag, shutdownFile], root, web)
         self.assertEqual(readAll(qotd).decode("utf-8").strip(), QUOTE)
         client = Client(self, web)
         self.assertEqual(list(services(client)),
