@@ -83,6 +83,18 @@ class SignerTests(SynchronousTestCase):
         """A signer needs a secret."""
         self.assertRaises(ValueError, Signer, [])
 
+    def test_verifiedCache(self):
+        """Values verified again come from a bounded cache; forged ones never enter it."""
+        signer = Signer([SECRET], cacheSize=4)
+        values = {Signer([SECRET]).sign(i): i for i in (newSessionId() for _ in range(10))}
+        for _ in range(2):
+            for value, sessionId in values.items():
+                self.assertEqual(signer.unsign(value), sessionId)
+        self.assertLessEqual(len(signer._verified), 4)
+        forged = Signer([OTHER]).sign(newSessionId())
+        self.assertIsNone(signer.unsign(forged))
+        self.assertNotIn(forged, signer._verified)
+
     @given(st.text())
     def test_randomText(self, value):
         """No text makes unsign raise."""

@@ -404,6 +404,24 @@ class RedisProtocolTests(SynchronousTestCase):
         self.assertIn("unknown command", str(self.failureResultOf(failing, RedisError).value))
         self.assertEqual(self.successResultOf(fine), b"PONG")
 
+    def test_executeMany(self):
+        """A batch goes out in one write and fires once with all its replies."""
+        d = self.protocol.executeMany([[b"GET", b"a"], [b"PING"]])
+        self.assertEqual(self.transport.value(),
+                         b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n")
+        self.protocol.dataReceived(b"$-1\r\n")
+        self.assertNoResult(d)
+        self.protocol.dataReceived(b"+PONG\r\n")
+        self.assertEqual(self.successResultOf(d), [None, b"PONG"])
+
+    def test_executeManyError(self):
+        """A batch with an error reply fails with it once every reply is in."""
+        d = self.protocol.executeMany([[b"NOPE"], [b"PING"]])
+        fine = self.protocol.execute(b"PING")
+        self.protocol.dataReceived(b"-ERR unknown command 'NOPE'\r\n+PONG\r\n+PONG\r\n")
+        self.assertIn("unknown command", str(self.failureResultOf(d, RedisError).value))
+        self.assertEqual(self.successResultOf(fine), b"PONG")
+
     def test_connectionLost(self):
         """Commands waiting when the connection goes fail with ConnectionLost."""
         d = self.protocol.execute(b"PING")

@@ -102,11 +102,19 @@ class SessionObjectTests(SynchronousTestCase):
     def test_notJSON(self):
         """Assigning a value JSON cannot hold raises TypeError naming the key."""
         session = Session(newSessionId(), START)
-        for value in [object(), {1, 2}, b"bytes", float("nan"), {"x": object()}]:
+        for value in [object(), {1, 2}, b"bytes", float("nan"), float("inf"),
+                      {"x": object()}]:
             with self.assertRaises(TypeError) as e:
                 session["key"] = value
             self.assertIn("'key'", str(e.exception))
             self.assertNotIn("key", session)
+
+    def test_plainValues(self):
+        """Strings, integers, booleans and None are kept as given."""
+        session = Session(newSessionId(), START)
+        for value in ["text", "", 2**70, -1, True, False, None]:
+            session["key"] = value
+            self.assertIs(session["key"], value)
 
     def test_keysAreStrings(self):
         """Keys must be strings."""

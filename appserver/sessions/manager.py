@@ -144,12 +144,12 @@ class SessionManager:
         cookie = request.getCookie(self.cookieNameFor(request).encode("ascii"))
         sessionId = None if cookie is None else self.signer.unsign(cookie)
         if sessionId is None:
-            d = defer.succeed(None)
-        else:
-            d = self.store.load(sessionId, self.idleTimeout)
-        d.addCallback(self._fromRecord, sessionId)
-        d.addCallback(self._loaded, request, cookie is not None)
-        return d
+            return defer.succeed(self._loaded(self._newSession(), request, cookie is not None))
+        d = self.store.load(sessionId, self.idleTimeout)
+        return d.addCallback(self._fromStore, sessionId, request)
+
+    def _fromStore(self, record, sessionId, request):
+        return self._loaded(self._fromRecord(record, sessionId), request, True)
 
     def _fromRecord(self, record, sessionId):
         if record is None:

@@ -8,7 +8,9 @@ few such connections, reconnecting with back-off, authenticating and
 selecting the database on each before using it.
 """
 
+import collections
 import dataclasses
+import operator
 from urllib.parse import unquote, urlsplit
 
 from twisted.internet import defer, endpoints, protocol
@@ -184,7 +186,7 @@ class RedisProtocol(protocol.Protocol):
 
     def __init__(self):
         self._parser = ReplyParser()
-        self._pending = []
+        self._pending = collections.deque()
         self.lost = defer.Deferred()
 
     def execute(self, *args):
@@ -193,9 +195,18 @@ class RedisProtocol(protocol.Protocol):
         with L{RedisError} for an error reply. Cancelling it drops the
         connection, since the replies would no longer line up.
         """
+        return self.executeMany([args]).addCallback(operator.itemgetter(0))
+
+    def executeMany(self, commands):
+        """
+        Send C{commands} (at least one; each a sequence of arguments) in one
+        write; the L{Deferred} fires with the list of their replies once all
+        have come, or fails with the first L{RedisError} among them.
+        Cancelling it drops the connection, as for L{execute}.
+        """
         d = defer.Deferred(lambda _: self.transport.abortConnection())
-        self._pending.append(d)
-        self.transport.write(encodeCommand(args))
+        self._pending.append((d, len(commands), []))
+        self.transport.write(b"".join([encodeCommand(args) for args in commands]))
         return d
 
     def dataReceived(self, data):
@@ -208,22 +219,31 @@ class RedisProtocol(protocol.Protocol):
             if not self._pending:
                 self.transport.abortConnection()
                 return
-            d = self._pending.pop(0)
-            if d.called:
-                continue
-            if isinstance(reply, RedisError):
-                d.errback(reply)
-            else:
-                d.callback(reply)
+            d, count, received = self._pending[0]
+            received.append(reply)
+            if len(received) == count:
+                self._pending.popleft()
+                _answer(d, received)
 
     def connectionLost(self, reason):
-        pending, self._pending = self._pending, []
-        for d in pending:
+        pending, self._pending = self._pending, collections.deque()
+        for d, _, _ in pending:
             if not d.called:
                 d.errback(ConnectionLost(reason.getErrorMessage()))
         self.lost.callback(self)
 
 
+def _answer(d, replies):
+    """
+    Fire C{d} with C{replies}, or with the first error among them.
+    """
+    if d.called:
+        return
+    for reply in replies:
+        if isinstance(reply, RedisError):
+            d.errback(reply)
+            return
+    d.callback(replies)
 
 
 class _Slot:
@@ -234,15 +254,16 @@ class _Slot:
 
     def __init__(self, client):
         self._client = client
-        self._protocol = None
+        self.protocol = None
         self._waiting = None
 
     def connection(self):
         """
-        A L{Deferred} firing with a prepared L{RedisProtocol}.
+        A L{Deferred} firing with a prepared L{RedisProtocol}; see also
+        C{protocol}, that connection when it is ready, else L{None}.
         """
-        if self._protocol is not None:
-            return defer.succeed(self._protocol)
+        if self.protocol is not None:
+            return defer.succeed(self.protocol)
         d = defer.Deferred()
         if self._waiting is None:
             self._waiting = [d]
@@ -252,7 +273,7 @@ class _Slot:
         return d
 
     def _connected(self, connection):
-        self._protocol = connection
+        self.protocol = connection
         connection.lost.addCallback(self._lost)
         self._fire(lambda d: d.callback(connection))
 
@@ -265,14 +286,14 @@ class _Slot:
             fire(d)
 
     def _lost(self, connection):
-        if self._protocol is connection:
-            self._protocol = None
+        if self.protocol is connection:
+            self.protocol = None
 
     def close(self):
         """
         Close the connection, if there is one.
         """
-        connection, self._protocol = self._protocol, None
+        connection, self.protocol = self.protocol, None
         if connection is None:
             return defer.succeed(None)
         connection.transport.loseConnection()
@@ -357,19 +378,10 @@ class RedisClient:
         return failure
 
     def _send(self, connection, commands):
-        d = defer.gatherResults(
-            [connection.execute(*command).addTimeout(self.timeout, self._getReactor())
-             for command in commands],
-            consumeErrors=True,
-        )
-        return d.addErrback(lambda f: f.value.subFailure)
-
-    def _connection(self):
-        if not self._slots:
-            return defer.fail(RuntimeError(f"the Redis client for {self.url} is not started"))
-        slot = self._slots[self._next % len(self._slots)]
-        self._next += 1
-        return slot.connection()
+        if not commands:
+            return defer.succeed([])
+        # One timer for the whole batch: its replies come back together.
+        return connection.executeMany(commands).addTimeout(self.timeout, self._getReactor())
 
     def executeMany(self, commands):
         """
@@ -377,7 +389,13 @@ class RedisClient:
         the L{Deferred} fires with the list of their replies, or fails with
         the first failure (a L{RedisError} for an error reply).
         """
-        return self._connection().addCallback(self._send, commands)
+        if not self._slots:
+            return defer.fail(RuntimeError(f"the Redis client for {self.url} is not started"))
+        slot = self._slots[self._next % len(self._slots)]
+        self._next += 1
+        if slot.protocol is not None:
+            return self._send(slot.protocol, commands)
+        return slot.connection().addCallback(self._send, commands)
 
     def execute(self, *args):
         """

@@ -11,11 +11,22 @@ from appserver.sessions.signing import newSessionId
 __all__ = ["Session", "encodeRecord", "decodeRecord"]
 
 
+# Made once: json.dumps and json.loads with options build a new coder per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+_DECODER = json.JSONDecoder()
+
+# Values of these types always serialise, so assigning one skips json.dumps
+# (bool is a subclass of int, but type() tells them apart: both are here).
+_PLAIN_JSON = frozenset((str, int, bool, type(None)))
+
+
 def _checkJSON(key, value):
     if not isinstance(key, str):
         raise TypeError(f"session keys must be strings, not {type(key).__name__}")
+    if type(value) in _PLAIN_JSON:
+        return
     try:
-        json.dumps(value, allow_nan=False)
+        _ENCODER.encode(value)
     except (TypeError, ValueError) as e:
         raise TypeError(
             f"session value for {key!r} is not JSON-serialisable ({e})"
@@ -26,9 +37,7 @@ def encodeRecord(created, data):
     """
     The stored form of a session: JSON bytes with its creation time.
     """
-    return json.dumps(
-        {"created": created, "data": data}, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode({"created": created, "data": data}).encode("utf-8")
 
 
 def decodeRecord(record):
@@ -37,7 +46,9 @@ def decodeRecord(record):
 
     @raise ValueError: if the record is not one L{encodeRecord} wrote.
     """
-    decoded = json.loads(record)
+    if isinstance(record, (bytes, bytearray)):
+        record = record.decode("utf-8")
+    decoded = _DECODER.decode(record)
     if not (isinstance(decoded, dict) and isinstance(decoded.get("data"), dict)
             and isinstance(decoded.get("created"), (int, float))):
         raise ValueError("not a session record")

@@ -9,7 +9,6 @@ signed with the first and accepted under any of them.
 """
 
 import base64
-import hashlib
 import hmac
 import os
 import re
@@ -21,6 +20,9 @@ __all__ = [
 ]
 
 MINIMUM_SECRET_LENGTH = 16
+
+VERIFIED_CACHE_SIZE = 10000
+"""How many verified cookie values a L{Signer} remembers."""
 
 _ID = re.compile(r"[0-9a-f]{32}\Z")
 _SIGNATURE = re.compile(r"[A-Za-z0-9_-]{43}\Z")
@@ -50,16 +52,19 @@ class Signer:
     Sign session ids with the first of several secrets, accept any of them.
 
     @ivar secrets: the secrets as bytes, newest (signing) first.
+    @ivar cacheSize: how many verified cookie values to remember.
     """
 
-    def __init__(self, secrets):
+    def __init__(self, secrets, cacheSize=VERIFIED_CACHE_SIZE):
         self.secrets = tuple(_toBytes(s) for s in secrets)
         if not self.secrets:
             raise ValueError("at least one session secret is required")
+        self._verified = {}
+        self.cacheSize = cacheSize
 
     def _mac(self, secret, sessionId):
-        digest = hmac.new(secret, _PURPOSE + sessionId.encode("ascii"), hashlib.sha256)
-        return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+        digest = hmac.digest(secret, _PURPOSE + sessionId.encode("ascii"), "sha256")
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
     def sign(self, sessionId):
         """
@@ -74,11 +79,22 @@ class Signer:
 
         Every secret is tried, and compared in constant time, so the time
         taken does not tell which part of a forged signature was right.
+        Values found valid are remembered (up to C{cacheSize} of them), so
+        that a browser's later requests skip the HMAC: only a value equal to
+        one already verified is found there.
         """
         if isinstance(value, bytes):
             value = value.decode("ascii", "replace")
         if not isinstance(value, str):
             return None
+        sessionId = self._verified.get(value)
+        if sessionId is None:
+            sessionId = self._verify(value)
+            if sessionId is not None:
+                self._remember(value, sessionId)
+        return sessionId
+
+    def _verify(self, value):
         sessionId, dot, signature = value.partition(".")
         if not (dot and isSessionId(sessionId) and _SIGNATURE.match(signature)):
             return None
@@ -86,6 +102,13 @@ class Signer:
         for secret in self.secrets:
             valid |= hmac.compare_digest(self._mac(secret, sessionId), signature)
         return sessionId if valid else None
+
+    def _remember(self, value, sessionId):
+        if len(self._verified) >= self.cacheSize:
+            # Forget the oldest half: a bounded cache with no per-hit cost.
+            for old in list(self._verified)[: self.cacheSize // 2 + 1]:
+                del self._verified[old]
+        self._verified[value] = sessionId
 
 
 def secretValue(value):

@@ -9,6 +9,7 @@ from zope.interface import implementer
 from appserver.persisted import keepAlive
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.stores._util import DEFAULT_PREFIX, checkId, milliseconds
+from services.sessionserver.store import OutOfMemory, Store
 
 __all__ = ["MemorySessionStore"]
 
@@ -30,8 +31,6 @@ class MemorySessionStore:
 
     def __init__(self, store=None, clock=None, prefix=DEFAULT_PREFIX, sweepInterval=1.0):
         if store is None:
-            from services.sessionserver.store import Store
-
             store = Store(clock=clock)
         self.store = store
         self.prefix = prefix
@@ -82,7 +81,11 @@ class MemorySessionStore:
         it is full and may not evict.
         """
         key = self._key(sessionId)
-        return defer.maybeDeferred(self.store.set, key, record, self._expireAt(timeout))
+        try:
+            self.store.set(key, record, self._expireAt(timeout))
+        except OutOfMemory:
+            return defer.fail()
+        return defer.succeed(None)
 
     def delete(self, sessionId):
         """

@@ -1,0 +1,355 @@
+"""
+The web sessions benchmark: a route that reads and writes the session
+against the same route without sessions.
+
+    .venv/bin/python bench/websessions.py [--duration SECONDS] [--repeat N]
+                                          [--quick] [--no-write]
+
+One C{twistd -n web-app} serves an app directory made for the run, with a
+fixed C{--secret} and an SQLite C{--db}: C{/plain} returns a constant dict;
+C{/async} is the same as a coroutine (the shape of the session route, whose
+C{await} makes it one); C{/session} loads the request's session, increments a counter in it (so
+every request saves it again) and returns the counter. wrk runs one thread
+per connection with a Lua script (L{WRK_SCRIPT}) that keeps the cookie of
+its connection's first response and sends it on every later request, so the
+figures are of loading and saving existing sessions, not of creating one
+per request; the script also reports how many requests found their session.
+Each route is warmed up and measured as in bench/http.py (server on CPU 0,
+wrk on CPU 1), the three taking turns C{--repeat} times and keeping their best
+run, with the embedded memory store and, when Redis answers on
+127.0.0.1:6379, with C{--sessions redis://127.0.0.1:6379/0}. The "Web
+sessions" section of docs/benchmarks.md gets requests/s and the ratio
+session/plain (the target) and session/async.
+"""
+
+import os
+import sys
+
+# Run as a script, this file's folder comes first on sys.path, where
+# bench/http.py would shadow the standard library's http package.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+import argparse
+import dataclasses
+import datetime
+import re
+import socket
+import subprocess
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "examples")]
+
+from bench.http import (  # noqa: E402
+    Case, cpuPlan, cpuSeconds, ensureWrk, freePort, machine, parseWrk, startServer,
+    stopServer, updateDocs, versions, waitForQuiet,
+)
+
+CONNECTIONS = 50
+TARGET = 0.75
+SECRET = "bench-websessions-secret-0123456"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PATHS = ("/plain", "/async", "/session")
+
+CONTROLLER = """\
+from appserver.sessions import getSession
+from appserver.web import Controller, route
+
+
+class Counter(Controller):
+    @route("/plain")
+    def plain(self, request):
+        return {"n": 1}
+
+    @route("/async")
+    async def asyncPlain(self, request):
+        return {"n": 1}
+
+    @route("/session")
+    async def session(self, request):
+        session = await getSession(request)
+        session["n"] = session.get("n", 0) + 1
+        return {"n": session["n"]}
+"""
+
+# One Lua state per wrk thread, and one connection per thread: the cookie
+# of the connection's first response is sent on all its later requests.
+# done() adds up the last counter each connection saw (a global, which is
+# what thread:get reads), which is how many of its requests carried its
+# session (the first one made it).
+WRK_SCRIPT = """\
+local cookie = nil
+local threads = {}
+last = 0
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function request()
+  if cookie then
+    return wrk.format(nil, nil, {["Cookie"] = cookie})
+  end
+  return wrk.format()
+end
+
+function response(status, headers, body)
+  if cookie == nil then
+    local set = headers["Set-Cookie"] or headers["set-cookie"]
+    if set then
+      cookie = set:match("^[^;]+")
+    end
+  end
+  local n = body:match('"n": *(%d+)')
+  if n then
+    last = tonumber(n)
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + (thread:get("last") or 0)
+  end
+  io.write(string.format("Session counters: %d\\n", total))
+end
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """
+    One wrk run: its L{bench.http.Result} and, for C{/session}, the sum of
+    the connections' last counters.
+    """
+
+    result: object
+    counters: int = 0
+
+
+def makeApp(directory):
+    """
+    Write the app directory and the wrk script; return the script's path.
+    """
+    os.makedirs(os.path.join(directory, "controllers"))
+    with open(os.path.join(directory, "controllers", "counter.py"), "w") as f:
+        f.write(CONTROLLER)
+    script = os.path.join(directory, "keepcookie.lua")
+    with open(script, "w") as f:
+        f.write(WRK_SCRIPT)
+    return script
+
+
+def redisAvailable():
+    """
+    Whether a Redis server answers on 127.0.0.1:6379.
+    """
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def wrkWithScript(port, path, seconds, script, pin):
+    """
+    Run wrk with C{script}, one thread per connection, and return its
+    L{Run}.
+    """
+    command = pin + ["wrk", f"-t{CONNECTIONS}", f"-c{CONNECTIONS}", f"-d{seconds}s",
+                     "--latency", "-s", script, f"http://127.0.0.1:{port}{path}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
+    counters = re.search(r"^Session counters: (\d+)", done.stdout, re.M)
+    return Run(parseWrk(done.stdout), int(counters.group(1)) if counters else 0)
+
+
+def measureOnce(process, port, path, script, options, wrkPin):
+    """
+    Warm C{path} up, then measure it; return the L{Run} with the server's
+    CPU time per request.
+    """
+    wrkWithScript(port, path, options.warmup, script, wrkPin)
+    before = cpuSeconds(process.pid)
+    run = wrkWithScript(port, path, options.duration, script, wrkPin)
+    spent = cpuSeconds(process.pid) - before
+    cpu = spent * 1e6 / max(run.result.count, 1)
+    return dataclasses.replace(run, result=dataclasses.replace(run.result, cpu=cpu))
+
+
+def measureStore(name, spec, options, work):
+    """
+    Serve the app with the session store C{spec}, measure the routes and
+    return the row C{(name, plain, async, session)} of best L{Run}s.
+    """
+    app = os.path.join(work, "app")
+    script = os.path.join(app, "keepcookie.lua")
+    command = ("web-app", "--app", app, "--secret", SECRET, "--sessions", spec,
+               "--session-idle-timeout", "300",
+               "--db", "sqlite:///" + os.path.join(work, "bench.sqlite3"))
+    case = Case(f"web-app, {name}", command, "--port", "/session", b'"n"')
+    serverPin, wrkPin = cpuPlan()
+    port = freePort()
+    process = startServer(case, port, work, serverPin)
+    try:
+        best = {}
+        for _ in range(options.repeat):
+            for path in PATHS:
+                waitForQuiet(10)
+                run = measureOnce(process, port, path, script, options, wrkPin)
+                report(name, path, run)
+                if path not in best or run.result.requests > best[path].result.requests:
+                    best[path] = run
+    finally:
+        stopServer(process)
+    return name, best["/plain"], best["/async"], best["/session"]
+
+
+def report(name, path, run):
+    """
+    Print one measurement.
+    """
+    r = run.result
+    found = f", session counters {run.counters:,}" if path == "/session" else ""
+    print(f"{name} {path}: {r.requests:,.0f} requests/s, p50 {r.p50:.2f} ms, "
+          f"p99 {r.p99:.2f} ms, {r.cpu:.0f} us CPU/req, errors {r.errors}{found}", flush=True)
+
+
+def _verdict(ratio):
+    return "met" if ratio >= TARGET else f"**missed** by {(TARGET - ratio) / TARGET:.1%}"
+
+
+def _ratio(run, other):
+    return run.result.requests / other.result.requests
+
+
+def _row(name, plain, asyncPlain, session):
+    byCpu = plain.result.cpu / session.result.cpu if session.result.cpu else 0.0
+    errors = plain.result.errors + asyncPlain.result.errors + session.result.errors
+    return (f"| {name} | {plain.result.requests:,.0f} | {asyncPlain.result.requests:,.0f}"
+            f" | {session.result.requests:,.0f} | {session.result.p50:.2f}"
+            f" | {session.result.p99:.2f} | {_ratio(session, plain):.2f}"
+            f" | {_ratio(session, asyncPlain):.2f} | {byCpu:.2f} | {errors} |")
+
+
+def _cpuLine(name, plain, asyncPlain, session):
+    return (f"- {name}: `/plain` {plain.result.cpu:.0f} us, `/async`"
+            f" {asyncPlain.result.cpu:.0f} us, `/session` {session.result.cpu:.0f} us")
+
+
+def markdown(rows, options):
+    """
+    The "Web sessions" section of docs/benchmarks.md.
+    """
+    lines = [
+        "## Web sessions",
+        "",
+        "`.venv/bin/python bench/websessions.py` serves one app with `twistd -n web-app"
+        " --secret ... --db sqlite:///...`: `/plain` returns a constant dict, `/async`"
+        " is the same as a coroutine (`async def`, the shape of the session route),"
+        " `/session` does `session = await getSession(request); session[\"n\"] ="
+        " session.get(\"n\", 0) + 1` and returns the counter, so every request loads"
+        " its session and saves it changed. wrk runs one thread per connection"
+        f" (`wrk -t{CONNECTIONS} -c{CONNECTIONS} -d{options.duration}s --latency -s"
+        " keepcookie.lua`) with a Lua script that keeps the session cookie of each"
+        " connection's first response and sends it on all its later requests: the"
+        " figures are of existing sessions, not of one new session per request. Each"
+        f" route is warmed up for {options.warmup} s, the server pinned to CPU 0 and"
+        f" wrk to CPU 1; the routes take turns {options.repeat} times and each keeps"
+        " its best run.",
+        "",
+        f"- Date: {datetime.date.today().isoformat()}",
+        f"- Machine: {machine()}; load average before the run: {options.loadBefore:.2f}",
+        f"- Versions: {versions()}",
+        "",
+        "| Session store | `/plain` req/s | `/async` req/s | `/session` req/s"
+        " | `/session` p50 ms | `/session` p99 ms | session / plain | session / async"
+        " | session / plain by CPU | Errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *(_row(*row) for row in rows),
+        "",
+        "*session / plain by CPU* is `/plain`'s server CPU time per request divided by"
+        " `/session`'s (the Redis row leaves out redis-server's own CPU time). Server"
+        " CPU time per request:",
+        "",
+        *(_cpuLine(*row) for row in rows),
+        "",
+        f"Target: session / plain >= {TARGET}x by requests/s: "
+        + "; ".join(f"{name} {_ratio(session, plain):.2f}x, {_verdict(_ratio(session, plain))}"
+                    f" (against `/async`: {_ratio(session, asyncPlain):.2f}x,"
+                    f" {_verdict(_ratio(session, asyncPlain))})"
+                    for name, plain, asyncPlain, session in rows) + ".",
+        "",
+        "Where `/session` spends its time beyond `/async`: reading the cookie and"
+        " checking its signature (a verified value is remembered, so only a"
+        " browser's first request pays for the HMAC), loading the record and"
+        " pushing its idle expiry, decoding its JSON, and, once the result is"
+        " ready, the before-response hook (an `inlineCallbacks` run in"
+        " `appserver.web.hooks`) that encodes the changed record and saves it;"
+        " with Redis, the load (`GET` + `PEXPIRE`, pipelined) and the save (`SET"
+        " ... PX`) are two round trips on the client's pooled connections.",
+        "",
+        "Sessions found: each connection's last counter is how many of its requests"
+        " carried its session (the first one made it); their sum against the"
+        " requests of the measured run: "
+        + "; ".join(f"{session.counters:,} of {session.result.count:,} ({name})"
+                    for name, _, _, session in rows) + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parseArguments(argv):
+    """
+    The command line options.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--duration", type=int, default=5, help="seconds of load per route")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per route, interleaved; the best is kept")
+    parser.add_argument("--quick", action="store_true", help="2 s per route, once")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print only; leave docs/benchmarks.md alone")
+    options = parser.parse_args(argv)
+    options.warmup = 1
+    if options.quick:
+        options.duration, options.repeat = 2, 1
+    return options
+
+
+def run(options):
+    """
+    Measure every store; return the rows.
+    """
+    ensureWrk()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="appserver-bench-websessions-") as work:
+        makeApp(os.path.join(work, "app"))
+        rows.append(measureStore("memory (embedded)", "memory", options, work))
+        if redisAvailable():
+            rows.append(measureStore("Redis 127.0.0.1:6379", REDIS_URL, options, work))
+        else:
+            print("Redis is not reachable on 127.0.0.1:6379; skipped", flush=True)
+    return rows
+
+
+def main(argv=None):
+    """
+    Run the benchmark, write the "Web sessions" section of
+    docs/benchmarks.md (unless C{--no-write}) and return it.
+    """
+    options = parseArguments(sys.argv[1:] if argv is None else argv)
+    options.loadBefore = os.getloadavg()[0]
+    rows = run(options)
+    section = markdown(rows, options)
+    print()
+    print(section)
+    if not options.no_write:
+        updateDocs(section)
+    return section
+
+
+if __name__ == "__main__":
+    main()
