@@ -207,6 +207,48 @@ class FuzzTests(SynchronousTestCase):
         self.assertEqual(out, commands)
 
 
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(st.one_of(
+        st.lists(st.binary(max_size=12), min_size=1, max_size=12).map(
+            lambda args: b"".join(encodeCommand(*args))),
+        st.sampled_from([b"*2\r\n$1\r\na\r\n", b"$3\r\n", b"\r\n", b"*0\r\n", b"*-1\r\n",
+                         b"PING\r\n", b"*1\r\n$4\r\nPI\r\n\r\n", b"*1\r\n:1\r\n",
+                         b"*12\r\n", b"$01\r\n", b"*1\r\n$2\r\na\rb\r\n"]),
+    ), max_size=8), st.booleans())
+    def test_wholeReadsAsByteByByte(self, pieces, authenticated):
+        """Fed at once or byte by byte, a stream gives the same commands and error."""
+        data = b"".join(pieces)
+        self.assertEqual(outcome([data], authenticated),
+                         outcome([data[i:i + 1] for i in range(len(data))], authenticated))
+
+
+def encodeCommand(*args):
+    """
+    A RESP request of C{args}.
+    """
+    from services.sessionserver.journal import encodeCommand
+
+    return [encodeCommand(*args)]
+
+
+def outcome(chunks, authenticated):
+    """
+    The commands parsed from C{chunks}, and the protocol error that ended
+    them if any.
+    """
+    parser, out = Parser(authenticated=authenticated), []
+    try:
+        for chunk in chunks:
+            parser.feed(chunk)
+            command = parser.next()
+            while command is not None:
+                out.append(command)
+                command = parser.next()
+    except ProtocolError as e:
+        return out, e.args[0]
+    return out, None
+
+
 class EncodeTests(SynchronousTestCase):
     """
     Reply serialization in RESP2 and RESP3.

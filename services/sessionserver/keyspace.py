@@ -150,8 +150,9 @@ def mset(server, client, args):
     """Set several keys."""
     if len(args) % 2 == 0:
         raise wrongArity("mset")
+    set_ = server.store.set
     for i in range(1, len(args), 2):
-        server.store.set(args[i], args[i + 1])
+        set_(args[i], args[i + 1])
     return OK
 
 

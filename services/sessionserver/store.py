@@ -136,11 +136,13 @@ class Store:
         if expireAtMillis is not None and expireAtMillis <= self.now():
             self.delete(key)
             return
-        self._makeRoom(key, len(key) + len(value) + KEY_OVERHEAD
-                       + (EXPIRY_OVERHEAD if expireAtMillis is not None else 0))
-        self._remove(key)
+        cost = len(key) + len(value) + KEY_OVERHEAD
+        if self.maxmemory:
+            self._makeRoom(key, cost + (EXPIRY_OVERHEAD if expireAtMillis is not None else 0))
+        if key in self._data:
+            self._remove(key)
         self._data[key] = value
-        self.usedMemory += len(key) + len(value) + KEY_OVERHEAD
+        self.usedMemory += cost
         if expireAtMillis is not None:
             self._setExpiry(key, expireAtMillis)
         elif self._recency is not None and self.policy == "allkeys-lru":
@@ -292,7 +294,8 @@ class Store:
         if value is None:
             return
         self.usedMemory -= len(key) + len(value) + KEY_OVERHEAD
-        self._clearExpiry(key)
+        if key in self._expires:
+            self._clearExpiry(key)
         if self._recency is not None:
             self._recency.pop(key, None)
 
@@ -305,12 +308,11 @@ class Store:
 
     def _makeRoom(self, key, needed):
         """
-        Evict until C{needed} more bytes (replacing C{key}) fit.
+        Evict until C{needed} more bytes (replacing C{key}) fit under
+        C{maxmemory}, which must be set.
 
         @raise OutOfMemory: if they cannot be made to fit.
         """
-        if not self.maxmemory:
-            return
         while self.usedMemory - self._cost(key) + needed > self.maxmemory:
             if not self._evictOne():
                 raise OutOfMemory(key)
