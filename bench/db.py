@@ -12,9 +12,6 @@ tick ran; the target is a maximum of 20 ms. Each backend is measured with
 the default pool (3-10 threads, so 10 queries wait in the queue) and with 20
 threads (and SQLite with a single thread, fewer than the CPUs). The
 figures go into the "Database" section of docs/benchmarks.md.
-
-(The DB-backed JSON route against a constant route will be measured once
-the web-app wiring exists.)
 """
 
 import os
@@ -228,9 +225,6 @@ def markdown(results, options):
         f"Target: reactor lag max ≤ {TARGET_MS} ms while 20 slow queries run (last"
         " column). Other work on the machine during the run adds to every row: see"
         " the reference row.",
-        "",
-        "A DB-backed JSON route against a constant route (requests/s ratio) is to be"
-        " measured once the web-app wiring uses the pool.",
     ]
     return "\n".join(lines) + "\n"
 
