@@ -183,3 +183,26 @@ def application(*services, name="appserver"):
     for child in services:
         child.setServiceParent(app)
     return app
+
+
+def parseOptions(optionsClass, argv, environ=None):
+    """
+    Parse C{argv} with a fresh C{optionsClass} that sees only C{environ}
+    (default: no C{APPSERVER_*} variables at all).
+    """
+    options = optionsClass()
+    options.environ = environ or {}
+    options.parseOptions(list(argv))
+    return options
+
+
+def captureLog(testCase):
+    """
+    Collect the events logged until the test ends, and return the list.
+    """
+    from twisted.logger import globalLogPublisher
+
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    testCase.addCleanup(globalLogPublisher.removeObserver, events.append)
+    return events

@@ -9,7 +9,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from appserver.config import LayeredOptions, byteSize, positiveInt
 from appserver.ports import parsePort
-from tests.support import tempDir
+from tests.support import parseOptions, tempDir
 
 
 class SampleOptions(LayeredOptions):
@@ -23,10 +23,7 @@ class SampleOptions(LayeredOptions):
 
 
 def parse(argv=(), environ=None):
-    options = SampleOptions()
-    options.environ = environ or {}
-    options.parseOptions(list(argv))
-    return options
+    return parseOptions(SampleOptions, argv, environ)
 
 
 class LayeringTests(SynchronousTestCase):

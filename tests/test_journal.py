@@ -6,13 +6,12 @@ policies, torn-tail truncation and background compaction.
 import os
 
 from twisted.internet.task import Clock
-from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
 from services.sessionserver import journal as journalModule
 from services.sessionserver.journal import Journal, encodeCommand
 from services.sessionserver.store import Store
-from tests.support import tempDir
+from tests.support import captureLog, tempDir
 
 
 class JournalTestCase(SynchronousTestCase):
@@ -43,10 +42,7 @@ class JournalTestCase(SynchronousTestCase):
         return store, count
 
     def captureWarnings(self):
-        events = []
-        globalLogPublisher.addObserver(events.append)
-        self.addCleanup(globalLogPublisher.removeObserver, events.append)
-        return events
+        return captureLog(self)
 
 
 class ReplayTests(JournalTestCase):

@@ -15,7 +15,7 @@ from qotd import quoters
 from qotd.protocol import MAX_QUOTE_LENGTH, QOTDFactory
 from qotd.quoters import FortuneQuoter, IQuoter, StaticQuoter, parseFortunes
 from qotd.tap import DEFAULT_QUOTE, Options, makeService
-from tests.support import assertPersists, tempDir
+from tests.support import assertPersists, parseOptions, tempDir
 
 
 class FortuneParsingTests(SynchronousTestCase):
@@ -151,10 +151,7 @@ class OptionsTests(SynchronousTestCase):
     """
 
     def parse(self, *argv):
-        options = Options()
-        options.environ = {}
-        options.parseOptions(list(argv))
-        return options
+        return parseOptions(Options, argv)
 
     def fortuneFile(self, body):
         path = os.path.join(tempDir(self), "quotes.txt")
@@ -203,9 +200,7 @@ class MakeServiceTests(SynchronousTestCase):
 
     def test_tree(self):
         """One listening service per port under a service named qotd."""
-        options = Options()
-        options.environ = {}
-        options.parseOptions(["-p", "9001", "-p", "unix:/tmp/q.sock", "-s", "Hi"])
+        options = parseOptions(Options, ["-p", "9001", "-p", "unix:/tmp/q.sock", "-s", "Hi"])
         tree = makeService(options)
         self.assertEqual(tree.name, "qotd")
         children = list(tree)
@@ -217,9 +212,7 @@ class MakeServiceTests(SynchronousTestCase):
 
     def test_startsOnMemoryReactor(self):
         """Started with a reactor, each child listens on its port."""
-        options = Options()
-        options.environ = {}
-        options.parseOptions(["-p", "9001"])
+        options = parseOptions(Options, ["-p", "9001"])
         tree = makeService(options)
         reactor = MemoryReactor()
         for child in tree:
@@ -230,9 +223,7 @@ class MakeServiceTests(SynchronousTestCase):
 
     def test_persists(self):
         """The tree survives pickle and AOT source round trips."""
-        options = Options()
-        options.environ = {}
-        options.parseOptions(["-p", "9001", "-s", "Saved"])
+        options = parseOptions(Options, ["-p", "9001", "-s", "Saved"])
 
         def check(restored):
             child = list(restored)[0]

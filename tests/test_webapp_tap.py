@@ -13,7 +13,7 @@ from appserver.tap import webapp
 from appserver.web.resource import AppResource
 from appserver.web.static import StaticFiles
 from appserver.web.wsgi import WSGIApplication
-from tests.support import SOURCE, assertPersists, tempDir
+from tests.support import SOURCE, assertPersists, parseOptions, tempDir
 from tests.websupport import request
 
 
@@ -23,10 +23,7 @@ def wsgiHello(environ, startResponse):
 
 
 def parse(args, environ=None):
-    options = webapp.Options()
-    options.environ = environ or {}
-    options.parseOptions(args)
-    return options
+    return parseOptions(webapp.Options, args, environ)
 
 
 def appDir(testCase, yaml=None, controller=None):

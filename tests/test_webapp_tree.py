@@ -10,7 +10,6 @@ import sys
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Site
 
@@ -21,7 +20,7 @@ from appserver.web.router import Router
 from appserver.web.status import ServicesPage, StatusGate, describeTree, statusAccess
 from services.dbpool import DatabaseService, DatabaseUnavailable
 from services.reloader import ReloaderService
-from tests.support import assertPersists, tempDir
+from tests.support import assertPersists, captureLog, parseOptions, tempDir
 from tests.websupport import answerOf, request
 
 CONTROLLER = ("from appserver.web import Controller, route\n"
@@ -36,10 +35,7 @@ CONTROLLER = ("from appserver.web import Controller, route\n"
 
 
 def parse(args, environ=None):
-    options = webapp.Options()
-    options.environ = environ or {}
-    options.parseOptions(args)
-    return options
+    return parseOptions(webapp.Options, args, environ)
 
 
 def appDir(testCase, controller=CONTROLLER, yaml=None):
@@ -71,11 +67,6 @@ def localRequest(resource, path, peer=None, method=b"GET", headers=None):
     return answerOf(transport)
 
 
-def captureLog(testCase):
-    events = []
-    globalLogPublisher.addObserver(events.append)
-    testCase.addCleanup(globalLogPublisher.removeObserver, events.append)
-    return events
 
 
 def logText(events):
