@@ -15,27 +15,21 @@ figures go into the "Database" section of docs/benchmarks.md.
 """
 
 import os
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, where
-# bench/http.py would shadow the standard library's http package.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
-
-import argparse
-import datetime
-import socket
 import statistics
+import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "examples")]
+# Run as a script, Python puts bench/ first on sys.path; these imports want
+# the source tree there.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from twisted.internet import defer, task  # noqa: E402
 from twisted.python import failure  # noqa: E402
 
-from bench.http import machine, updateDocs  # noqa: E402
+from bench.lib import (  # noqa: E402
+    POSTGRES_URL, argumentParser, parseOptions, postgresAvailable, publish, runLines,
+)
 from services.dbpool import DatabaseService  # noqa: E402
 
 CONCURRENT = 20
@@ -43,20 +37,6 @@ TICK = 0.010
 TARGET_MS = 20
 SQLITE_SLOW = ("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
                "WHERE n < ?) SELECT count(*) FROM c")
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def postgresAvailable():
-    """
-    Whether a PostgreSQL server answers on 127.0.0.1:5432.
-    """
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 def calibrateSQLite(seconds=0.2):
     """
     Find how many rows of the recursive query take about C{seconds}.
@@ -98,6 +78,15 @@ class LagMeter:
     def stop(self):
         self.call.stop()
 
+    def figures(self, queries):
+        """
+        The lag figures in milliseconds, with how many C{queries} ran.
+        """
+        lags = sorted(self.lags) or [0.0]
+        return {"queries": queries, "ticks": len(self.lags),
+                "p99": lags[max(0, int(len(lags) * 0.99) - 1)] * 1000,
+                "max": lags[-1] * 1000, "mean": statistics.fmean(lags) * 1000}
+
 
 @defer.inlineCallbacks
 def keepBusy(db, sql, values, seconds):
@@ -132,14 +121,7 @@ def measure(reactor, url, sql, values, threads, seconds):
     finally:
         meter.stop()
         db.stopService()
-    lags = sorted(meter.lags)
-    return {
-        "queries": queries,
-        "ticks": len(lags),
-        "p99": lags[int(len(lags) * 0.99) - 1] * 1000 if lags else 0.0,
-        "max": lags[-1] * 1000 if lags else 0.0,
-        "mean": statistics.fmean(lags) * 1000 if lags else 0.0,
-    }
+    return meter.figures(queries)
 
 
 @defer.inlineCallbacks
@@ -151,10 +133,7 @@ def idle(reactor, seconds):
     meter.start()
     yield task.deferLater(reactor, seconds, lambda: None)
     meter.stop()
-    lags = sorted(meter.lags)
-    return {"queries": 0, "ticks": len(lags),
-            "p99": lags[int(len(lags) * 0.99) - 1] * 1000, "max": lags[-1] * 1000,
-            "mean": statistics.fmean(lags) * 1000}
+    return meter.figures(0)
 
 
 @defer.inlineCallbacks
@@ -208,9 +187,7 @@ def markdown(results, options):
         " reactor is not waiting on the database, the operating system is sharing"
         " the CPUs); size an SQLite pool doing heavy queries to the CPUs.",
         "",
-        f"- Date: {datetime.date.today().isoformat()}",
-        f"- Machine: {machine()}; load average before the run:"
-        f" {options.loadBefore:.2f}",
+        *runLines(options),
         "",
         "| Case | Queries done | Lag max (ms) | Lag p99 (ms) | Lag mean (ms)"
         f" | Max ≤ {TARGET_MS} ms |",
@@ -233,13 +210,10 @@ def parseArguments(argv):
     """
     The command line options.
     """
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argumentParser(__doc__, "1 s per case")
     parser.add_argument("--duration", type=float, default=5.0,
                         help="seconds of load per case")
-    parser.add_argument("--quick", action="store_true", help="1 s per case")
-    parser.add_argument("--no-write", action="store_true",
-                        help="print only; leave docs/benchmarks.md alone")
-    options = parser.parse_args(argv)
+    options = parseOptions(parser, argv)
     if options.quick:
         options.duration = 1.0
     return options
@@ -270,16 +244,10 @@ def main(argv=None):
     Run the benchmark, write the "Database" section of docs/benchmarks.md
     (unless C{--no-write}) and return it.
     """
-    options = parseArguments(sys.argv[1:] if argv is None else argv)
-    options.loadBefore = os.getloadavg()[0]
+    options = parseArguments(argv)
     results = []
     runReactor(options, results)
-    section = markdown(results, options)
-    print()
-    print(section)
-    if not options.no_write:
-        updateDocs(section)
-    return section
+    return publish(markdown(results, options), options)
 
 
 if __name__ == "__main__":

@@ -17,28 +17,19 @@ docs/benchmarks.md gets requests/s and the ratio DB/constant.
 
 import os
 import sys
-
-# Run as a script, this file's folder comes first on sys.path, where
-# bench/http.py would shadow the standard library's http package.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
-
-import argparse
-import datetime
-import socket
 import tempfile
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "examples")]
+# Run as a script, Python puts bench/ first on sys.path; these imports want
+# the source tree there.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-from bench.http import (  # noqa: E402
-    Case, cpuPlan, ensureWrk, freePort, machine, startServer, stopServer, updateDocs,
-    waitForQuiet, wrk,
+from bench.lib import (  # noqa: E402
+    POSTGRES_URL, Case, argumentParser, cpuPlan, ensureWrk, parseOptions, postgresAvailable,
+    publish, runLines, serving, takeTurns, wrk,
 )
 
 CONNECTIONS = 50
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 CONTROLLER = """\
 from appserver.web import Controller, route
@@ -79,17 +70,6 @@ def makeApp(directory, table):
         f.write(MIGRATION.format(table=table))
 
 
-def postgresAvailable():
-    """
-    Whether a PostgreSQL server answers on 127.0.0.1:5432.
-    """
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 def dropPostgresTable(table):
     """
     Remove the run's table and its migration record from PostgreSQL.
@@ -113,29 +93,21 @@ def measureBackend(name, url, table, options, work):
     case = Case(f"web-app on {name}", ("web-app", "--app", app, "--db", url), "--port",
                 "/db", b'"Tim Peters"')
     serverPin, wrkPin = cpuPlan()
-    port = freePort()
-    process = startServer(case, port, work, serverPin)
-    try:
-        results = {}
-        for _ in range(options.repeat):
-            for path in ("/const", "/db"):
-                waitForQuiet(10)
-                wrk(port, path, options.warmup, CONNECTIONS, wrkPin)
-                result = wrk(port, path, options.duration, CONNECTIONS, wrkPin)
-                report(name, path, result)
-                if path not in results or result.requests > results[path].requests:
-                    results[path] = result
-    finally:
-        stopServer(process)
+    with serving(case, work, serverPin) as (process, port):
+        results = takeTurns(options.repeat, ("/const", "/db"),
+                            lambda path: measureRoute(name, port, path, options, wrkPin))
     return name, results["/const"], results["/db"]
 
 
-def report(name, path, result):
+def measureRoute(name, port, path, options, pin):
     """
-    Print one measurement.
+    Warm C{path} up, measure it and print the L{bench.lib.Result}; return it.
     """
+    wrk(port, path, options.warmup, CONNECTIONS, pin)
+    result = wrk(port, path, options.duration, CONNECTIONS, pin)
     print(f"{name} {path}: {result.requests:,.0f} requests/s, p50 {result.p50:.2f} ms, "
           f"p99 {result.p99:.2f} ms, errors {result.errors}", flush=True)
+    return result
 
 
 def markdown(rows, options):
@@ -154,8 +126,7 @@ def markdown(rows, options):
         f" the two routes take turns {options.repeat} times and each keeps its best"
         " run (other work on the machine only ever lowers a run).",
         "",
-        f"- Date: {datetime.date.today().isoformat()}",
-        f"- Machine: {machine()}; load average before the run: {options.loadBefore:.2f}",
+        *runLines(options),
         "",
         "| Database | `/const` req/s | `/db` req/s | `/db` p50 ms | `/db` p99 ms"
         " | DB / constant | Errors |",
@@ -178,14 +149,11 @@ def parseArguments(argv):
     """
     The command line options.
     """
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argumentParser(__doc__, "2 s per route, once")
     parser.add_argument("--duration", type=int, default=5, help="seconds of load per route")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs per route, interleaved; the best is kept")
-    parser.add_argument("--quick", action="store_true", help="2 s per route, once")
-    parser.add_argument("--no-write", action="store_true",
-                        help="print only; leave docs/benchmarks.md alone")
-    options = parser.parse_args(argv)
+    options = parseOptions(parser, argv)
     options.warmup = 1
     if options.quick:
         options.duration, options.repeat = 2, 1
@@ -217,15 +185,8 @@ def main(argv=None):
     Run the benchmark, write the "DB route" section of docs/benchmarks.md
     (unless C{--no-write}) and return it.
     """
-    options = parseArguments(sys.argv[1:] if argv is None else argv)
-    options.loadBefore = os.getloadavg()[0]
-    rows = run(options)
-    section = markdown(rows, options)
-    print()
-    print(section)
-    if not options.no_write:
-        updateDocs(section)
-    return section
+    options = parseArguments(argv)
+    return publish(markdown(run(options), options), options)
 
 
 if __name__ == "__main__":

@@ -18,22 +18,18 @@ docs/benchmarks.md gets the figures.
 import os
 import sys
 
-# Run as a script, this file's folder comes first on sys.path, where
-# bench/http.py would shadow the standard library's http package.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
+# Run as a script, Python puts bench/ first on sys.path; these imports want
+# the source tree there.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-import argparse
-import datetime
-import http.client
-import statistics
-import tempfile
-import time
+import http.client  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "examples")]
-
-from bench.http import Case, freePort, machine, startServer, stopServer, updateDocs  # noqa: E402
+from bench.lib import (  # noqa: E402
+    Case, argumentParser, parseOptions, publish, runLines, serving,
+)
 
 TARGET_MS = 200
 DEADLINE = 10.0
@@ -149,8 +145,7 @@ def markdown(rows, options):
         " keep-alive client polls `/version` without pause). The reloader's 0.1 s"
         " debounce delay is part of every figure.",
         "",
-        f"- Date: {datetime.date.today().isoformat()}",
-        f"- Machine: {machine()}; load average before the run: {options.loadBefore:.2f}",
+        *runLines(options),
         "",
         f"| Save | Edits | p50 ms | p95 ms | max ms | p95 ≤ {TARGET_MS} ms |",
         "|---|---:|---:|---:|---:|:---:|",
@@ -167,12 +162,9 @@ def parseArguments(argv):
     """
     The command line options.
     """
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argumentParser(__doc__, "10 edits")
     parser.add_argument("--edits", type=int, default=50, help="edits to make")
-    parser.add_argument("--quick", action="store_true", help="10 edits")
-    parser.add_argument("--no-write", action="store_true",
-                        help="print only; leave docs/benchmarks.md alone")
-    options = parser.parse_args(argv)
+    options = parseOptions(parser, argv)
     if options.quick:
         options.edits = 10
     return options
@@ -188,12 +180,8 @@ def run(options):
         case = Case("web-app --reload", ("web-app", "--app", app, "--reload", "--db",
                                          "sqlite:///bench.sqlite3"),
                     "--port", "/version", b"v0")
-        port = freePort()
-        process = startServer(case, port, work, [])
-        try:
+        with serving(case, work) as (process, port):
             latencies = measure(path, port, options.edits)
-        finally:
-            stopServer(process)
     every = latencies["in place"] + latencies["rename"]
     return [("all edits", figures(every)), ("written in place", figures(latencies["in place"])),
             ("write then rename", figures(latencies["rename"]))]
@@ -204,14 +192,8 @@ def main(argv=None):
     Run the benchmark, write the "Reload" section of docs/benchmarks.md
     (unless C{--no-write}) and return it.
     """
-    options = parseArguments(sys.argv[1:] if argv is None else argv)
-    options.loadBefore = os.getloadavg()[0]
-    rows = run(options)
-    section = markdown(rows, options)
-    print(section)
-    if not options.no_write:
-        updateDocs(section)
-    return section
+    options = parseArguments(argv)
+    return publish(markdown(run(options), options), options)
 
 
 if __name__ == "__main__":

@@ -13,20 +13,19 @@ reactor or failure does not touch the next), with C{--quick} passed on when
 given; a benchmark that fails is reported and its old section is kept.
 """
 
-import os
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, where
-# bench/http.py would shadow the standard library's http package.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
-
 import argparse
 import glob
+import os
 import subprocess
+import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Run as a script, Python puts bench/ first on sys.path; these imports want
+# the source tree there.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+from bench.lib import ROOT, updateDocs  # noqa: E402
+
 BENCH = os.path.join(ROOT, "bench")
 ORDER = ("http", "sessionserver", "db")
 
@@ -80,12 +79,6 @@ def runOne(name, arguments):
     return section if section.startswith("## ") else None
 
 
-def _updateDocs(section):
-    sys.path.insert(0, ROOT)
-    from bench.http import updateDocs
-    updateDocs(section)
-
-
 def main(argv=None):
     """
     Run the benchmarks and write their sections into docs/benchmarks.md.
@@ -101,7 +94,7 @@ def main(argv=None):
         if section is None:
             failed.append(name)
         else:
-            _updateDocs(section)
+            updateDocs(section)
     print(f"\ndocs/benchmarks.md updated; failed: {', '.join(failed) or 'none'}")
     return 1 if failed else 0
 

@@ -22,34 +22,25 @@ sessions" section of docs/benchmarks.md gets requests/s and the ratio
 session/plain (the target) and session/async.
 """
 
-import os
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, where
-# bench/http.py would shadow the standard library's http package.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
-
-import argparse
 import dataclasses
-import datetime
+import os
 import re
-import socket
-import subprocess
+import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "examples")]
+# Run as a script, Python puts bench/ first on sys.path; these imports want
+# the source tree there.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-from bench.http import (  # noqa: E402
-    Case, cpuPlan, cpuSeconds, ensureWrk, freePort, machine, parseWrk, startServer,
-    stopServer, updateDocs, versions, waitForQuiet,
+from bench.lib import (  # noqa: E402
+    REDIS_URL, Case, argumentParser, cpuDuring, cpuPlan, ensureWrk, parseOptions, parseWrk,
+    publish, redisAvailable, runLines, runWrk, serving, takeTurns, versions, withCpu,
+    wrkVersion,
 )
 
 CONNECTIONS = 50
 TARGET = 0.75
 SECRET = "bench-websessions-secret-0123456"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 PATHS = ("/plain", "/async", "/session")
 
 CONTROLLER = """\
@@ -120,7 +111,7 @@ end
 @dataclasses.dataclass(frozen=True)
 class Run:
     """
-    One wrk run: its L{bench.http.Result} and, for C{/session}, the sum of
+    One wrk run: its L{bench.lib.Result} and, for C{/session}, the sum of
     the connections' last counters.
     """
 
@@ -141,43 +132,28 @@ def makeApp(directory):
     return script
 
 
-def redisAvailable():
-    """
-    Whether a Redis server answers on 127.0.0.1:6379.
-    """
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 def wrkWithScript(port, path, seconds, script, pin):
     """
     Run wrk with C{script}, one thread per connection, and return its
     L{Run}.
     """
-    command = pin + ["wrk", f"-t{CONNECTIONS}", f"-c{CONNECTIONS}", f"-d{seconds}s",
-                     "--latency", "-s", script, f"http://127.0.0.1:{port}{path}"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
-    counters = re.search(r"^Session counters: (\d+)", done.stdout, re.M)
-    return Run(parseWrk(done.stdout), int(counters.group(1)) if counters else 0)
+    output = runWrk(port, path, seconds, CONNECTIONS, pin, threads=CONNECTIONS, script=script)
+    counters = re.search(r"^Session counters: (\d+)", output, re.M)
+    return Run(parseWrk(output), int(counters.group(1)) if counters else 0)
 
 
-def measureOnce(process, port, path, script, options, wrkPin):
+def measureOnce(name, process, port, path, options, wrkPin):
     """
-    Warm C{path} up, then measure it; return the L{Run} with the server's
-    CPU time per request.
+    Warm C{path} up, then measure it and print the L{Run}, with the
+    server's CPU time per request; return it.
     """
+    script = os.path.join(options.app, "keepcookie.lua")
     wrkWithScript(port, path, options.warmup, script, wrkPin)
-    before = cpuSeconds(process.pid)
-    run = wrkWithScript(port, path, options.duration, script, wrkPin)
-    spent = cpuSeconds(process.pid) - before
-    cpu = spent * 1e6 / max(run.result.count, 1)
-    return dataclasses.replace(run, result=dataclasses.replace(run.result, cpu=cpu))
+    run, spent = cpuDuring(
+        process, lambda: wrkWithScript(port, path, options.duration, script, wrkPin))
+    run = dataclasses.replace(run, result=withCpu(run.result, spent))
+    report(name, path, run)
+    return run
 
 
 def measureStore(name, spec, options, work):
@@ -185,26 +161,16 @@ def measureStore(name, spec, options, work):
     Serve the app with the session store C{spec}, measure the routes and
     return the row C{(name, plain, async, session)} of best L{Run}s.
     """
-    app = os.path.join(work, "app")
-    script = os.path.join(app, "keepcookie.lua")
-    command = ("web-app", "--app", app, "--secret", SECRET, "--sessions", spec,
+    command = ("web-app", "--app", options.app, "--secret", SECRET, "--sessions", spec,
                "--session-idle-timeout", "300",
                "--db", "sqlite:///" + os.path.join(work, "bench.sqlite3"))
     case = Case(f"web-app, {name}", command, "--port", "/session", b'"n"')
     serverPin, wrkPin = cpuPlan()
-    port = freePort()
-    process = startServer(case, port, work, serverPin)
-    try:
-        best = {}
-        for _ in range(options.repeat):
-            for path in PATHS:
-                waitForQuiet(10)
-                run = measureOnce(process, port, path, script, options, wrkPin)
-                report(name, path, run)
-                if path not in best or run.result.requests > best[path].result.requests:
-                    best[path] = run
-    finally:
-        stopServer(process)
+    with serving(case, work, serverPin) as (process, port):
+        best = takeTurns(
+            options.repeat, PATHS,
+            lambda path: measureOnce(name, process, port, path, options, wrkPin),
+            requests=lambda run: run.result.requests)
     return name, best["/plain"], best["/async"], best["/session"]
 
 
@@ -261,9 +227,7 @@ def markdown(rows, options):
         f" wrk to CPU 1; the routes take turns {options.repeat} times and each keeps"
         " its best run.",
         "",
-        f"- Date: {datetime.date.today().isoformat()}",
-        f"- Machine: {machine()}; load average before the run: {options.loadBefore:.2f}",
-        f"- Versions: {versions()}",
+        *runLines(options, versions(("Klein",), (wrkVersion(),))),
         "",
         "| Session store | `/plain` req/s | `/async` req/s | `/session` req/s"
         " | `/session` p50 ms | `/session` p99 ms | session / plain | session / async"
@@ -305,14 +269,11 @@ def parseArguments(argv):
     """
     The command line options.
     """
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argumentParser(__doc__, "2 s per route, once")
     parser.add_argument("--duration", type=int, default=5, help="seconds of load per route")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs per route, interleaved; the best is kept")
-    parser.add_argument("--quick", action="store_true", help="2 s per route, once")
-    parser.add_argument("--no-write", action="store_true",
-                        help="print only; leave docs/benchmarks.md alone")
-    options = parser.parse_args(argv)
+    options = parseOptions(parser, argv)
     options.warmup = 1
     if options.quick:
         options.duration, options.repeat = 2, 1
@@ -326,7 +287,8 @@ def run(options):
     ensureWrk()
     rows = []
     with tempfile.TemporaryDirectory(prefix="appserver-bench-websessions-") as work:
-        makeApp(os.path.join(work, "app"))
+        options.app = os.path.join(work, "app")
+        makeApp(options.app)
         rows.append(measureStore("memory (embedded)", "memory", options, work))
         if redisAvailable():
             rows.append(measureStore("Redis 127.0.0.1:6379", REDIS_URL, options, work))
@@ -340,15 +302,8 @@ def main(argv=None):
     Run the benchmark, write the "Web sessions" section of
     docs/benchmarks.md (unless C{--no-write}) and return it.
     """
-    options = parseArguments(sys.argv[1:] if argv is None else argv)
-    options.loadBefore = os.getloadavg()[0]
-    rows = run(options)
-    section = markdown(rows, options)
-    print()
-    print(section)
-    if not options.no_write:
-        updateDocs(section)
-    return section
+    options = parseArguments(argv)
+    return publish(markdown(run(options), options), options)
 
 
 if __name__ == "__main__":
