@@ -8,7 +8,7 @@ One C{twistd -n web-app} serves an app directory made for the run: its
 migration creates and seeds a C{bench_quotes} table; C{/const} returns a
 quote dict built in Python, C{/db} returns the same dict read with
 C{SELECT ... WHERE id = ?} through C{self.db} (default pool, 3-10 threads).
-Each route is warmed up and measured with wrk as in bench/http.py (server
+Each route is warmed up and measured with wrk as in bench/web.py (server
 on CPU 0, wrk on CPU 1), the two taking turns C{--repeat} times and keeping
 their best run, on SQLite and, when a server answers on
 127.0.0.1:5432, on PostgreSQL. The "DB route" section of

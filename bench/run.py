@@ -7,7 +7,7 @@ docs/benchmarks.md from their sections.
 A benchmark is a module C{bench/NAME.py} with a C{main(argv=None)} that
 measures, prints its figures, and returns its section of docs/benchmarks.md
 as Markdown starting with a C{## } heading. Known benchmarks run first in a
-fixed order (C{http}, C{sessionserver}, C{db}), then any other
+fixed order (C{web}, C{sessionserver}, C{db}), then any other
 C{bench/*.py}. Each runs in its own Python process (so one benchmark's
 reactor or failure does not touch the next), with C{--quick} passed on when
 given; a benchmark that fails is reported and its old section is kept.
@@ -27,7 +27,9 @@ sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from bench.lib import ROOT, updateDocs  # noqa: E402
 
 BENCH = os.path.join(ROOT, "bench")
-ORDER = ("http", "sessionserver", "db")
+ORDER = ("web", "sessionserver", "db")
+# This runner, and the old name of bench/web.py (which runs it).
+NOT_BENCHMARKS = ("run", "http")
 
 # Runs one benchmark in a child process: imports bench.NAME with the source
 # tree on the path, calls main() with the given arguments, and writes the
@@ -52,7 +54,7 @@ def benchmarks(names=()):
     if names:
         return list(names)
     found = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(BENCH, "*.py")))
-    found = [n for n in found if n != "run" and not n.startswith("_")]
+    found = [n for n in found if n not in NOT_BENCHMARKS and not n.startswith("_")]
     return [n for n in ORDER if n in found] + [n for n in found if n not in ORDER]
 
 

@@ -14,7 +14,7 @@ per connection with a Lua script (L{WRK_SCRIPT}) that keeps the cookie of
 its connection's first response and sends it on every later request, so the
 figures are of loading and saving existing sessions, not of creating one
 per request; the script also reports how many requests found their session.
-Each route is warmed up and measured as in bench/http.py (server on CPU 0,
+Each route is warmed up and measured as in bench/web.py (server on CPU 0,
 wrk on CPU 1), the three taking turns C{--repeat} times and keeping their best
 run, with the embedded memory store and, when Redis answers on
 127.0.0.1:6379, with C{--sessions redis://127.0.0.1:6379/0}. The "Web
