@@ -179,6 +179,43 @@ class ResultTests(SynchronousTestCase):
         answer = answerOf(transport)
         self.assertEqual((answer.code, answer.body), (201, b"made"))
 
+    def test_coroutineAtOnce(self):
+        """A coroutine awaiting only fired Deferreds is answered within the request."""
+        async def handle(request):
+            return {"n": await defer.succeed(1)}
+        answer = answerOf(startRequest(serve(handle), path=b"/r"))
+        self.assertEqual((answer.code, answer.body), (200, b'{"n":1}'))
+
+    def test_coroutineRaises(self):
+        """A coroutine raising before it waits is a 500."""
+        async def handle(request):
+            raise ValueError("bad")
+        self.assertEqual(request(serve(handle), path=b"/r").code, 500)
+        self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)
+
+    def test_coroutineHTTPError(self):
+        """A coroutine raising an HTTPError after waiting gets that response."""
+        waiting = defer.Deferred()
+
+        async def handle(request):
+            await waiting
+            raise NotFound()
+        transport = startRequest(serve(handle), path=b"/r")
+        waiting.callback(None)
+        self.assertEqual(answerOf(transport).code, 404)
+
+    def test_disconnectCancelsCoroutine(self):
+        """What a waiting coroutine awaits is cancelled when the client goes away."""
+        cancelled = []
+        waiting = defer.Deferred(cancelled.append)
+
+        async def handle(request):
+            await waiting
+        transport = startRequest(serve(handle), path=b"/r")
+        transport.protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(cancelled, [waiting])
+        self.assertEqual(self.flushLoggedErrors(), [])
+
     def test_deferredResponseOfDeferred(self):
         """A Deferred firing with a coroutine result chain still renders."""
         async def inner():

@@ -49,6 +49,7 @@ from twisted.web.template import Tag, flattenString
 from zope.interface import implementer
 
 from appserver.persisted import keepAlive
+from appserver.web._eager import runEagerly
 from appserver.web.hooks import discardBeforeResponse, hasBeforeResponse, runBeforeResponse
 from appserver.web.responses import HTML, TEXT, HTTPError, NotFound, Response, encodeBody
 from appserver.web.router import Router
@@ -168,8 +169,8 @@ class AppResource:
 
     def _respondOther(self, result, request, endpoint):
         if isinstance(result, CoroutineType):
-            result = Deferred.fromCoroutine(result)
-        if isinstance(result, Deferred):
+            self._runCoroutine(result, request, endpoint)
+        elif isinstance(result, Deferred):
             self._waitFor(result, request, endpoint)
         elif isinstance(result, Response):
             self._sendResponse(request, result)
@@ -185,6 +186,14 @@ class AppResource:
             self._failed(Failure(TypeError(
                 f"{endpoint.pattern} returned an unsupported {type(result).__name__}"
             )), request)
+
+    def _runCoroutine(self, coroutine, request, endpoint):
+        try:
+            result = runEagerly(coroutine)
+        except BaseException:
+            self._failed(Failure(), request)
+            return
+        self._respond(result, request, endpoint)
 
     def _waitFor(self, deferred, request, endpoint):
         request.notifyFinish().addErrback(lambda reason: deferred.cancel())
