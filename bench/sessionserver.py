@@ -1,24 +1,27 @@
 """
-Benchmark C{twistd session-server} side by side with C{redis-server}.
+The session server benchmark: C{twistd session-server} side by side with
+C{redis-server}.
 
-Runs C{redis-benchmark -t ping,set,get,incr,mset -n 100000 -c 50 -q} against
-both (unpipelined and with C{-P 16}) and prints requests per second with the
-ratio, then measures the extra resident memory of 100,000 sessions of 200
-bytes in each. Both servers are started here on free loopback ports (never
-6379) and stopped at the end.
+    .venv/bin/python bench/sessionserver.py [--requests N] [--sessions N]
+                                            [--quick] [--no-write]
 
-Usage: .venv/bin/python bench/sessionserver.py [--requests N] [--sessions N]
+Both servers are started here on free loopback ports (never 6379).
+C{redis-benchmark -t ping,set,get,incr,mset -n REQUESTS -c 50 -q} runs
+against each, unpipelined and with C{-P 16}; then both are restarted and
+the growth of their resident memory is measured after writing SESSIONS
+sessions of 200 bytes with redis-py. The "Session server" section of
+docs/benchmarks.md gets requests/s with the ratio, the memory and the
+targets.
 """
 
 import os
 import sys
 
-# Run as a script, this file's folder comes first on sys.path, where
-# bench/http.py would shadow the standard library; the source tree goes there.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    sys.path[0] = os.path.dirname(sys.path[0])
+# Run as a script, Python puts bench/ first on sys.path; these imports want
+# the source tree there.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import csv  # noqa: E402
 import io  # noqa: E402
 import secrets  # noqa: E402
@@ -28,30 +31,44 @@ import tempfile  # noqa: E402
 
 import redis  # noqa: E402
 
-from tests.support import TWISTD, environment, freePort, stopProcess, waitForPort  # noqa: E402
+from bench.lib import (  # noqa: E402
+    argumentParser, freePort, parseOptions, publish, redisVersion, runLines, servingTwistd,
+    stopping, versions, waitForPort,
+)
 
 TESTS = "ping,set,get,incr,mset"
+CLIENTS = 50
+PIPELINE = 16
+VALUE_BYTES = 200
+UNPIPELINED_TARGET = 0.35
+PIPELINED_TARGET = 0.1
+MB_PER_100000_TARGET = 60
 
 
-def startSessionServer(directory):
+@contextlib.contextmanager
+def redisServer(directory):
+    """
+    A C{redis-server} that saves nothing, on a free loopback port, for the
+    block, as C{(process, port)}.
+    """
     port = freePort()
-    process = subprocess.Popen(
-        [TWISTD, "-n", "--pidfile=", "-l", os.path.join(directory, "twistd.log"),
-         "session-server", "--port", f"tcp:{port}:interface=127.0.0.1"],
-        cwd=directory, env=environment(), stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT)
-    waitForPort(port, process=process)
-    return process, port
+    command = [shutil.which("redis-server") or "redis-server", "--port", str(port),
+               "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    with stopping(process):
+        waitForPort(port, process=process)
+        yield process, port
 
 
-def startRedis(directory):
-    port = freePort()
-    process = subprocess.Popen(
-        [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", directory],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    waitForPort(port, process=process)
-    return process, port
+@contextlib.contextmanager
+def bothServers(directory):
+    """
+    A fresh session server and a fresh redis-server for the block, as
+    C{((process, port), (process, port))}.
+    """
+    with servingTwistd(("session-server",), directory) as ours:
+        with redisServer(directory) as theirs:
+            yield ours, theirs
 
 
 def benchmark(port, requests, pipeline):
@@ -59,14 +76,17 @@ def benchmark(port, requests, pipeline):
     Requests per second by test name, from redis-benchmark's CSV output.
     """
     result = subprocess.run(
-        ["redis-benchmark", "-p", str(port), "-t", TESTS, "-n", str(requests), "-c", "50",
-         "-P", str(pipeline), "-q", "--csv"],
+        ["redis-benchmark", "-p", str(port), "-t", TESTS, "-n", str(requests),
+         "-c", str(CLIENTS), "-P", str(pipeline), "-q", "--csv"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=600, check=True)
     rows = csv.reader(io.StringIO(result.stdout.decode()))
     return {row[0]: float(row[1]) for row in rows if row and row[0] != "test"}
 
 
 def residentKiB(pid):
+    """
+    The resident memory of process C{pid}, in KiB.
+    """
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -81,58 +101,137 @@ def sessionMemory(process, port, sessions):
     client = redis.Redis(port=port)
     client.ping()
     before = residentKiB(process.pid)
-    value = b"x" * 200
+    value = b"x" * VALUE_BYTES
     pipe = client.pipeline(transaction=False)
     for i in range(sessions):
         pipe.set(b"session:" + secrets.token_hex(16).encode(), value, ex=1800)
         if i % 1000 == 999:
             pipe.execute()
     pipe.execute()
-    assert client.dbsize() == sessions
-    after = residentKiB(process.pid)
+    stored = client.dbsize()
     client.close()
-    return (after - before) / 1024
+    if stored != sessions:
+        raise RuntimeError(f"{stored} sessions stored of {sessions} written")
+    return (residentKiB(process.pid) - before) / 1024
 
 
-def printTable(title, ours, theirs):
-    print(f"\n{title}")
-    print(f"| test | session-server req/s | redis-server req/s | ratio |")
-    print(f"|---|---:|---:|---:|")
-    for name in theirs:
+def run(options):
+    """
+    Measure both servers: C{(throughput, memory)}, where C{throughput} maps
+    each pipeline depth to C{(ours, theirs)} requests/s by test and
+    C{memory} is C{(ours, theirs)} in MB.
+    """
+    throughput = {}
+    with tempfile.TemporaryDirectory(prefix="appserver-bench-sessionserver-") as directory:
+        with bothServers(directory) as ((_, ourPort), (_, theirPort)):
+            for pipeline in (1, PIPELINE):
+                throughput[pipeline] = (benchmark(ourPort, options.requests, pipeline),
+                                        benchmark(theirPort, options.requests, pipeline))
+                print(f"\n-P {pipeline}:", *_table(*throughput[pipeline]), sep="\n", flush=True)
+        with bothServers(directory) as (ours, theirs):
+            memory = (sessionMemory(*ours, options.sessions),
+                      sessionMemory(*theirs, options.sessions))
+    return throughput, memory
+
+
+def _table(ours, theirs):
+    lines = ["| Test | session-server req/s | redis-server req/s | Ratio |",
+             "|---|---:|---:|---:|"]
+    for name, rate in theirs.items():
         mine = ours.get(name, 0.0)
-        print(f"| {name} | {mine:,.0f} | {theirs[name]:,.0f} | {mine / theirs[name]:.2f} |")
+        lines.append(f"| {name} | {mine:,.0f} | {rate:,.0f} | {mine / rate:.2f} |")
+    return lines
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--requests", type=int, default=100000)
-    parser.add_argument("--sessions", type=int, default=100000)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-sessionserver-") as directory:
-        processes = []
-        try:
-            ours, ourPort = startSessionServer(directory)
-            processes.append(ours)
-            theirs, theirPort = startRedis(directory)
-            processes.append(theirs)
-            for pipeline in (1, 16):
-                title = "unpipelined" if pipeline == 1 else f"pipelined (-P {pipeline})"
-                printTable(f"redis-benchmark -n {args.requests} -c 50, {title}",
-                           benchmark(ourPort, args.requests, pipeline),
-                           benchmark(theirPort, args.requests, pipeline))
-            for process in processes:
-                stopProcess(process)
-            processes = []
-            ours, ourPort = startSessionServer(directory)
-            processes.append(ours)
-            theirs, theirPort = startRedis(directory)
-            processes.append(theirs)
-            print(f"\nExtra resident memory for {args.sessions:,} sessions of 200 bytes:")
-            print(f"  session-server: {sessionMemory(ours, ourPort, args.sessions):.1f} MB")
-            print(f"  redis-server:   {sessionMemory(theirs, theirPort, args.sessions):.1f} MB")
-        finally:
-            for process in processes:
-                stopProcess(process)
+def _ratios(ours, theirs, names=None):
+    return {name: ours.get(name, 0.0) / rate for name, rate in theirs.items()
+            if names is None or name in names}
+
+
+def _verdict(ratios, goal):
+    low = [f"{name} {ratio:.2f}" for name, ratio in ratios.items() if ratio < goal]
+    if low:
+        return "**missed**: " + ", ".join(low)
+    found = sorted(ratios.values())
+    return f"met: {found[0]:.2f} to {found[-1]:.2f}" if found else "n/a"
+
+
+def targetLine(throughput, memory, options):
+    """
+    The targets, each with its verdict.
+    """
+    unpipelined = _ratios(*throughput[1], names=("SET", "GET"))
+    pipelined = _ratios(*throughput[PIPELINE])
+    memoryGoal = MB_PER_100000_TARGET * options.sessions / 100_000
+    memoryVerdict = "met" if memory[0] <= memoryGoal else "**missed**"
+    return (
+        f"Targets: unpipelined SET/GET ≥ {UNPIPELINED_TARGET}× redis-server"
+        f" ({_verdict(unpipelined, UNPIPELINED_TARGET)}), pipelined ≥ {PIPELINED_TARGET}×"
+        f" for every test ({_verdict(pipelined, PIPELINED_TARGET)}), {options.sessions:,}"
+        f" sessions ≤ {memoryGoal:g} MB ({memoryVerdict}: {memory[0]:.1f} MB). Figures"
+        " from a single run move by about ±15 % between runs on a shared machine."
+    )
+
+
+def markdown(throughput, memory, options):
+    """
+    The "Session server" section of docs/benchmarks.md.
+    """
+    lines = [
+        "## Session server",
+        "",
+        "`.venv/bin/python bench/sessionserver.py` starts `twistd -n session-server`"
+        " (memory only, no journal) and a `redis-server` (`--save '' --appendonly no`)"
+        f" on free loopback ports, and runs `redis-benchmark -t {TESTS}"
+        f" -n {options.requests} -c {CLIENTS} -q` against each, unpipelined and with"
+        f" `-P {PIPELINE}` (redis-benchmark shares the {os.cpu_count()} CPUs with the"
+        " server). It then restarts both and measures the growth of resident memory"
+        f" (VmRSS) after writing {options.sessions:,} sessions (`SET session:<32 hex>"
+        f" <{VALUE_BYTES} bytes> EX 1800`) with redis-py. The parser is pure Python"
+        " (hiredis is not used); pipelined multibulk requests are read from one CRLF"
+        " split of each read, falling back to the general parser for anything else"
+        " (inline commands, large or CRLF-holding values, requests split across reads).",
+        "",
+        *runLines(options, versions(tools=(redisVersion(),))),
+        "",
+        f"Unpipelined (`-c {CLIENTS}`):",
+        "",
+        *_table(*throughput[1]),
+        "",
+        f"Pipelined (`-c {CLIENTS} -P {PIPELINE}`):",
+        "",
+        *_table(*throughput[PIPELINE]),
+        "",
+        f"Extra resident memory for {options.sessions:,} sessions of {VALUE_BYTES} bytes:"
+        f" session-server {memory[0]:.1f} MB, redis-server {memory[1]:.1f} MB.",
+        "",
+        targetLine(throughput, memory, options),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parseArguments(argv):
+    """
+    The command line options.
+    """
+    parser = argumentParser(__doc__, "10,000 requests per test and 20,000 sessions")
+    parser.add_argument("--requests", type=int, default=100_000,
+                        help="requests per redis-benchmark test")
+    parser.add_argument("--sessions", type=int, default=100_000,
+                        help="sessions written for the memory figure")
+    options = parseOptions(parser, argv)
+    if options.quick:
+        options.requests, options.sessions = 10_000, 20_000
+    return options
+
+
+def main(argv=None):
+    """
+    Run the benchmark, write the "Session server" section of
+    docs/benchmarks.md (unless C{--no-write}) and return it.
+    """
+    options = parseArguments(argv)
+    return publish(markdown(*run(options), options), options)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,15 @@ from bench.lib.report import (
     versions, wrkVersion,
 )
 from bench.lib.servers import (
-    APPS, POSTGRES_URL, REDIS_URL, ROOT, Case, postgresAvailable, redisAvailable, serving,
-    servingTwistd, stopping,
+    APPS, POSTGRES_URL, REDIS_URL, ROOT, Case, freePort, postgresAvailable, redisAvailable,
+    serving, servingTwistd, stopping, waitForPort,
 )
 
 __all__ = [
     "APPS", "Case", "POSTGRES_URL", "REDIS_URL", "ROOT", "Result", "argumentParser",
-    "cpuDuring", "cpuPlan", "ensureWrk", "machine", "parseOptions", "parseWrk", "postgresAvailable",
+    "cpuDuring", "cpuPlan", "ensureWrk", "freePort", "machine", "parseOptions", "parseWrk", "postgresAvailable",
     "publish", "redisAvailable", "redisVersion", "runLines", "runWrk", "serving",
-    "servingTwistd", "stopping", "takeTurns", "updateDocs", "versions", "waitForQuiet",
+    "servingTwistd", "stopping", "takeTurns", "updateDocs", "versions", "waitForPort",
+    "waitForQuiet",
     "withCpu", "wrk", "wrkVersion",
 ]
