@@ -1,6 +1,7 @@
 """
-Tests for running coroutines eagerly: without a Deferred while nothing has
-to be waited for, as Deferred.fromCoroutine would once something has.
+Tests for running coroutines and before-response hooks eagerly: without a
+Deferred while nothing has to be waited for, as Deferred.fromCoroutine and
+inlineCallbacks would once something has.
 """
 
 import contextvars
@@ -8,7 +9,8 @@ import contextvars
 from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.web._eager import runEagerly
+from appserver.web._eager import hasSucceeded, runEagerly
+from appserver.web.hooks import beforeResponse, runBeforeResponse, runBeforeResponseEagerly
 
 _VAR = contextvars.ContextVar("_VAR", default="outside")
 
@@ -127,3 +129,105 @@ class RunEagerlyTests(SynchronousTestCase):
             waited = yield defer.succeed(value + 1)
             return waited * 2
         self.assertEqual(self.successResultOf(runEagerly(work())), 12)
+
+    def test_hasSucceeded(self):
+        """Only a Deferred holding a result that is not a failure has succeeded."""
+        failed = defer.fail(Failed())
+        paused = defer.succeed(None)
+        paused.addCallback(lambda ignored: defer.Deferred())
+        self.assertEqual(
+            [hasSucceeded(d) for d in (defer.succeed(None), defer.Deferred(), failed, paused)],
+            [True, False, False, False])
+        self.failureResultOf(failed, Failed)
+
+
+class Request:
+    """
+    Something to register hooks on.
+    """
+
+
+def register(*hooks):
+    request = Request()
+    for hook in hooks:
+        beforeResponse(request, hook)
+    return request
+
+
+class HookTests(SynchronousTestCase):
+    """
+    L{runBeforeResponseEagerly} runs hooks in order without a Deferred when
+    none has to be waited for.
+    """
+
+    def test_synchronous(self):
+        """Hooks returning values or fired Deferreds all run at once."""
+        seen = []
+
+        async def coroutine():
+            seen.append(3)
+        request = register(lambda: seen.append(1), lambda: defer.succeed(seen.append(2)),
+                           coroutine)
+        self.assertIsNone(runBeforeResponseEagerly(request))
+        self.assertEqual(seen, [1, 2, 3])
+        self.assertIsNone(runBeforeResponseEagerly(request))
+        self.assertEqual(seen, [1, 2, 3])
+
+    def test_nothing(self):
+        """Without hooks there is nothing to wait for."""
+        self.assertIsNone(runBeforeResponseEagerly(Request()))
+
+    def test_waits(self):
+        """A pending Deferred holds the later hooks back until it fires."""
+        seen, waiting = [], defer.Deferred()
+        request = register(lambda: waiting, lambda: seen.append("later"))
+        running = runBeforeResponseEagerly(request)
+        self.assertEqual(seen, [])
+        self.assertNoResult(running)
+        waiting.callback("ignored")
+        self.assertIsNone(self.successResultOf(running))
+        self.assertEqual(seen, ["later"])
+
+    def test_waitingCoroutine(self):
+        """A coroutine hook still waiting is waited for."""
+        seen, waiting = [], defer.Deferred()
+
+        async def coroutine():
+            await waiting
+            seen.append("coroutine")
+        running = runBeforeResponseEagerly(register(coroutine, lambda: seen.append("later")))
+        self.assertNoResult(running)
+        waiting.callback(None)
+        self.assertEqual(seen, ["coroutine", "later"])
+        self.assertIsNone(self.successResultOf(running))
+
+    def test_raises(self):
+        """A hook raising fails the result; later hooks do not run."""
+        seen = []
+        running = runBeforeResponseEagerly(register(lambda: 1 / 0, lambda: seen.append(1)))
+        self.failureResultOf(running, ZeroDivisionError)
+        self.assertEqual(seen, [])
+
+    def test_failedDeferred(self):
+        """A hook's failed Deferred fails the result; later hooks do not run."""
+        seen = []
+        running = runBeforeResponseEagerly(
+            register(lambda: defer.fail(Failed()), lambda: seen.append(1)))
+        self.failureResultOf(running, Failed)
+        self.assertEqual(seen, [])
+
+    def test_failsLater(self):
+        """A pending Deferred failing fails the result; later hooks do not run."""
+        seen, waiting = [], defer.Deferred()
+        running = runBeforeResponseEagerly(register(lambda: waiting, lambda: seen.append(1)))
+        waiting.errback(Failed())
+        self.failureResultOf(running, Failed)
+        self.assertEqual(seen, [])
+
+    def test_runBeforeResponse(self):
+        """runBeforeResponse always gives a Deferred."""
+        seen = []
+        self.assertIsNone(self.successResultOf(runBeforeResponse(
+            register(lambda: seen.append(1)))))
+        self.assertEqual(seen, [1])
+        self.failureResultOf(runBeforeResponse(register(lambda: 1 / 0)), ZeroDivisionError)

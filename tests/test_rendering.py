@@ -246,6 +246,39 @@ class ResultTests(SynchronousTestCase):
         waiting.callback(None)
         self.assertEqual(answerOf(transport).body, b"body")
 
+    def test_firedHooksAtOnce(self):
+        """Hooks returning fired Deferreds let the response be written at once."""
+        seen = []
+
+        def handle(request):
+            beforeResponse(request, lambda: defer.succeed(seen.append(1)))
+            beforeResponse(request, lambda: seen.append(2))
+            return "body"
+        transport = startRequest(serve(handle), path=b"/r")
+        self.assertEqual((seen, answerOf(transport).body), ([1, 2], b"body"))
+
+    def test_failedDeferredHook(self):
+        """A hook's failed Deferred makes the response a 500."""
+        def handle(request):
+            beforeResponse(request, lambda: defer.fail(ValueError("no")))
+            return "body"
+        self.assertEqual(request(serve(handle), path=b"/r").code, 500)
+        self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)
+
+    def test_resourceFailsAfterHooks(self):
+        """A returned resource failing to render after the hooks ran is a 500."""
+        class Broken(Resource):
+            isLeaf = True
+
+            def render(self, request):
+                raise ValueError("broken")
+
+        def handle(request):
+            beforeResponse(request, lambda: None)
+            return Broken()
+        self.assertEqual(request(serve(handle), path=b"/r").code, 500)
+        self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)
+
     def test_hookFailure(self):
         """A failing hook makes the response a 500."""
         def handle(request):

@@ -14,8 +14,19 @@ the coroutine is waiting for.
 from contextvars import copy_context
 
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
-__all__ = ["runEagerly"]
+__all__ = ["runEagerly", "hasSucceeded"]
+
+
+def hasSucceeded(deferred):
+    """
+    Whether C{deferred} already holds a result that is not a failure (read
+    it from C{deferred.result}): it has fired and waits on no other
+    L{Deferred}, the test C{await} makes before taking a result at once.
+    """
+    return (deferred.called and not deferred.paused
+            and not isinstance(deferred.result, Failure))
 
 
 def runEagerly(coroutine):

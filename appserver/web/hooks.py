@@ -4,9 +4,14 @@ written: the place to save state (a session, say) that must be stored before
 the client can send its next request.
 """
 
+from types import CoroutineType, GeneratorType
+
 from twisted.internet import defer
 
-__all__ = ["beforeResponse", "hasBeforeResponse", "discardBeforeResponse", "runBeforeResponse"]
+from appserver.web._eager import hasSucceeded, runEagerly
+
+__all__ = ["beforeResponse", "hasBeforeResponse", "discardBeforeResponse", "runBeforeResponse",
+           "runBeforeResponseEagerly"]
 
 _HOOKS = "_appserverBeforeResponse"
 
@@ -37,7 +42,6 @@ def discardBeforeResponse(request):
     request.__dict__.pop(_HOOKS, None)
 
 
-@defer.inlineCallbacks
 def runBeforeResponse(request):
     """
     Run and forget the hooks registered on C{request}.
@@ -45,6 +49,40 @@ def runBeforeResponse(request):
     @return: a Deferred that fires when every hook has run, or fails with the
         first hook's failure.
     """
-    hooks = request.__dict__.pop(_HOOKS, [])
-    for hook in hooks:
-        yield hook()
+    running = runBeforeResponseEagerly(request)
+    return defer.succeed(None) if running is None else running
+
+
+def runBeforeResponseEagerly(request):
+    """
+    Run and forget the hooks registered on C{request}, as
+    L{runBeforeResponse} does, but without a Deferred when none is needed:
+    a hook returning anything but a Deferred that has not fired yet (or a
+    coroutine still waiting) is done with at once.
+
+    @return: L{None} if every hook has run and none failed; else a Deferred
+        that fires when the rest have run, or fails with the first hook's
+        failure.
+    """
+    return _runFrom(request.__dict__.pop(_HOOKS, ()), 0)
+
+
+def _runFrom(hooks, index):
+    """
+    Run C{hooks[index:]} in order until one must be waited for; see
+    L{runBeforeResponseEagerly}.
+    """
+    for position in range(index, len(hooks)):
+        try:
+            result = hooks[position]()
+            if isinstance(result, (CoroutineType, GeneratorType)):
+                result = runEagerly(result)
+        except BaseException:
+            return defer.fail()
+        if isinstance(result, defer.Deferred) and not hasSucceeded(result):
+            return result.addCallback(_runAfter, hooks, position + 1)
+    return None
+
+
+def _runAfter(ignored, hooks, index):
+    return _runFrom(hooks, index)

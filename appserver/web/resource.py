@@ -50,7 +50,9 @@ from zope.interface import implementer
 
 from appserver.persisted import keepAlive
 from appserver.web._eager import runEagerly
-from appserver.web.hooks import discardBeforeResponse, hasBeforeResponse, runBeforeResponse
+from appserver.web.hooks import (
+    discardBeforeResponse, hasBeforeResponse, runBeforeResponseEagerly,
+)
 from appserver.web.responses import HTML, TEXT, HTTPError, NotFound, Response, encodeBody
 from appserver.web.router import Router
 
@@ -225,7 +227,13 @@ class AppResource:
             self._write(request, code, headers, body, contentType)
 
     def _afterHooks(self, request, then, *args):
-        running = runBeforeResponse(request)
+        running = runBeforeResponseEagerly(request)
+        if running is None:
+            try:
+                then(*args)
+            except Exception:
+                self._failed(Failure(), request)
+            return
         running.addCallback(lambda ignored: then(*args))
         running.addErrback(self._failed, request)
 
