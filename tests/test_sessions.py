@@ -99,6 +99,12 @@ class SessionObjectTests(SynchronousTestCase):
         del session["a"]
         self.assertNotIn("a", session)
 
+    def test_getAndContains(self):
+        """get and in read the data."""
+        session = Session(newSessionId(), START, {"a": 1})
+        self.assertEqual((session.get("a"), session.get("b"), session.get("b", 2)), (1, None, 2))
+        self.assertEqual(("a" in session, "b" in session), (True, False))
+
     def test_notJSON(self):
         """Assigning a value JSON cannot hold raises TypeError naming the key."""
         session = Session(newSessionId(), START)
@@ -281,6 +287,25 @@ class ManagerTests(SynchronousTestCase):
         request = self.request(self.manager.signer.sign(newSessionId()))
         self.failureResultOf(getSession(request), ConnectionError)
         self.failureResultOf(getSession(request), ConnectionError)
+
+    def test_storeRaises(self):
+        """A store raising instead of failing its Deferred makes getSession fail, every time."""
+        def load(sessionId, timeout):
+            raise ConnectionError("down")
+        self.store.load = load
+        request = self.request(self.manager.signer.sign(newSessionId()))
+        self.failureResultOf(getSession(request), ConnectionError)
+        self.failureResultOf(getSession(request), ConnectionError)
+
+    def test_slowStoreFails(self):
+        """Callers waiting for a store that fails later all get the failure."""
+        slow = defer.Deferred()
+        self.store.load = lambda sessionId, timeout: slow
+        request = self.request(self.manager.signer.sign(newSessionId()))
+        first, second = getSession(request), getSession(request)
+        slow.errback(ConnectionError("down"))
+        self.failureResultOf(first, ConnectionError)
+        self.failureResultOf(second, ConnectionError)
 
     def test_badCookies(self):
         """Forged, malformed and unknown cookies get a fresh session, and are cleared."""

@@ -11,6 +11,7 @@ from appserver.persisted import keepAlive
 from appserver.sessions.interfaces import ISessionManager
 from appserver.sessions.session import Session, decodeRecord
 from appserver.sessions.signing import newSessionId
+from appserver.web._eager import hasSucceeded
 from appserver.web.hooks import beforeResponse
 
 __all__ = ["SessionManager", "getSession", "DEFAULT_IDLE_TIMEOUT", "DEFAULT_ABSOLUTE_TIMEOUT"]
@@ -53,6 +54,10 @@ class _Loading:
         self._waiting = []
 
     def done(self, result):
+        """
+        Record the outcome (a session or a failure) and give it to those
+        waiting.
+        """
         self._result = result
         waiting, self._waiting = self._waiting, []
         for d in waiting:
@@ -65,6 +70,9 @@ class _Loading:
             d.callback(self._result)
 
     def wait(self):
+        """
+        A Deferred firing with the outcome, at once if it is known.
+        """
         d = defer.Deferred()
         if self._result is _PENDING:
             self._waiting.append(d)
@@ -134,19 +142,37 @@ class SessionManager:
         """
         state = request.__dict__.get(_STATE)
         if state is None:
-            state = request.__dict__[_STATE] = _Loading()
-            self._load(request).addBoth(state.done)
+            state = request.__dict__[_STATE] = self._start(request)
+        if type(state) is Session:
+            return defer.succeed(state)
         return state.wait()
+
+    def _start(self, request):
+        """
+        Begin loading the session of C{request}: the L{Session} itself when
+        it is there at once (new, or from a store that answered at once),
+        else a L{_Loading}.
+        """
+        try:
+            return self._load(request)
+        except Exception:
+            failed = _Loading()
+            failed.done(Failure())
+            return failed
 
     def _load(self, request):
         if self.signer is None:
-            return defer.fail(RuntimeError("session secrets are not loaded; start the sessions service"))
+            raise RuntimeError("session secrets are not loaded; start the sessions service")
         cookie = request.getCookie(self.cookieNameFor(request).encode("ascii"))
         sessionId = None if cookie is None else self.signer.unsign(cookie)
         if sessionId is None:
-            return defer.succeed(self._loaded(self._newSession(), request, cookie is not None))
-        d = self.store.load(sessionId, self.idleTimeout)
-        return d.addCallback(self._fromStore, sessionId, request)
+            return self._loaded(self._newSession(), request, cookie is not None)
+        loading = self.store.load(sessionId, self.idleTimeout)
+        if hasSucceeded(loading):
+            return self._fromStore(loading.result, sessionId, request)
+        state = _Loading()
+        loading.addCallback(self._fromStore, sessionId, request).addBoth(state.done)
+        return state
 
     def _fromStore(self, record, sessionId, request):
         return self._loaded(self._fromRecord(record, sessionId), request, True)

@@ -99,6 +99,16 @@ class Session(MutableMapping):
     def __getitem__(self, key):
         return self._data[key]
 
+    def get(self, key, default=None):
+        """
+        The value of C{key}, or C{default} (the mapping's C{get}, without
+        going through L{__getitem__}).
+        """
+        return self._data.get(key, default)
+
+    def __contains__(self, key):
+        return key in self._data
+
     def __setitem__(self, key, value):
         _checkJSON(key, value)
         self._data[key] = value
