@@ -28,13 +28,14 @@ from twisted.internet import defer, task  # noqa: E402
 from twisted.python import failure  # noqa: E402
 
 from bench.lib import (  # noqa: E402
-    POSTGRES_URL, argumentParser, parseOptions, postgresAvailable, publish, runLines,
+    POSTGRES_URL, postgresAvailable, runBenchmark, section, table,
 )
 from services.dbpool import DatabaseService  # noqa: E402
 
 CONCURRENT = 20
 TICK = 0.010
 TARGET_MS = 20
+PARAMETERS = (("duration", 5.0, float, 1.0, "seconds of load per case"),)
 SQLITE_SLOW = ("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
                "WHERE n < ?) SELECT count(*) FROM c")
 def calibrateSQLite(seconds=0.2):
@@ -174,9 +175,7 @@ def markdown(results, options):
     """
     The "Database" section of docs/benchmarks.md.
     """
-    lines = [
-        "## Database",
-        "",
+    method = (
         "`.venv/bin/python bench/db.py` keeps 20 slow queries in flight through the"
         " DB pool service (each one finishing starts the next) for"
         f" {options.duration} s while a 10 ms `LoopingCall` records how late each of"
@@ -185,48 +184,29 @@ def markdown(results, options):
         " PostgreSQL runs `pg_sleep(0.2)`. CPU-bound queries in more threads than"
         " the machine has CPUs compete with the reactor thread for the CPUs (the"
         " reactor is not waiting on the database, the operating system is sharing"
-        " the CPUs); size an SQLite pool doing heavy queries to the CPUs.",
-        "",
-        *runLines(options),
-        "",
-        "| Case | Queries done | Lag max (ms) | Lag p99 (ms) | Lag mean (ms)"
-        f" | Max ≤ {TARGET_MS} ms |",
-        "|---|---:|---:|---:|---:|:---:|",
-    ]
-    for name, f in results:
-        met = "yes" if f["max"] <= TARGET_MS else "no"
-        lines.append(f"| {name} | {f['queries']} | {f['max']:.1f} | {f['p99']:.1f} "
-                     f"| {f['mean']:.2f} | {met} |")
-    lines += [
+        " the CPUs); size an SQLite pool doing heavy queries to the CPUs."
+    )
+    return section("Database", method, options, [
+        *table(("Case", "Queries done", "Lag max (ms)", "Lag p99 (ms)", "Lag mean (ms)",
+                f"Max ≤ {TARGET_MS} ms"),
+               [(name, f["queries"], f"{f['max']:.1f}", f"{f['p99']:.1f}", f"{f['mean']:.2f}",
+                 "yes" if f["max"] <= TARGET_MS else "no") for name, f in results],
+               "lrrrrc"),
         "",
         f"Target: reactor lag max ≤ {TARGET_MS} ms while 20 slow queries run (last"
         " column). Other work on the machine during the run adds to every row: see"
         " the reference row.",
-    ]
-    return "\n".join(lines) + "\n"
+    ])
 
 
-def parseArguments(argv):
-    """
-    The command line options.
-    """
-    parser = argumentParser(__doc__, "1 s per case")
-    parser.add_argument("--duration", type=float, default=5.0,
-                        help="seconds of load per case")
-    options = parseOptions(parser, argv)
-    if options.quick:
-        options.duration = 1.0
-    return options
-
-
-def runReactor(options, results):
+def runReactor(options):
     """
     Run the measurements on the global reactor (not C{task.react}, which
-    exits the process), re-raising their failure.
+    exits the process) and return their results, re-raising their failure.
     """
     from twisted.internet import reactor
 
-    outcome = []
+    outcome, results = [], []
 
     def start():
         d = run(reactor, options, results)
@@ -237,17 +217,14 @@ def runReactor(options, results):
     reactor.run()
     if outcome and isinstance(outcome[0], failure.Failure):
         outcome[0].raiseException()
+    return results
 
 
 def main(argv=None):
     """
-    Run the benchmark, write the "Database" section of docs/benchmarks.md
-    (unless C{--no-write}) and return it.
+    Measure, then print and write the section; return it.
     """
-    options = parseArguments(argv)
-    results = []
-    runReactor(options, results)
-    return publish(markdown(results, options), options)
+    return runBenchmark(__doc__, argv, PARAMETERS, runReactor, markdown)
 
 
 if __name__ == "__main__":

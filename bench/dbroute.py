@@ -25,8 +25,8 @@ import uuid
 sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from bench.lib import (  # noqa: E402
-    POSTGRES_URL, Case, argumentParser, cpuPlan, ensureWrk, parseOptions, postgresAvailable,
-    publish, runLines, serving, takeTurns, wrk,
+    POSTGRES_URL, TURNS, Case, cpuPlan, ensureWrk, ifServing, postgresAvailable, runBenchmark,
+    section, serving, table, takeTurns, turnsMethod, wrk,
 )
 
 CONNECTIONS = 50
@@ -110,54 +110,32 @@ def measureRoute(name, port, path, options, pin):
     return result
 
 
+def _row(name, const, db):
+    ratio = db.requests / const.requests if const.requests else 0.0
+    return (name, f"{const.requests:,.0f}", f"{db.requests:,.0f}", f"{db.p50:.2f}",
+            f"{db.p99:.2f}", f"{ratio:.2f}", const.errors + db.errors)
+
+
 def markdown(rows, options):
     """
-    The "DB route" section of docs/benchmarks.md.
+    The "DB route" section of docs/benchmarks.md, from the rows of L{run}:
+    C{(database name, /const result, /db result)}.
     """
-    lines = [
-        "## DB route",
-        "",
+    method = (
         "`.venv/bin/python bench/dbroute.py` serves one app with `twistd -n web-app`:"
         " `/const` returns a quote dict built in Python, `/db` returns the same dict"
         " read with `SELECT id, text, author FROM ... WHERE id = ?` through `self.db`"
-        " (the pool's default 3-10 threads). Each route is warmed up for"
-        f" {options.warmup} s, then `wrk -t1 -c{CONNECTIONS} -d{options.duration}s"
-        " --latency` runs against it, the server pinned to CPU 0 and wrk to CPU 1;"
-        f" the two routes take turns {options.repeat} times and each keeps its best"
-        " run (other work on the machine only ever lowers a run).",
-        "",
-        *runLines(options),
-        "",
-        "| Database | `/const` req/s | `/db` req/s | `/db` p50 ms | `/db` p99 ms"
-        " | DB / constant | Errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, const, db in rows:
-        ratio = db.requests / const.requests if const.requests else 0.0
-        lines.append(f"| {name} | {const.requests:,.0f} | {db.requests:,.0f} | {db.p50:.2f}"
-                     f" | {db.p99:.2f} | {ratio:.2f} | {const.errors + db.errors} |")
-    lines += [
+        f" (the pool's default 3-10 threads). `wrk -t1 -c{CONNECTIONS}"
+        f" -d{options.duration}s --latency` runs against each route. " + turnsMethod(options)
+    )
+    return section("DB route", method, options, [
+        *table(("Database", "`/const` req/s", "`/db` req/s", "`/db` p50 ms", "`/db` p99 ms",
+                "DB / constant", "Errors"), [_row(*row) for row in rows]),
         "",
         "Each `/db` request is a round trip to a pool thread (the query, then the"
         " result handed back to the reactor thread), which is what the ratio"
         " measures; the reactor itself never waits for the database.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def parseArguments(argv):
-    """
-    The command line options.
-    """
-    parser = argumentParser(__doc__, "2 s per route, once")
-    parser.add_argument("--duration", type=int, default=5, help="seconds of load per route")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs per route, interleaved; the best is kept")
-    options = parseOptions(parser, argv)
-    options.warmup = 1
-    if options.quick:
-        options.duration, options.repeat = 2, 1
-    return options
+    ])
 
 
 def run(options):
@@ -165,28 +143,30 @@ def run(options):
     Measure every backend; return the rows.
     """
     ensureWrk()
-    rows = []
     with tempfile.TemporaryDirectory(prefix="appserver-bench-dbroute-") as work:
-        rows.append(measureBackend("SQLite", "sqlite:///bench.sqlite3", "bench_quotes",
-                                   options, work))
-        if postgresAvailable():
-            table = f"bench_quotes_{uuid.uuid4().hex[:8]}"
-            try:
-                rows.append(measureBackend("PostgreSQL", POSTGRES_URL, table, options, work))
-            finally:
-                dropPostgresTable(table)
-        else:
-            print("PostgreSQL is not reachable on 127.0.0.1:5432; skipped", flush=True)
-    return rows
+        sqlite = measureBackend("SQLite", "sqlite:///bench.sqlite3", "bench_quotes",
+                                options, work)
+        return [sqlite, *ifServing("PostgreSQL on 127.0.0.1:5432", postgresAvailable,
+                                   lambda: measurePostgres(options, work))]
+
+
+def measurePostgres(options, work):
+    """
+    Measure the backend on PostgreSQL, in a table of the run's own that is
+    dropped afterwards; return the row.
+    """
+    quotes = f"bench_quotes_{uuid.uuid4().hex[:8]}"
+    try:
+        return measureBackend("PostgreSQL", POSTGRES_URL, quotes, options, work)
+    finally:
+        dropPostgresTable(quotes)
 
 
 def main(argv=None):
     """
-    Run the benchmark, write the "DB route" section of docs/benchmarks.md
-    (unless C{--no-write}) and return it.
+    Measure, then print and write the section; return it.
     """
-    options = parseArguments(argv)
-    return publish(markdown(run(options), options), options)
+    return runBenchmark(__doc__, argv, TURNS, run, markdown)
 
 
 if __name__ == "__main__":

@@ -28,10 +28,11 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 from bench.lib import (  # noqa: E402
-    Case, argumentParser, parseOptions, publish, runLines, serving,
+    Case, runBenchmark, section, serving, table,
 )
 
 TARGET_MS = 200
+PARAMETERS = (("edits", 50, int, 10, "edits to make"),)
 DEADLINE = 10.0
 SPACING = 0.3
 
@@ -135,39 +136,22 @@ def markdown(rows, options):
     """
     The "Reload" section of docs/benchmarks.md.
     """
-    lines = [
-        "## Reload",
-        "",
+    method = (
         f"`.venv/bin/python bench/reload.py` edits the controller of an app served by"
         f" `twistd -n web-app --reload` {options.edits} times, alternately written in"
         " place and written to a temporary file renamed over it, and measures from"
         " the file's close (or rename) to the first response from the new code (a"
         " keep-alive client polls `/version` without pause). The reloader's 0.1 s"
-        " debounce delay is part of every figure.",
+        " debounce delay is part of every figure."
+    )
+    return section("Reload", method, options, [
+        *table(("Save", "Edits", "p50 ms", "p95 ms", "max ms", f"p95 ≤ {TARGET_MS} ms"),
+               [(name, f["count"], f"{f['p50']:.0f}", f"{f['p95']:.0f}", f"{f['max']:.0f}",
+                 "yes" if f["p95"] <= TARGET_MS else "no") for name, f in rows],
+               "lrrrrc"),
         "",
-        *runLines(options),
-        "",
-        f"| Save | Edits | p50 ms | p95 ms | max ms | p95 ≤ {TARGET_MS} ms |",
-        "|---|---:|---:|---:|---:|:---:|",
-    ]
-    for name, f in rows:
-        met = "yes" if f["p95"] <= TARGET_MS else "no"
-        lines.append(f"| {name} | {f['count']} | {f['p50']:.0f} | {f['p95']:.0f} "
-                     f"| {f['max']:.0f} | {met} |")
-    lines += ["", f"Target: p95 ≤ {TARGET_MS} ms from saving to the new response (all edits)."]
-    return "\n".join(lines) + "\n"
-
-
-def parseArguments(argv):
-    """
-    The command line options.
-    """
-    parser = argumentParser(__doc__, "10 edits")
-    parser.add_argument("--edits", type=int, default=50, help="edits to make")
-    options = parseOptions(parser, argv)
-    if options.quick:
-        options.edits = 10
-    return options
+        f"Target: p95 ≤ {TARGET_MS} ms from saving to the new response (all edits).",
+    ])
 
 
 def run(options):
@@ -189,11 +173,9 @@ def run(options):
 
 def main(argv=None):
     """
-    Run the benchmark, write the "Reload" section of docs/benchmarks.md
-    (unless C{--no-write}) and return it.
+    Measure, then print and write the section; return it.
     """
-    options = parseArguments(argv)
-    return publish(markdown(run(options), options), options)
+    return runBenchmark(__doc__, argv, PARAMETERS, run, markdown)
 
 
 if __name__ == "__main__":

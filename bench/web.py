@@ -28,8 +28,8 @@ import re  # noqa: E402
 import tempfile  # noqa: E402
 
 from bench.lib import (  # noqa: E402
-    APPS, Case, argumentParser, cpuDuring, cpuPlan, ensureWrk, parseOptions, publish, runLines,
-    serving, versions, waitForQuiet, withCpu, wrk, wrkVersion,
+    APPS, Case, cpuDuring, cpuPlan, ensureWrk, parseOptions, pinning, publish, section, serving,
+    table, versions, waitForQuiet, withCpu, wrk, wrkVersion,
 )
 from bench.lib.profiling import profileMarkdown  # noqa: E402
 
@@ -138,11 +138,8 @@ def markdownTable(results):
     """
     The results as a Markdown table.
     """
-    lines = ["| " + " | ".join(HEADER) + " |",
-             "|" + "|".join(["---", "---"] + ["---:"] * (len(HEADER) - 2)) + "|"]
-    for row in _rows(results):
-        lines.append(f"| {row[0]} | `{row[1]}` | " + " | ".join(row[2:]) + " |")
-    return "\n".join(lines)
+    rows = [(name, f"`{path}`", *cells) for name, path, *cells in _rows(results)]
+    return "\n".join(table(HEADER, rows, "ll" + "r" * (len(HEADER) - 2)))
 
 
 TARGETS = (
@@ -187,15 +184,12 @@ def targetLines(results):
 
 
 def _method(options):
-    serverPin, _ = cpuPlan()
-    pinning = ("the server pinned to CPU 0 and wrk to CPU 1 with `taskset`"
-               if serverPin else "no CPU pinning")
     rounds = (f", in {options.repeat} rounds over all servers, keeping each server's best"
               " requests/s and least CPU per request" if options.repeat > 1 else "")
     return (
         "`.venv/bin/python bench/web.py` starts each server as a real `twistd -n` process"
         f" on a loopback port, one at a time (after waiting up to {options.quiet_wait:g} s"
-        f" for the machine to be idle), with {pinning}, warms it up for {options.warmup} s"
+        f" for the machine to be idle), with {pinning()}, warms it up for {options.warmup} s"
         f" and runs `wrk -t1 -c{options.connections} -d{options.duration}s --latency`"
         f" against it{rounds}. The peers are in `bench/apps/`: the same root resources"
         " `twistd web --class`/`--wsgi` would serve, through `.tac` files that leave"
@@ -218,37 +212,35 @@ def markdown(results, options, profile=None):
     The "HTTP" section of docs/benchmarks.md, with C{profile} (Markdown)
     at its end when given.
     """
-    lines = [
-        "## HTTP", "", _method(options), "",
-        *runLines(options, versions(("Klein",), (wrkVersion(),))),
-        "", markdownTable(results), "", _COLUMNS, "", "Targets:", "",
-        *(targetLines(results) or ["- none measured"]),
-    ]
+    body = [markdownTable(results), "", _COLUMNS, "", "Targets:", "",
+            *(targetLines(results) or ["- none measured"])]
     if profile:
-        lines += ["", profile]
-    return "\n".join(lines) + "\n"
+        body += ["", profile]
+    return section("HTTP", _method(options), options, body,
+                   versions(("Klein",), (wrkVersion(),)))
+
+
+PARAMETERS = (
+    ("duration", 10, int, 2, "seconds per wrk run"),
+    ("warmup", 3, int, 1, "seconds of warm-up"),
+    ("connections", 50, int, None, "wrk's connections"),
+    ("repeat", 1, int, 1, "rounds over all servers; each server's best run is kept"),
+    ("quiet-wait", 30, float, 0, "seconds to wait for an idle machine before each server"),
+)
+FLAGS = (
+    ("--only", {"action": "append", "default": [],
+                "help": "measure only servers whose name contains this (repeatable);"
+                " leaves docs/benchmarks.md alone"}),
+    ("--profile", {"action": "store_true",
+                   "help": f"profile {PROFILED} even when every target is met"}),
+)
 
 
 def parseArguments(argv):
     """
     The command line options.
     """
-    parser = argumentParser(__doc__, "2 s runs with 1 s warm-up, to try the benchmark out")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up")
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="rounds over all servers; each server's best run is kept")
-    parser.add_argument("--quiet-wait", type=float, default=30,
-                        help="seconds to wait for an idle machine before each server")
-    parser.add_argument("--only", action="append", default=[],
-                        help="measure only servers whose name contains this (repeatable);"
-                        " leaves docs/benchmarks.md alone")
-    parser.add_argument("--profile", action="store_true",
-                        help=f"profile {PROFILED} even when every target is met")
-    options = parseOptions(parser, argv)
-    if options.quick:
-        options.duration, options.warmup, options.repeat, options.quiet_wait = 2, 1, 1, 0
+    options = parseOptions(__doc__, argv, PARAMETERS, FLAGS)
     options.no_write = options.no_write or bool(options.only)
     return options
 

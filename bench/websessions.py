@@ -33,9 +33,9 @@ import tempfile
 sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from bench.lib import (  # noqa: E402
-    REDIS_URL, Case, argumentParser, cpuDuring, cpuPlan, ensureWrk, parseOptions, parseWrk,
-    publish, redisAvailable, runLines, runWrk, serving, takeTurns, versions, withCpu,
-    wrkVersion,
+    REDIS_URL, TURNS, Case, cpuDuring, cpuPlan, ensureWrk, ifServing, parseWrk,
+    redisAvailable, runBenchmark, runWrk, section, serving, table, takeTurns, versions,
+    turnsMethod, withCpu, wrkVersion,
 )
 
 CONNECTIONS = 50
@@ -195,10 +195,10 @@ def _ratio(run, other):
 def _row(name, plain, asyncPlain, session):
     byCpu = plain.result.cpu / session.result.cpu if session.result.cpu else 0.0
     errors = plain.result.errors + asyncPlain.result.errors + session.result.errors
-    return (f"| {name} | {plain.result.requests:,.0f} | {asyncPlain.result.requests:,.0f}"
-            f" | {session.result.requests:,.0f} | {session.result.p50:.2f}"
-            f" | {session.result.p99:.2f} | {_ratio(session, plain):.2f}"
-            f" | {_ratio(session, asyncPlain):.2f} | {byCpu:.2f} | {errors} |")
+    return (name, f"{plain.result.requests:,.0f}", f"{asyncPlain.result.requests:,.0f}",
+            f"{session.result.requests:,.0f}", f"{session.result.p50:.2f}",
+            f"{session.result.p99:.2f}", f"{_ratio(session, plain):.2f}",
+            f"{_ratio(session, asyncPlain):.2f}", f"{byCpu:.2f}", errors)
 
 
 def _cpuLine(name, plain, asyncPlain, session):
@@ -208,11 +208,10 @@ def _cpuLine(name, plain, asyncPlain, session):
 
 def markdown(rows, options):
     """
-    The "Web sessions" section of docs/benchmarks.md.
+    The "Web sessions" section of docs/benchmarks.md, from the rows of
+    L{run}, one per store: C{(name, /plain, /async, /session)} best L{Run}s.
     """
-    lines = [
-        "## Web sessions",
-        "",
+    method = (
         "`.venv/bin/python bench/websessions.py` serves one app with `twistd -n web-app"
         " --secret ... --db sqlite:///...`: `/plain` returns a constant dict, `/async`"
         " is the same as a coroutine (`async def`, the shape of the session route),"
@@ -222,18 +221,13 @@ def markdown(rows, options):
         f" (`wrk -t{CONNECTIONS} -c{CONNECTIONS} -d{options.duration}s --latency -s"
         " keepcookie.lua`) with a Lua script that keeps the session cookie of each"
         " connection's first response and sends it on all its later requests: the"
-        " figures are of existing sessions, not of one new session per request. Each"
-        f" route is warmed up for {options.warmup} s, the server pinned to CPU 0 and"
-        f" wrk to CPU 1; the routes take turns {options.repeat} times and each keeps"
-        " its best run.",
-        "",
-        *runLines(options, versions(("Klein",), (wrkVersion(),))),
-        "",
-        "| Session store | `/plain` req/s | `/async` req/s | `/session` req/s"
-        " | `/session` p50 ms | `/session` p99 ms | session / plain | session / async"
-        " | session / plain by CPU | Errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *(_row(*row) for row in rows),
+        " figures are of existing sessions, not of one new session per request. "
+        + turnsMethod(options)
+    )
+    return section("Web sessions", method, options, [
+        *table(("Session store", "`/plain` req/s", "`/async` req/s", "`/session` req/s",
+                "`/session` p50 ms", "`/session` p99 ms", "session / plain", "session / async",
+                "session / plain by CPU", "Errors"), [_row(*row) for row in rows]),
         "",
         "*session / plain by CPU* is `/plain`'s server CPU time per request divided by"
         " `/session`'s (the Redis row leaves out redis-server's own CPU time). Server"
@@ -261,23 +255,7 @@ def markdown(rows, options):
         " requests of the measured run: "
         + "; ".join(f"{session.counters:,} of {session.result.count:,} ({name})"
                     for name, _, _, session in rows) + ".",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def parseArguments(argv):
-    """
-    The command line options.
-    """
-    parser = argumentParser(__doc__, "2 s per route, once")
-    parser.add_argument("--duration", type=int, default=5, help="seconds of load per route")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs per route, interleaved; the best is kept")
-    options = parseOptions(parser, argv)
-    options.warmup = 1
-    if options.quick:
-        options.duration, options.repeat = 2, 1
-    return options
+    ], versions(("Klein",), (wrkVersion(),)))
 
 
 def run(options):
@@ -285,25 +263,20 @@ def run(options):
     Measure every store; return the rows.
     """
     ensureWrk()
-    rows = []
     with tempfile.TemporaryDirectory(prefix="appserver-bench-websessions-") as work:
         options.app = os.path.join(work, "app")
         makeApp(options.app)
-        rows.append(measureStore("memory (embedded)", "memory", options, work))
-        if redisAvailable():
-            rows.append(measureStore("Redis 127.0.0.1:6379", REDIS_URL, options, work))
-        else:
-            print("Redis is not reachable on 127.0.0.1:6379; skipped", flush=True)
-    return rows
+        memory = measureStore("memory (embedded)", "memory", options, work)
+        return [memory, *ifServing(
+            "Redis on 127.0.0.1:6379", redisAvailable,
+            lambda: measureStore("Redis 127.0.0.1:6379", REDIS_URL, options, work))]
 
 
 def main(argv=None):
     """
-    Run the benchmark, write the "Web sessions" section of
-    docs/benchmarks.md (unless C{--no-write}) and return it.
+    Measure, then print and write the section; return it.
     """
-    options = parseArguments(argv)
-    return publish(markdown(run(options), options), options)
+    return runBenchmark(__doc__, argv, TURNS, run, markdown)
 
 
 if __name__ == "__main__":

@@ -9,22 +9,23 @@ script, Python puts C{bench/} there) and imports from here.
 """
 
 from bench.lib.load import (
-    Result, cpuDuring, cpuPlan, ensureWrk, parseWrk, runWrk, takeTurns, waitForQuiet, withCpu, wrk,
+    Result, cpuDuring, cpuPlan, ensureWrk, parseWrk, pinning, runWrk, takeTurns,
+    waitForQuiet, withCpu, wrk,
 )
 from bench.lib.report import (
-    argumentParser, machine, parseOptions, publish, redisVersion, runLines, updateDocs,
-    versions, wrkVersion,
+    TURNS, machine, parseOptions, publish, redisVersion, runBenchmark, runLines, section,
+    table, turnsMethod, updateDocs, versions, wrkVersion,
 )
 from bench.lib.servers import (
-    APPS, POSTGRES_URL, REDIS_URL, ROOT, Case, freePort, postgresAvailable, redisAvailable,
-    serving, servingTwistd, stopping, waitForPort,
+    APPS, POSTGRES_URL, REDIS_URL, ROOT, Case, freePort, ifServing, postgresAvailable,
+    redisAvailable, serving, servingTwistd, stopping, waitForPort,
 )
 
 __all__ = [
-    "APPS", "Case", "POSTGRES_URL", "REDIS_URL", "ROOT", "Result", "argumentParser",
-    "cpuDuring", "cpuPlan", "ensureWrk", "freePort", "machine", "parseOptions", "parseWrk", "postgresAvailable",
-    "publish", "redisAvailable", "redisVersion", "runLines", "runWrk", "serving",
-    "servingTwistd", "stopping", "takeTurns", "updateDocs", "versions", "waitForPort",
-    "waitForQuiet",
-    "withCpu", "wrk", "wrkVersion",
+    "APPS", "Case", "POSTGRES_URL", "REDIS_URL", "Result", "ROOT", "TURNS", "cpuDuring",
+    "cpuPlan", "ensureWrk", "freePort", "ifServing", "machine", "parseOptions", "parseWrk",
+    "pinning", "postgresAvailable", "publish", "redisAvailable", "redisVersion",
+    "runBenchmark", "runLines", "runWrk", "section", "serving", "servingTwistd", "stopping",
+    "table", "takeTurns", "turnsMethod", "updateDocs", "versions", "waitForPort",
+    "waitForQuiet", "withCpu", "wrk", "wrkVersion",
 ]

@@ -113,6 +113,15 @@ def cpuPlan():
     return ["taskset", "-c", "0"], ["taskset", "-c", "1"]
 
 
+def pinning():
+    """
+    How L{cpuPlan} places the server and wrk, in words.
+    """
+    if cpuPlan()[0]:
+        return "the server pinned to CPU 0 and wrk to CPU 1 with `taskset`"
+    return "no CPU pinning"
+
+
 def cpuSeconds(pid):
     """
     The CPU time (user and system, all threads) process C{pid} has used.

@@ -12,6 +12,7 @@ import platform
 import re
 import subprocess
 
+from bench.lib.load import pinning
 from bench.lib.servers import ROOT
 
 DOCS = os.path.join(ROOT, "docs", "benchmarks.md")
@@ -26,27 +27,69 @@ on that machine: compare ratios, not absolute numbers, across machines.
 """
 
 
-def argumentParser(doc, quick):
+TURNS = (
+    ("duration", 5, int, 2, "seconds of load per route"),
+    ("repeat", 3, int, 1, "runs per route, interleaved; the best is kept"),
+    ("warmup", 1, int, None, "seconds of warm-up before each run"),
+)
+
+
+def turnsMethod(options):
     """
-    A parser for a benchmark's command line, described by the first line
-    of its C{doc}, with the options every benchmark takes: C{--quick}
-    (explained by C{quick}) and C{--no-write}.
+    How a benchmark whose routes take turns (L{TURNS}, with
+    L{bench.lib.load.takeTurns}) measured them, in a sentence.
     """
+    return (f"Each route is warmed up for {options.warmup} s before each run, with"
+            f" {pinning()}; the routes take turns {options.repeat} times and each keeps its"
+            " best run (other work on the machine only ever lowers a run).")
+
+
+def parseOptions(doc, argv, parameters, flags=()):
+    """
+    Parse a benchmark's command line C{argv} (L{None}: the script's): the
+    options every benchmark takes, C{--quick} and C{--no-write}, and its
+    own, and note the load average before the run as C{loadBefore}.
+
+    @param doc: the benchmark's docstring, whose first line describes it.
+    @param parameters: rows C{(name, default, coerce, quick, help)} of
+        options with a value, as Twisted's C{optParameters}; C{quick} is
+        the value C{--quick} sets, or L{None}. L{TURNS} holds those of a
+        benchmark whose routes take turns.
+    @param flags: rows C{(option, argparse keyword arguments)} of other
+        options.
+    """
+    options = _parser(doc, parameters, flags).parse_args(argv)
+    if options.quick:
+        for name, _, _, quick, _ in parameters:
+            if quick is not None:
+                setattr(options, name.replace("-", "_"), quick)
+    options.loadBefore = os.getloadavg()[0]
+    return options
+
+
+def _parser(doc, parameters, flags):
     parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=quick)
+    quick = ", ".join(f"--{row[0]} {row[3]}" for row in parameters if row[3] is not None)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"short runs, to try the benchmark out ({quick})")
     parser.add_argument("--no-write", action="store_true",
                         help="print only; leave docs/benchmarks.md alone")
+    for name, default, coerce, _, explanation in parameters:
+        parser.add_argument(f"--{name}", type=coerce, default=default,
+                            help=f"{explanation} (default: {default})")
+    for option, keywords in flags:
+        parser.add_argument(option, **keywords)
     return parser
 
 
-def parseOptions(parser, argv=None):
+def runBenchmark(doc, argv, parameters, run, markdown):
     """
-    Parse C{argv} (default: the command line) with C{parser}, noting the
-    load average before the run as C{loadBefore}.
+    What a benchmark's C{main} does: parse its command line C{argv} (see
+    L{parseOptions}), measure with C{run(options)}, and L{publish} the
+    section that C{markdown(figures, options)} makes of the figures.
     """
-    options = parser.parse_args(argv)
-    options.loadBefore = os.getloadavg()[0]
-    return options
+    options = parseOptions(doc, argv, parameters)
+    return publish(markdown(run(options), options), options)
 
 
 def publish(section, options):
@@ -59,6 +102,15 @@ def publish(section, options):
     if not options.no_write:
         updateDocs(section)
     return section
+
+
+def section(heading, method, options, body, versions=None):
+    """
+    A section of docs/benchmarks.md: its C{## heading}, the C{method}
+    paragraph, the L{runLines} (with C{versions}), then the C{body} lines.
+    """
+    lines = [f"## {heading}", "", method, "", *runLines(options, versions), "", *body]
+    return "\n".join(lines) + "\n"
 
 
 def _output(command):
@@ -136,6 +188,25 @@ def runLines(options, versions=None):
     if versions is not None:
         lines.append(f"- Versions: {versions}")
     return lines
+
+
+_RULES = {"l": "---", "r": "---:", "c": ":---:"}
+
+
+def table(header, rows, align=None):
+    """
+    The lines of a Markdown table: the C{header} cells, then C{rows} of
+    cells (shown with C{str}), each column aligned as the letter of
+    C{align} at its place says (C{l}, C{r} or C{c}; by default the first
+    column left, the others right).
+    """
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = "|" + "|".join(_RULES[letter] for letter in align) + "|"
+    return [_tableRow(header), rule, *(_tableRow(row) for row in rows)]
+
+
+def _tableRow(cells):
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
 def updateDocs(section, path=DOCS):

@@ -195,3 +195,14 @@ def redisAvailable():
             return s.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def ifServing(name, available, measure):
+    """
+    C{[measure()]} when the shared server C{name} answers (C{available()}
+    is true), else C{[]}, saying that it was skipped.
+    """
+    if available():
+        return [measure()]
+    print(f"{name} is not reachable; skipped", flush=True)
+    return []
