@@ -2,7 +2,7 @@
 Run every benchmark in bench/, one after another, and regenerate
 docs/benchmarks.md from their sections.
 
-    .venv/bin/python bench/run.py [--quick] [NAME ...]
+    .venv/bin/python bench/run.py [--quick] [--no-write] [NAME ...]
 
 A benchmark is a module C{bench/NAME.py} with a C{main(argv=None)} that
 measures, prints its figures, and returns its section of docs/benchmarks.md
@@ -10,7 +10,9 @@ as Markdown starting with a C{## } heading. Known benchmarks run first in a
 fixed order (C{web}, C{sessionserver}, C{db}), then any other
 C{bench/*.py}. Each runs in its own Python process (so one benchmark's
 reactor or failure does not touch the next), with C{--quick} passed on when
-given; a benchmark that fails is reported and its old section is kept.
+given and C{--no-write}: this runner writes the sections (unless given
+C{--no-write} itself). A benchmark that fails is reported and its old
+section is kept.
 """
 
 import argparse
@@ -83,21 +85,25 @@ def runOne(name, arguments):
 
 def main(argv=None):
     """
-    Run the benchmarks and write their sections into docs/benchmarks.md.
+    Run the benchmarks and write their sections into docs/benchmarks.md
+    (unless C{--no-write}); return the exit code, 1 if any failed.
     """
     parser = argparse.ArgumentParser(description="Run every benchmark in bench/.")
     parser.add_argument("--quick", action="store_true", help="short runs, to try things out")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     options = parser.parse_args(argv)
     failed = []
     for name in benchmarks(options.names):
         print(f"\n=== bench/{name}.py ===", flush=True)
-        section = runOne(name, ["--quick"] if options.quick else [])
+        section = runOne(name, ["--no-write"] + (["--quick"] if options.quick else []))
         if section is None:
             failed.append(name)
-        else:
+        elif not options.no_write:
             updateDocs(section)
-    print(f"\ndocs/benchmarks.md updated; failed: {', '.join(failed) or 'none'}")
+    written = "left alone" if options.no_write else "updated"
+    print(f"\ndocs/benchmarks.md {written}; failed: {', '.join(failed) or 'none'}")
     return 1 if failed else 0
 
 
