@@ -202,3 +202,32 @@ class MountTests(SynchronousTestCase):
         self.assertEqual(restored.router.routes, [])
         restored.setRouter(self.router)
         self.assertEqual(request(restored, path=b"/").body, b"home")
+
+
+class PinTests(SynchronousTestCase):
+    """
+    Resources pinned to an exact path.
+    """
+
+    def setUp(self):
+        self.router = Router()
+        self.router.add("/<path:rest>", ["GET"], lambda request, rest: "routed")
+        self.resource = AppResource(self.router)
+        self.resource.pin([b"_x", b"page"], Data(b"pinned", "text/plain"))
+
+    def test_beforeRoutes(self):
+        """The pinned path is served even where a route would match."""
+        self.assertEqual(request(self.resource, path=b"/_x/page").body, b"pinned")
+
+    def test_exactPath(self):
+        """Paths near the pinned one go to the router."""
+        for path in (b"/_x", b"/_x/page/", b"/_x/page/more", b"/other"):
+            self.assertEqual(request(self.resource, path=path).body, b"routed", path)
+
+    def test_newRouter(self):
+        """A pin stays when the router is replaced, and pickles."""
+        self.resource.setRouter(Router())
+        restored = pickle.loads(pickle.dumps(self.resource))
+        for resource in (self.resource, restored):
+            self.assertEqual(request(resource, path=b"/_x/page").body, b"pinned")
+        self.assertIsNone(AppResource().pinned)

@@ -131,8 +131,8 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertEqual(service.name, "web-app")
         self.assertEqual([s.name for s in service], ["db", "sessions", "app", "web"])
         web = service.getServiceNamed("web")
-        self.assertIsInstance(web.resource.resource.wrapped, AppResource)
-        self.assertIs(service.getServiceNamed("app").resource, web.resource.resource.wrapped)
+        self.assertIsInstance(web.resource.wrapped, AppResource)
+        self.assertIs(service.getServiceNamed("app").resource, web.resource.wrapped)
         self.assertEqual(web.ports, ["tcp:0"])
         service.getServiceNamed("app").load()
         # The demo's route is reached; its database is not started here: 503.
@@ -149,7 +149,7 @@ class MakeServiceTests(SynchronousTestCase):
     def test_appWithStatic(self):
         """--app with --static: the files serve what the app does not route."""
         service = webapp.makeService(parse(["--app", appDir(self), "--static", tempDir(self)]))
-        resource = service.getServiceNamed("web").resource.resource.wrapped
+        resource = service.getServiceNamed("web").resource.wrapped
         self.assertIsInstance(resource.fallback, StaticFiles)
 
     def test_staticOnly(self):
@@ -166,7 +166,7 @@ class MakeServiceTests(SynchronousTestCase):
 
             def check(restored, names=[s.name for s in service]):
                 self.assertEqual([s.name for s in restored], names)
-                self.assertIs(restored.getServiceNamed("web").resource.resource.wrapped,
+                self.assertIs(restored.getServiceNamed("web").resource.wrapped,
                               restored.getServiceNamed("app").resource)
             assertPersists(self, service, check)
 

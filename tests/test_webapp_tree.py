@@ -17,7 +17,7 @@ from appserver.tap import reloading, webapp
 from appserver.web import Controller, route
 from appserver.web.resource import AppResource
 from appserver.web.router import Router
-from appserver.web.status import ServicesPage, StatusGate, describeTree, statusAccess
+from appserver.web.status import PATH, ServicesPage, StatusGate, describeTree, statusAccess
 from services.dbpool import DatabaseService, DatabaseUnavailable
 from services.reloader import ReloaderService
 from tests.support import assertPersists, captureLog, parseOptions, tempDir
@@ -197,6 +197,12 @@ class TreeTests(SynchronousTestCase):
         """--status-page off leaves the page out of the resource tree."""
         service = webapp.makeService(parse(["--status-page", "off"]))
         self.assertNotIsInstance(service.getServiceNamed("web").resource, StatusGate)
+        self.assertIsNone(service.getServiceNamed("app").resource.pinned)
+
+    def test_statusPageWithoutApp(self):
+        """Without an app, the status page is served by a gate in front of the fallback."""
+        service = webapp.makeService(parse(["--static", appDir(self)]))
+        self.assertIsInstance(service.getServiceNamed("web").resource, StatusGate)
 
     def test_persists(self):
         """The full tree pickles and comes back wired to itself."""
@@ -211,12 +217,11 @@ class TreeTests(SynchronousTestCase):
             self.assertIs(reloader.root, restored)
             app = restored.getServiceNamed("app")
             self.assertIs(app.attributes["db"], restored.getServiceNamed("db"))
-            self.assertIs(restored.getServiceNamed("web").resource.resource.wrapped,
-                          app.resource)
+            self.assertIs(restored.getServiceNamed("web").resource.wrapped, app.resource)
+            self.assertIs(app.resource.pinned[tuple(PATH)].root, restored)
             self.assertEqual(app.resource.errorStatuses,
                              {DatabaseUnavailable: (503, webapp.DB_UNAVAILABLE)})
             self.assertTrue(app.resource.debug)
-            self.assertIs(restored.getServiceNamed("web").resource.page.root, restored)
         assertPersists(self, service, check)
 
 

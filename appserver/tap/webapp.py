@@ -39,7 +39,7 @@ from appserver.sessions import SessionResource, SessionsService, checkStoreSpec,
 from appserver.web.appdir import AppError, AppService, appConfigPath, checkApp
 from appserver.web.resource import AppResource
 from appserver.web.static import StaticFiles
-from appserver.web.status import ServicesPage, StatusGate, statusAccess
+from appserver.web.status import PATH as STATUS_PATH, ServicesPage, StatusGate, statusAccess
 from appserver.web.wsgi import WSGIApplication, resolveApplication
 from services.dbpool import DatabaseService, DatabaseUnavailable
 from services.dburl import databaseURL
@@ -361,6 +361,21 @@ def _appResource(options, fallback, db, root):
     return resource
 
 
+def _statusPage(options, root, app, resource):
+    """
+    Add the status page: pinned to its path in the C{app}'s resource (which
+    costs other requests nothing) or, without an app, in a L{StatusGate}
+    in front of C{resource}, which is returned.
+    """
+    if options["status-page"] == "off":
+        return resource
+    page = ServicesPage(root, options["status-page"])
+    if app is None:
+        return StatusGate(resource, page)
+    app.pin(STATUS_PATH, page)
+    return resource
+
+
 def makeService(options):
     """
     Assemble the C{web-app} tree from parsed L{Options}: a service named
@@ -373,11 +388,9 @@ def makeService(options):
     db = _child(root, "db", _database(options))
     sessions = _child(root, "sessions", _sessions(options))
     resource = _fallback(options, root)
-    if options["app"]:
-        resource = _appResource(options, resource, db, root)
-    resource = SessionResource(resource, sessions.manager)
-    if options["status-page"] != "off":
-        resource = StatusGate(resource, ServicesPage(root, options["status-page"]))
+    app = _appResource(options, resource, db, root) if options["app"] else None
+    resource = SessionResource(resource if app is None else app, sessions.manager)
+    resource = _statusPage(options, root, app, resource)
     web = WebService(resource, options["port"], maxBody=options["max-body"],
                      timeout=options["timeout"], accessLog=options["access-log"],
                      displayTracebacks=bool(options["display-tracebacks"]))

@@ -3,6 +3,8 @@ The app resource: dispatches requests through a L{Router} and renders what
 handlers return.
 
 Order of dispatch for a request path:
+ 0. a resource pinned to that exact path (L{AppResource.pin}: the status
+    page), whatever the router holds;
  1. a route with the request's method (HEAD falls back to the GET route);
  2. a route with the path but another method: OPTIONS answers 204 with an
     C{Allow} header, any other method gets 405 with C{Allow};
@@ -83,6 +85,8 @@ class AppResource:
     @ivar debug: show the reload error banner (see the module docstring).
     @ivar reloadError: the message of the last failed reload, or L{None};
         not pickled.
+    @ivar pinned: maps tuples of path segments to the resources L{pin}ned
+        there, or L{None} when there are none.
     """
 
     isLeaf = True
@@ -91,6 +95,7 @@ class AppResource:
     errorStatuses = {}
     debug = False
     reloadError = None
+    pinned = None
 
     def __init__(self, router=None, fallback=None, displayTracebacks=False,
                  errorStatuses=None, debug=False):
@@ -131,6 +136,17 @@ class AppResource:
         """
         return _resource.NoResource()
 
+    def pin(self, segments, resource):
+        """
+        Serve C{resource} (a leaf) at exactly the path C{segments} (a list of
+        bytes), before any route, mount or fallback, and whichever router
+        is in use: what a wrapper resource checking the path would do,
+        without a wrapper's cost on every other request.
+        """
+        pinned = dict(self.pinned or {})
+        pinned[tuple(segments)] = resource
+        self.pinned = pinned
+
     def putChild(self, path, child):
         """
         Mount C{child} on the current router; see L{Router.mount}.
@@ -142,6 +158,10 @@ class AppResource:
         Dispatch C{request}; the response is always written asynchronously
         or already written, so this returns C{NOT_DONE_YET}.
         """
+        if self.pinned is not None:
+            pinned = self.pinned.get(tuple(request.postpath))
+            if pinned is not None:
+                return pinned.render(request)
         match = self.router.lookup(request.method, request.postpath)
         if match is None or match.endpoint is None:
             self._unmatched(request, match)

@@ -26,7 +26,7 @@ from twisted.internet.address import UNIXAddress
 from twisted.web.resource import IResource, getChildForRequest
 from zope.interface import implementer
 
-__all__ = ["StatusGate", "ServicesPage", "describeTree", "isLocalRequest", "ACCESS_CHOICES",
+__all__ = ["StatusGate", "ServicesPage", "describeTree", "isLocalRequest", "ACCESS_CHOICES", "PATH",
            "statusAccess"]
 
 ACCESS_CHOICES = ("off", "loopback", "any")
