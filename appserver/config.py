@@ -16,7 +16,7 @@ import os
 import yaml
 from twisted.python import reflect, usage, util
 
-__all__ = ["LayeredOptions", "positiveInt", "byteSize"]
+__all__ = ["LayeredOptions", "positiveInt", "byteSize", "choice"]
 
 ENVIRONMENT_PREFIX = "APPSERVER_"
 
@@ -35,6 +35,20 @@ def positiveInt(value):
 
 
 positiveInt.coerceDoc = "A positive integer."
+
+def choice(*choices):
+    """
+    An option coerce function accepting only C{choices} (case-insensitive).
+    """
+    def coerce(value):
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return text
+
+    coerce.coerceDoc = f"One of {', '.join(choices)}."
+    return coerce
+
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2,
           "g": 1024**3, "gb": 1024**3}

@@ -7,7 +7,7 @@ import os
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.config import LayeredOptions, byteSize, positiveInt
+from appserver.config import LayeredOptions, byteSize, choice, positiveInt
 from appserver.ports import parsePort
 from tests.support import parseOptions, tempDir
 
@@ -150,3 +150,11 @@ class ErrorTests(SynchronousTestCase):
         self.assertEqual(byteSize(" 512KB "), 512 * 1024)
         self.assertRaises(ValueError, byteSize, "12 parsecs")
         self.assertRaises(ValueError, positiveInt, "0")
+
+    def test_choice(self):
+        """A choice accepts its values in any case and refuses others by name."""
+        fsync = choice("always", "no")
+        self.assertEqual(fsync(" Always "), "always")
+        error = self.assertRaises(ValueError, fsync, "sometimes")
+        self.assertEqual(str(error), "'sometimes' is not one of always, no")
+        self.assertEqual(fsync.coerceDoc, "One of always, no.")

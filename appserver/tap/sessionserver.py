@@ -10,7 +10,7 @@ loopback only.
 
 from twisted.python import usage
 
-from appserver.config import LayeredOptions, byteSize
+from appserver.config import LayeredOptions, byteSize, choice
 from appserver.ports import parsePort
 from services.sessionserver.journal import FSYNC_POLICIES
 from services.sessionserver.service import DEFAULT_PORT, SessionServerService
@@ -32,16 +32,6 @@ def parseLoopbackPort(value):
 
 parseLoopbackPort.coerceDoc = (
     "A port number (loopback only) or a Twisted endpoint description.")
-
-
-def _choice(name, choices):
-    def coerce(value):
-        if value not in choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
-        return value
-    coerce.coerceDoc = f"One of {', '.join(choices)}."
-    coerce.__name__ = name
-    return coerce
 
 
 class Options(LayeredOptions):
@@ -68,10 +58,10 @@ class Options(LayeredOptions):
         ["password-file", None, None, "A file holding the password (first line)."],
         ["maxmemory", None, 0, "The most memory keys may use (0: no bound).", byteSize],
         ["maxmemory-policy", None, "volatile-lru", "What to evict when full.",
-         _choice("policy", POLICIES)],
+         choice(*POLICIES)],
         ["journal", None, None, "Append-only journal file (none: memory only)."],
         ["fsync", None, "everysec", "When to fsync the journal.",
-         _choice("fsync", FSYNC_POLICIES)],
+         choice(*FSYNC_POLICIES)],
     ]
 
     def postOptions(self):

@@ -26,6 +26,8 @@ from twisted.internet.address import UNIXAddress
 from twisted.web.resource import IResource, getChildForRequest
 from zope.interface import implementer
 
+from appserver.config import choice
+
 __all__ = ["StatusGate", "ServicesPage", "describeTree", "isLocalRequest", "ACCESS_CHOICES", "PATH",
            "statusAccess"]
 
@@ -36,17 +38,10 @@ _JSON = b"application/json"
 _TEXT = b"text/plain; charset=utf-8"
 
 
-def statusAccess(value):
-    """
-    Coerce an option value to one of L{ACCESS_CHOICES}.
-    """
-    value = str(value).strip().lower()
-    if value not in ACCESS_CHOICES:
-        raise ValueError(f"{value!r} is not one of {', '.join(ACCESS_CHOICES)}")
-    return value
-
-
-statusAccess.coerceDoc = "off, loopback or any."
+statusAccess = choice(*ACCESS_CHOICES)
+"""
+Coerce an option value to one of L{ACCESS_CHOICES}.
+"""
 
 
 def isLocalRequest(request):
