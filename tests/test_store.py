@@ -112,12 +112,83 @@ class BasicTests(SynchronousTestCase):
         self.assertEqual(self.store.expireDue(), 0)
         self.assertIn(b"k", self.store)
 
+    def test_movedLaterSweptAtNewTime(self):
+        """A key whose expiry moved later is swept once its new time comes."""
+        self.store.set(b"k", b"v", 1000001)
+        self.store.pexpireAt(b"k", 1000100)
+        self.store.set(b"k2", b"v", 1000050)
+        self.clock.advance(0.060)
+        self.assertEqual(self.store.expireDue(), 1)
+        self.assertEqual(self.store.keys(), [b"k"])
+        self.clock.advance(0.041)
+        self.assertEqual(self.store.expireDue(), 1)
+        self.assertEqual(len(self.store), 0)
+
+    def test_movedEarlierSweptAtNewTime(self):
+        """A key whose expiry moved earlier is swept at its new time."""
+        self.store.set(b"k", b"v", 1000100)
+        self.store.pexpireAt(b"k", 1000010)
+        self.clock.advance(0.010)
+        self.assertEqual(self.store.expireDue(), 1)
+        self.assertEqual(len(self.store), 0)
+
+    def test_expireDueBoundedWork(self):
+        """expireDue moves at most C{limit} entries of keys whose expiry moved."""
+        for i in range(10):
+            self.store.set(b"k%d" % i, b"v", 1000001)
+            self.store.pexpireAt(b"k%d" % i, 1000100)
+        self.clock.advance(0.050)
+        self.assertEqual(self.store.expireDue(limit=4), 0)
+        self.assertEqual(len([t for t, k in self.store._heap if t <= 1000050]), 6)
+        self.assertEqual(self.store.expireDue(limit=100), 0)
+        self.clock.advance(0.051)
+        self.assertEqual(self.store.expireDue(limit=100), 10)
+
     def test_sweepHeapBounded(self):
-        """Refreshing one key's expiry many times does not grow without bound."""
+        """Moving one key's expiry back and forth many times does not grow the sweep heap
+        without bound."""
         self.store.set(b"k", b"v", 2000000)
         for i in range(5000):
-            self.store.pexpireAt(b"k", 2000000 + i)
+            self.store.pexpireAt(b"k", 2000000 - i)
+            self.store.pexpireAt(b"k", 3000000 + i)
         self.assertLess(len(self.store._heap), 1100)
+
+    def test_getAndExpire(self):
+        """getAndExpire returns a live key's value and sets its expiry, as get and
+        pexpireAt do; absent and expired keys are misses and get no expiry."""
+        self.store.observer = recorder = Recorder()
+        self.assertIsNone(self.store.getAndExpire(b"k", 2000000))
+        self.store.set(b"k", b"v", 1000010)
+        self.assertEqual(self.store.getAndExpire(b"k", 2000000), b"v")
+        self.assertEqual(self.store.expireAt(b"k"), 2000000)
+        self.assertEqual(recorder.records[-1], ("expire", b"k", 2000000))
+        self.assertEqual((self.store.hits, self.store.misses), (1, 1))
+        self.store.set(b"old", b"v", 1000010)
+        self.clock.advance(0.010)
+        self.assertIsNone(self.store.getAndExpire(b"old", 2000000))
+        self.assertEqual((self.store.misses, self.store.expiredKeys), (2, 1))
+        self.assertNotIn(b"old", self.store)
+
+    def test_getAndExpirePast(self):
+        """getAndExpire with a time already past returns the value and deletes the key."""
+        self.store.observer = recorder = Recorder()
+        self.store.set(b"k", b"v")
+        self.assertEqual(self.store.getAndExpire(b"k", 1), b"v")
+        self.assertNotIn(b"k", self.store)
+        self.assertEqual(recorder.records[-1], ("delete", b"k"))
+        self.assertEqual(self.store.usedMemory, 0)
+
+    def test_overwriteKeepsAccounting(self):
+        """Overwriting a key with and without an expiry keeps usedMemory exact."""
+        self.store.set(b"k", b"v" * 10, 2000000)
+        self.store.set(b"k", b"v" * 20, 2100000)
+        self.assertEqual(self.store.usedMemory, 1 + 20 + KEY_OVERHEAD + EXPIRY_OVERHEAD)
+        self.store.set(b"k", b"v" * 5)
+        self.assertEqual(self.store.usedMemory, 1 + 5 + KEY_OVERHEAD)
+        self.assertIsNone(self.store.expireAt(b"k"))
+        self.clock.advance(1100)
+        self.assertEqual(self.store.expireDue(), 0)
+        self.assertEqual(self.store.get(b"k"), b"v" * 5)
 
     def test_memoryAccounting(self):
         """usedMemory follows sets, overwrites and deletes."""
@@ -220,6 +291,15 @@ class EvictionTests(SynchronousTestCase):
         store.set(b"k9", b"x" * 100, 2000000)
         self.assertNotIn(b"k3", store)
         self.assertIn(b"k0", store)
+
+    def test_volatileTTLAfterMoves(self):
+        """volatile-ttl finds the soonest expiry after expiries moved either way."""
+        store = self.fill("volatile-ttl")
+        store.pexpireAt(b"k3", 2000100)
+        store.pexpireAt(b"k0", 1500000)
+        store.set(b"k9", b"x" * 100, 2000000)
+        self.assertNotIn(b"k0", store)
+        self.assertIn(b"k3", store)
 
     def test_evictionsObserved(self):
         """Evicted keys are reported as deletions."""

@@ -4,7 +4,10 @@ bounded memory, as a plain object with an injected clock.
 
 Expiry is lazy (a key past its time is gone when next touched) and active
 (L{Store.expireDue}, called periodically, removes keys whose time has come,
-in order of expiry). Memory is an estimate of what each key costs; when
+in order of expiry). The sweep's heap holds, for every key with an expiry,
+an entry no later than that expiry: pushing a key's expiry later (what a
+sliding session timeout does on every request) changes no heap entry, the
+sweep moving an entry it finds early to the key's real time instead. Memory is an estimate of what each key costs; when
 C{maxmemory} is set, writes evict keys by the chosen policy first, or fail
 with L{OutOfMemory} when nothing may be evicted.
 
@@ -114,6 +117,35 @@ class Store:
             self._recency.move_to_end(key)
         return self._data[key]
 
+    def getAndExpire(self, key, expireAtMillis):
+        """
+        The value of C{key}, or L{None} if it is absent or expired, making a
+        live key expire at C{expireAtMillis}: L{get} followed by
+        L{pexpireAt}, with one look-up and one reading of the clock (a
+        sliding timeout's read-and-touch).
+        """
+        value = self._data.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        now = self.now()
+        expireAt = self._expires.get(key)
+        if expireAt is not None and expireAt <= now:
+            self._remove(key)
+            self.expiredKeys += 1
+            self.misses += 1
+            return None
+        self.hits += 1
+        if expireAtMillis <= now:
+            self._remove(key)
+            if self.observer is not None:
+                self.observer.recordDelete(key)
+            return value
+        self._setExpiry(key, expireAtMillis)
+        if self.observer is not None:
+            self.observer.recordExpire(key, expireAtMillis)
+        return value
+
     def peek(self, key):
         """
         C{(value, expireAtMillis or None)} for a live C{key}, or L{None};
@@ -139,14 +171,17 @@ class Store:
         cost = len(key) + len(value) + KEY_OVERHEAD
         if self.maxmemory:
             self._makeRoom(key, cost + (EXPIRY_OVERHEAD if expireAtMillis is not None else 0))
-        if key in self._data:
-            self._remove(key)
+        old = self._data.get(key)
         self._data[key] = value
-        self.usedMemory += cost
+        # A replaced key keeps its place (and its expiry's sweep entry).
+        self.usedMemory += cost if old is None else len(value) - len(old)
         if expireAtMillis is not None:
             self._setExpiry(key, expireAtMillis)
-        elif self._recency is not None and self.policy == "allkeys-lru":
-            self._recency[key] = None
+        else:
+            self._clearExpiry(key)
+            if self._recency is not None and self.policy == "allkeys-lru":
+                self._recency[key] = None
+                self._recency.move_to_end(key)
         if self.observer is not None:
             self.observer.recordSet(key, value, expireAtMillis)
 
@@ -258,30 +293,46 @@ class Store:
     def expireDue(self, limit=1000):
         """
         Remove up to C{limit} keys whose expiry has passed, soonest first;
-        return how many were removed.
+        return how many were removed. Moving entries whose keys' expiry
+        moved later also counts against C{limit}, so one call does bounded
+        work; the next call goes on.
         """
         now = self.now()
         heap, expires = self._heap, self._expires
-        removed = 0
-        while heap and removed < limit and heap[0][0] <= now:
-            expireAt, key = heapq.heappop(heap)
-            if expires.get(key) == expireAt:
+        removed = steps = 0
+        while heap and steps < limit and heap[0][0] <= now:
+            steps += 1
+            key = heap[0][1]
+            expireAt = expires.get(key)
+            if expireAt is None:
+                heapq.heappop(heap)
+            elif expireAt <= now:
+                heapq.heappop(heap)
                 self._remove(key)
                 self.expiredKeys += 1
                 removed += 1
+            else:
+                # The key's expiry moved later: its entry moves there too.
+                heapq.heapreplace(heap, (expireAt, key))
         return removed
 
     def _setExpiry(self, key, expireAtMillis):
-        if key not in self._expires:
+        expires = self._expires
+        current = expires.get(key)
+        expires[key] = expireAtMillis
+        if current is None:
             self.usedMemory += EXPIRY_OVERHEAD
-        self._expires[key] = expireAtMillis
+        if current is None or expireAtMillis < current:
+            self._pushExpiry(key, expireAtMillis)
+        if self._recency is not None:
+            self._recency[key] = None
+            self._recency.move_to_end(key)
+
+    def _pushExpiry(self, key, expireAtMillis):
         heapq.heappush(self._heap, (expireAtMillis, key))
         if len(self._heap) > 2 * len(self._expires) + 1024:
             self._heap = [(t, k) for k, t in self._expires.items()]
             heapq.heapify(self._heap)
-        if self._recency is not None:
-            self._recency[key] = None
-            self._recency.move_to_end(key)
 
     def _clearExpiry(self, key):
         if self._expires.pop(key, None) is not None:
@@ -339,10 +390,14 @@ class Store:
     def _soonestExpiring(self):
         heap = self._heap
         while heap:
-            expireAt, key = heap[0]
-            if self._expires.get(key) == expireAt:
+            entryAt, key = heap[0]
+            expireAt = self._expires.get(key)
+            if expireAt == entryAt:
                 return key
-            heapq.heappop(heap)
+            if expireAt is None:
+                heapq.heappop(heap)
+            else:
+                heapq.heapreplace(heap, (expireAt, key))
         return None
 
     def __getstate__(self):

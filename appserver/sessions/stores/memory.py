@@ -69,11 +69,7 @@ class MemorySessionStore:
         """
         See L{ISessionStore.load}.
         """
-        key = self._key(sessionId)
-        record = self.store.get(key)
-        if record is not None:
-            self.store.pexpireAt(key, self._expireAt(timeout))
-        return defer.succeed(record)
+        return defer.succeed(self.store.getAndExpire(self._key(sessionId), self._expireAt(timeout)))
 
     def save(self, sessionId, record, timeout):
         """
