@@ -144,6 +144,27 @@ class MemoryStoreTests(ClockStoreMixin, TestCase):
         self.store.save(sessionId, b"x", 2)
         self.assertEqual(self.store.store.get(b"session:" + sessionId.encode()), b"x")
 
+    def test_keysFollowPrefixAndIds(self):
+        """The key of an id made for the last call is not used for another id or
+        another prefix, and a malformed id is refused after a good one."""
+        sessionId = newSessionId()
+        self.store.save(sessionId, b"x", 2)
+        self.store.prefix = b"other:"
+        self.store.save(sessionId, b"y", 2)
+        self.assertEqual(self.store.store.get(b"other:" + sessionId.encode()), b"y")
+        self.assertEqual(self.store.store.get(b"session:" + sessionId.encode()), b"x")
+        self.assertRaises(ValueError, self.store.save, sessionId.upper(), b"z", 2)
+
+    def test_timeoutsFollowArguments(self):
+        """Each call's timeout sets its own expiry."""
+        sessionId = newSessionId()
+        self.store.save(sessionId, b"x", 2)
+        self.store.save(sessionId, b"x", 5)
+        self.clock.advance(3)
+        self.assertEqual(self.successResultOf(self.store.load(sessionId, 1.5)), b"x")
+        self.clock.advance(1.6)
+        self.assertIsNone(self.successResultOf(self.store.load(sessionId, 1.5)))
+
     def test_pickles(self):
         """The sessions pickle with the store."""
         import pickle

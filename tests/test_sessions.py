@@ -20,7 +20,7 @@ from appserver.sessions import (
     ISessionManager, ISessionStore, Session, SessionManager, SessionResource, SessionsService,
     Signer, checkCsrfToken, csrfToken, getSession, tokenFromRequest,
 )
-from appserver.sessions.session import encodeRecord
+from appserver.sessions.session import decodeRecord, encodeRecord
 from appserver.sessions.signing import newSessionId
 from appserver.sessions.stores import FileSessionStore, MemorySessionStore
 from appserver.web.hooks import runBeforeResponse
@@ -142,6 +142,26 @@ class SessionObjectTests(SynchronousTestCase):
         session.invalidate()
         self.assertEqual((len(session), session.invalidated), (0, True))
         self.assertFalse(session.needsSaving(session.record()))
+
+
+class RecordTests(SynchronousTestCase):
+    """
+    The stored form of a session.
+    """
+
+    def test_roundTrip(self):
+        """A record decodes to the creation time and data it was encoded from."""
+        data = {"a": [1, {"b": None}], "é": "ü", "t": True, "f": 1.5}
+        self.assertEqual(decodeRecord(encodeRecord(1700000000.25, data)), (1700000000.25, data))
+        self.assertEqual(decodeRecord(bytearray(encodeRecord(5, {}))), (5, {}))
+
+    def test_notRecords(self):
+        """Anything but a whole record object raises ValueError."""
+        for record in [b"", b"\xff", b"[", b"null", b"[1]", b'"x', b' {"created":1,"data":{}}',
+                       b'{"created":1,"data":{}} x', b'{"created":1,"data":{}}{}',
+                       b'{"created":"1","data":{}}', b'{"created":1,"data":[]}',
+                       b'{"created":1}', b'{"data":{}}', b'{"created":1,"data":{"a":"\\q"}}']:
+            self.assertRaises(ValueError, decodeRecord, record)
 
 
 class ManagerTests(SynchronousTestCase):

@@ -2,6 +2,8 @@
 Finding, creating and saving the session of a request.
 """
 
+from functools import partial
+
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -169,13 +171,11 @@ class SessionManager:
             return self._loaded(self._newSession(), request, cookie is not None)
         loading = self.store.load(sessionId, self.idleTimeout)
         if hasSucceeded(loading):
-            return self._fromStore(loading.result, sessionId, request)
+            return self._loaded(self._fromRecord(loading.result, sessionId), request, True)
         state = _Loading()
-        loading.addCallback(self._fromStore, sessionId, request).addBoth(state.done)
+        loading.addCallback(self._fromRecord, sessionId)
+        loading.addCallback(self._loaded, request, True).addBoth(state.done)
         return state
-
-    def _fromStore(self, record, sessionId, request):
-        return self._loaded(self._fromRecord(record, sessionId), request, True)
 
     def _fromRecord(self, record, sessionId):
         if record is None:
@@ -196,20 +196,31 @@ class SessionManager:
         return Session(newSessionId(), self._now(), now=self._now)
 
     def _loaded(self, session, request, hadCookie):
-        beforeResponse(request, lambda: self._commit(request, session, hadCookie))
+        beforeResponse(request, partial(self._commit, request, session, hadCookie))
         return session
 
     def _commit(self, request, session, hadCookie):
+        """
+        Save C{session} if it must be; for one with a new id, also delete
+        the record of the old one and tell the client the new one.
+        """
         record = session.record()
-        work = []
-        if session.loadedId is not None and session.hasNewId:
-            work.append(self.store.delete(session.loadedId))
         timeout = min(self.idleTimeout, session.created + self.absoluteTimeout - self._now())
-        if timeout > 0 and session.needsSaving(record):
+        saving = timeout > 0 and session.needsSaving(record)
+        if session.hasNewId:
+            return self._commitNewId(request, session, hadCookie, record, timeout, saving)
+        if saving:
+            return self.store.save(session.id, record, timeout)
+        return None
+
+    def _commitNewId(self, request, session, hadCookie, record, timeout, saving):
+        work = []
+        if session.loadedId is not None:
+            work.append(self.store.delete(session.loadedId))
+        if saving:
             work.append(self.store.save(session.id, record, timeout))
-            if session.hasNewId:
-                self._setCookie(request, session.id)
-        elif session.hasNewId and hadCookie:
+            self._setCookie(request, session.id)
+        elif hadCookie:
             self._clearCookie(request)
         if len(work) < 2:
             return work[0] if work else None

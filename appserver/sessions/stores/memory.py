@@ -29,6 +29,11 @@ class MemorySessionStore:
     @ivar sweepInterval: seconds between sweeps of expired keys.
     """
 
+    # The last session id turned into a key, and the last timeout into
+    # milliseconds: a request's save repeats its load's.
+    _lastKey = (None, None, None)
+    _lastTimeout = (None, None)
+
     def __init__(self, store=None, clock=None, prefix=DEFAULT_PREFIX, sweepInterval=1.0):
         if store is None:
             store = Store(clock=clock)
@@ -38,13 +43,24 @@ class MemorySessionStore:
         self._sweeper = None
 
     def __getstate__(self):
-        return keepAlive(self, dict(self.__dict__, _sweeper=None))
+        state = dict(self.__dict__, _sweeper=None)
+        state.pop("_lastKey", None)
+        state.pop("_lastTimeout", None)
+        return keepAlive(self, state)
 
     def _expireAt(self, timeout):
-        return self.store.now() + milliseconds(timeout)
+        last, millis = self._lastTimeout
+        if timeout != last:
+            millis = milliseconds(timeout)
+            self._lastTimeout = (timeout, millis)
+        return self.store.now() + millis
 
     def _key(self, sessionId):
-        return self.prefix + checkId(sessionId).encode("ascii")
+        last, prefix, key = self._lastKey
+        if sessionId != last or prefix is not self.prefix:
+            key = self.prefix + checkId(sessionId).encode("ascii")
+            self._lastKey = (sessionId, self.prefix, key)
+        return key
 
     def open(self):
         """
