@@ -16,9 +16,10 @@ from zope.interface.verify import verifyObject
 
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.service import SessionsService
+from appserver.sessions import resp
 from appserver.sessions.resp import (
-    ProtocolError, RedisAddress, RedisClient, RedisError, RedisProtocol, ReplyParser,
-    encodeCommand, parseRedisURL,
+    HiredisReplyParser, ProtocolError, RedisAddress, RedisClient, RedisError, RedisProtocol,
+    ReplyParser, encodeCommand, hiredis, makeReplyParser, parseRedisURL,
 )
 from appserver.sessions.signing import newSessionId
 from appserver.sessions.stores import (
@@ -368,11 +369,13 @@ class RedisURLTests(SynchronousTestCase):
 
 
 class ReplyParserTests(SynchronousTestCase):
+    parserType = ReplyParser
+
     def test_types(self):
         """Every RESP2 reply type is decoded."""
         data = (b"+OK\r\n-ERR bad\r\n:42\r\n$3\r\nabc\r\n$-1\r\n$0\r\n\r\n"
                 b"*2\r\n$1\r\na\r\n*1\r\n:1\r\n*-1\r\n*0\r\n")
-        replies = ReplyParser().feed(data)
+        replies = self.parserType().feed(data)
         self.assertEqual(replies[0], b"OK")
         self.assertIsInstance(replies[1], RedisError)
         self.assertEqual(str(replies[1]), "ERR bad")
@@ -381,7 +384,7 @@ class ReplyParserTests(SynchronousTestCase):
     def test_byteByByte(self):
         """Replies split anywhere are put back together."""
         data = b"$5\r\nhe\r\no\r\n*2\r\n:7\r\n$2\r\nxy\r\n"
-        parser = ReplyParser()
+        parser = self.parserType()
         replies = []
         for i in range(len(data)):
             replies += parser.feed(data[i:i + 1])
@@ -390,13 +393,33 @@ class ReplyParserTests(SynchronousTestCase):
     def test_garbage(self):
         """Bytes that are not RESP2 are a ProtocolError."""
         for data in [b"?x\r\n", b":abc\r\n", b"$3\r\nabcde\r\n"]:
-            self.assertRaises(ProtocolError, ReplyParser().feed, data)
+            self.assertRaises(ProtocolError, self.parserType().feed, data)
+
+    def test_fallbackWithoutHiredis(self):
+        """Without hiredis, connections parse with the pure parser."""
+        self.patch(resp, "hiredis", None)
+        self.assertIsInstance(makeReplyParser(), ReplyParser)
+        self.assertIsInstance(RedisProtocol()._parser, ReplyParser)
 
     def test_encode(self):
         """Commands go out as arrays of bulk strings."""
         self.assertEqual(encodeCommand([b"SET", "k", 5]),
                          b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n5\r\n")
         self.assertRaises(TypeError, encodeCommand, [1.5])
+
+
+class HiredisReplyParserTests(ReplyParserTests):
+    """
+    The hiredis reader gives what the pure parser gives.
+    """
+
+    parserType = HiredisReplyParser
+    if hiredis is None:
+        skip = "hiredis is not installed"
+
+    def test_chosen(self):
+        """makeReplyParser takes hiredis when it is installed."""
+        self.assertIsInstance(makeReplyParser(), HiredisReplyParser)
 
 
 class RedisProtocolTests(SynchronousTestCase):
@@ -442,6 +465,34 @@ class RedisProtocolTests(SynchronousTestCase):
         self.protocol.dataReceived(b"-ERR unknown command 'NOPE'\r\n+PONG\r\n+PONG\r\n")
         self.assertIn("unknown command", str(self.failureResultOf(d, RedisError).value))
         self.assertEqual(self.successResultOf(fine), b"PONG")
+
+    def test_timeout(self):
+        """A command unanswered for the timeout fails with TimeoutError and drops
+        the connection, with one timer per connection, not per command."""
+        clock = task.Clock()
+        self.protocol.timeout, self.protocol.clock = 5, clock
+        first = self.protocol.execute(b"PING")
+        clock.advance(3)
+        second = self.protocol.execute(b"PING")
+        self.assertEqual(len(clock.getDelayedCalls()), 1)
+        self.protocol.dataReceived(b"+PONG\r\n")
+        self.assertEqual(self.successResultOf(first), b"PONG")
+        clock.advance(2)
+        self.assertNoResult(second)
+        self.assertFalse(self.transport.disconnecting)
+        clock.advance(3)
+        self.failureResultOf(second, defer.TimeoutError)
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_noTimerWhenIdle(self):
+        """Once every reply is in, the timer stops rather than runs again."""
+        clock = task.Clock()
+        self.protocol.timeout, self.protocol.clock = 5, clock
+        self.protocol.execute(b"PING")
+        self.protocol.dataReceived(b"+PONG\r\n")
+        clock.advance(5)
+        self.assertEqual(clock.getDelayedCalls(), [])
+        self.protocol.connectionLost(Failure(ConnectionLost()))
 
     def test_connectionLost(self):
         """Commands waiting when the connection goes fail with ConnectionLost."""
