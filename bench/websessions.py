@@ -244,11 +244,14 @@ def markdown(rows, options):
         "Where `/session` spends its time beyond `/async`: reading the cookie and"
         " checking its signature (a verified value is remembered, so only a"
         " browser's first request pays for the HMAC), loading the record and"
-        " pushing its idle expiry, decoding its JSON, and, once the result is"
-        " ready, the before-response hook (an `inlineCallbacks` run in"
-        " `appserver.web.hooks`) that encodes the changed record and saves it;"
-        " with Redis, the load (`GET` + `PEXPIRE`, pipelined) and the save (`SET"
-        " ... PX`) are two round trips on the client's pooled connections.",
+        " pushing its idle expiry (one `Store.getAndExpire` with the memory"
+        " store), decoding its JSON, and, once the result is ready, the"
+        " before-response hook (run eagerly by `appserver.web.hooks`, with no"
+        " Deferred when the store answers at once) that encodes the changed"
+        " record and saves it; with Redis, the load (`GET` + `PEXPIRE`,"
+        " pipelined) and the save (`SET ... PX`) are two round trips on the"
+        " client's pooled connections, replies parsed by hiredis when it is"
+        " installed.",
         "",
         "Sessions found: each connection's last counter is how many of its requests"
         " carried its session (the first one made it); their sum against the"
