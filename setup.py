@@ -31,6 +31,7 @@ setup(
             "pytest-timeout>=2.3",
             "hypothesis>=6.100",
             "redis>=5.0",
+            "hiredis>=2.0",
             "psycopg[binary]>=3.1",
         ],
         "bench": ["klein>=23.5"],
