@@ -4,7 +4,12 @@ Helpers shared by the session stores.
 
 import math
 
+from twisted.internet import task
+from twisted.logger import Logger
+
 from appserver.sessions.signing import isSessionId
+
+_log = Logger()
 
 DEFAULT_PREFIX = b"session:"
 
@@ -24,3 +29,25 @@ def checkId(sessionId):
     if not isSessionId(sessionId):
         raise ValueError(f"{sessionId!r} is not a session id")
     return sessionId
+
+
+def startSweeping(sweep, interval, clock, where):
+    """
+    Call C{sweep} every C{interval} seconds of C{clock}, logging a failure
+    (which ends the sweeping) with C{where}.
+
+    @return: the L{task.LoopingCall}, for L{stopSweeping}.
+    """
+    sweeper = task.LoopingCall(sweep)
+    sweeper.clock = clock
+    sweeper.start(interval, now=False).addErrback(
+        lambda f: _log.failure("Sweeping sessions in {where}", f, where=where))
+    return sweeper
+
+
+def stopSweeping(sweeper):
+    """
+    Stop a sweeper from L{startSweeping}, if there is one still running.
+    """
+    if sweeper is not None and sweeper.running:
+        sweeper.stop()

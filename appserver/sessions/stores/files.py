@@ -15,14 +15,13 @@ handing them to a thread. Several processes may share the directory.
 import os
 import tempfile
 
-from twisted.internet import defer, task
-from twisted.logger import Logger
+from twisted.internet import defer
 from zope.interface import implementer
 
 from appserver.persisted import keepAlive
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.signing import isSessionId
-from appserver.sessions.stores._util import checkId
+from appserver.sessions.stores._util import checkId, startSweeping, stopSweeping
 
 __all__ = ["FileSessionStore"]
 
@@ -38,8 +37,6 @@ class FileSessionStore:
     @ivar directory: the directory, made (mode 0700) by L{open}.
     @ivar sweepInterval: seconds between sweeps of expired files.
     """
-
-    log = Logger()
 
     def __init__(self, directory, clock=None, sweepInterval=60):
         self.directory = os.path.abspath(directory)
@@ -68,11 +65,8 @@ class FileSessionStore:
         """
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         self._now()
-        self._sweeper = task.LoopingCall(self.sweep)
-        self._sweeper.clock = self._clock
-        self._sweeper.start(self.sweepInterval, now=False).addErrback(
-            lambda f: self.log.failure("Sweeping sessions in {dir}", f, dir=self.directory)
-        )
+        self._sweeper = startSweeping(self.sweep, self.sweepInterval, self._clock,
+                                      self.directory)
         return defer.succeed(None)
 
     def close(self):
@@ -80,8 +74,7 @@ class FileSessionStore:
         Stop sweeping.
         """
         sweeper, self._sweeper = self._sweeper, None
-        if sweeper is not None and sweeper.running:
-            sweeper.stop()
+        stopSweeping(sweeper)
         return defer.succeed(None)
 
     def load(self, sessionId, timeout):

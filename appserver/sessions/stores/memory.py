@@ -3,12 +3,14 @@ Sessions in this process, kept in the session server's store (so that
 C{--session-port} can share the very same data over RESP).
 """
 
-from twisted.internet import defer, task
+from twisted.internet import defer
 from zope.interface import implementer
 
 from appserver.persisted import keepAlive
 from appserver.sessions.interfaces import ISessionStore
-from appserver.sessions.stores._util import DEFAULT_PREFIX, checkId, milliseconds
+from appserver.sessions.stores._util import (
+    DEFAULT_PREFIX, checkId, milliseconds, startSweeping, stopSweeping,
+)
 from services.sessionserver.store import OutOfMemory, Store
 
 __all__ = ["MemorySessionStore"]
@@ -67,9 +69,8 @@ class MemorySessionStore:
         Start sweeping expired keys.
         """
         self.store.now()
-        self._sweeper = task.LoopingCall(self.store.expireDue)
-        self._sweeper.clock = self.store.clock
-        self._sweeper.start(self.sweepInterval, now=False)
+        self._sweeper = startSweeping(self.store.expireDue, self.sweepInterval,
+                                      self.store.clock, "the memory store")
         return defer.succeed(None)
 
     def close(self):
@@ -77,8 +78,7 @@ class MemorySessionStore:
         Stop sweeping; the sessions stay.
         """
         sweeper, self._sweeper = self._sweeper, None
-        if sweeper is not None and sweeper.running:
-            sweeper.stop()
+        stopSweeping(sweeper)
         return defer.succeed(None)
 
     def load(self, sessionId, timeout):
