@@ -263,6 +263,17 @@ class RealTimeStoreMixin(StoreContractMixin):
 
         return task.deferLater(reactor, seconds, lambda: None)
 
+    @defer.inlineCallbacks
+    def test_loadRefreshesExpiry(self):
+        """Loading sets the key's time to live to the given timeout, longer or shorter."""
+        sessionId = newSessionId()
+        key = self.prefix + sessionId.encode("ascii")
+        yield self.store.save(sessionId, b"x", 10)
+        self.assertEqual((yield self.store.load(sessionId, 1000)), b"x")
+        self.assertGreater((yield self.client.execute(b"PTTL", key)), 10_000)
+        self.assertEqual((yield self.store.load(sessionId, 5)), b"x")
+        self.assertLessEqual((yield self.client.execute(b"PTTL", key)), 5_000)
+
 
 class RedisServerStoreTests(RealTimeStoreMixin, TestCase):
     """
