@@ -227,3 +227,37 @@ class AppServiceTests(SynchronousTestCase):
             restored.startService()
             self.assertEqual(request(restored.resource, path=b"/static/style.css").code, 200)
         assertPersists(self, service, check)
+
+
+class StaticFolderTests(SynchronousTestCase):
+    """
+    The app's static/ folder keeps dotfiles and links out unless allowed.
+    """
+
+    def setUp(self):
+        self.root = makeApp(self, **{"static/.env": "SECRET=1"})
+        outside = os.path.join(tempDir(self), "private.txt")
+        with open(outside, "w") as f:
+            f.write("private")
+        os.symlink(outside, os.path.join(self.root, "static", "out.txt"))
+
+    def answers(self, service):
+        service.startService()
+        return [request(service.resource, path=path).code
+                for path in (b"/static/a.txt", b"/static/.env", b"/static/out.txt",
+                             b"/static/x%00")]
+
+    def test_hidden(self):
+        """By default dotfiles and links out of static/ are 404, as is a NUL byte."""
+        self.assertEqual(self.answers(AppService(self.root, AppResource())),
+                         [200, 404, 404, 404])
+
+    def test_allowed(self):
+        """staticOptions allow each; they persist with the service."""
+        service = AppService(self.root, AppResource(),
+                             staticOptions={"dotfiles": True, "followSymlinks": True})
+        self.assertEqual(self.answers(service), [200, 200, 200, 404])
+
+        def check(restored):
+            self.assertEqual(self.answers(restored), [200, 200, 200, 404])
+        assertPersists(self, service, check)

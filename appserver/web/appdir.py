@@ -68,11 +68,13 @@ class App:
     staticPath: object = None
     path: object = None
 
-    def buildRouter(self):
+    def buildRouter(self, dotfiles=False, followSymlinks=False):
         """
         A new L{Router} with every controller's routes and the static files
         mounted on C{static}.
 
+        @param dotfiles: serve static files whose names start with a dot.
+        @param followSymlinks: follow links out of the static folder.
         @raise AppError: if a route is malformed or two routes conflict.
         """
         router = Router()
@@ -83,7 +85,8 @@ class App:
                 except RouteError as e:
                     raise AppError(f"In {type(controller).__qualname__}: {e}") from None
         if self.staticPath is not None:
-            router.mount("static", StaticFiles(self.staticPath.path))
+            router.mount("static", StaticFiles(self.staticPath.path, dotfiles=dotfiles,
+                                               followSymlinks=followSymlinks))
         return router
 
 
@@ -287,15 +290,19 @@ class AppService(PersistentService):
     @ivar spec: the app directory or dotted name.
     @ivar resource: the L{appserver.web.resource.AppResource} to serve it.
     @ivar attributes: a mapping set on every controller (see L{loadApp}).
+    @ivar staticOptions: keyword arguments of L{App.buildRouter} for the
+        app's static folder (C{dotfiles}, C{followSymlinks}).
     @ivar app: the loaded L{App}, or L{None} before loading; not pickled.
     """
 
     _volatile = ("app",)
+    staticOptions = None
 
-    def __init__(self, spec, resource, attributes=None):
+    def __init__(self, spec, resource, attributes=None, staticOptions=None):
         self.spec = spec
         self.resource = resource
         self.attributes = dict(attributes or {})
+        self.staticOptions = dict(staticOptions or {})
         self.app = None
 
     def __setstate__(self, state):
@@ -311,7 +318,7 @@ class AppService(PersistentService):
         @raise AppError: if the app cannot be loaded.
         """
         app = loadApp(self.spec, self.attributes)
-        self.resource.setRouter(app.buildRouter())
+        self.resource.setRouter(app.buildRouter(**(self.staticOptions or {})))
         self.app = app
         return app
 
