@@ -5,6 +5,7 @@ fallback resource.
 
 import json
 import pickle
+import sys
 
 from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
@@ -14,6 +15,7 @@ from appserver.web import (
     Controller, NotFound, formField, formFields, jsonBody, queryArg, queryArgs, route,
     uploadedFile,
 )
+from appserver.web.helpers import MAX_JSON_DEPTH
 from appserver.web.resource import AppResource
 from appserver.web.router import Router
 from appserver.web.static import StaticFiles
@@ -112,6 +114,45 @@ class HelperTests(SynchronousTestCase):
         """A body that is not UTF-8 is a 400."""
         answer = request(appResource(), method=b"POST", path=b"/echo", body=b'"\xff\xfe"')
         self.assertEqual(answer.code, 400)
+
+    def assertRefusedJSON(self, body, message):
+        answer = request(appResource(), method=b"POST", path=b"/echo", body=body)
+        self.assertEqual((answer.code, answer.body), (400, message))
+        self.assertEqual(self.flushLoggedErrors(), [])
+
+    def test_deepJSON(self):
+        """JSON nested deeper than MAX_JSON_DEPTH is a 400, however deep; the limit itself is fine."""
+        message = b"The JSON body is nested deeper than %d levels." % MAX_JSON_DEPTH
+        for depth in [MAX_JSON_DEPTH + 1, 100_000]:
+            self.assertRefusedJSON(b'{"a": ' * depth + b"1" + b"}" * depth, message)
+            self.assertRefusedJSON(b"[" * depth + b"]" * depth, message)
+        body = b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH
+        self.assertEqual(request(appResource(), method=b"POST", path=b"/echo", body=body).code, 200)
+
+    def test_deepJSONCountsOnlyStructure(self):
+        """Brackets inside strings, escaped quotes included, do not count as nesting."""
+        text = '\\"' + "[" * 1000
+        body = json.dumps({"a": [text]}).encode("ascii")
+        answer = request(appResource(), method=b"POST", path=b"/echo", body=body)
+        self.assertEqual(json.loads(answer.body), {"got": {"a": [text]}})
+
+    def test_longIntegerJSON(self):
+        """An integer past Python's digit limit is a 400 naming the limit."""
+        limit = sys.get_int_max_str_digits()
+        self.assertRefusedJSON(b'{"n": ' + b"1" * (limit + 1) + b"}",
+                               b"The JSON body has a number of more than %d digits." % limit)
+
+    def test_loneSurrogateJSON(self):
+        """A lone surrogate, escaped or encoded, is a 400; an escaped pair is one character."""
+        message = (b"The JSON body has a lone surrogate escape (such as \\ud800), "
+                   b"which is no character.")
+        for escape in [b"\\ud800", b"\\uDFFF", b"x\\ud800\\u0041", b"\\udc00\\ud800"]:
+            self.assertRefusedJSON(b'{"a": ["' + escape + b'"]}', message)
+            self.assertRefusedJSON(b'{"' + escape + b'": 1}', message)
+        self.assertRefusedJSON(b'"\xed\xa0\x80"', b"The request body is not UTF-8 text.")
+        answer = request(appResource(), method=b"POST", path=b"/echo",
+                         body=b'["\\ud83d\\ude00", "\\\\ud800"]')
+        self.assertEqual(json.loads(answer.body), {"got": ["\U0001F600", "\\ud800"]})
 
     def test_query(self):
         """Query arguments are decoded text, first value or all of them."""

@@ -7,9 +7,12 @@ C{multipart/form-data} body only. Parsed values are cached on the request.
 """
 
 import json
+import re
+import sys
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
+from itertools import accumulate
 from urllib.parse import parse_qs
 
 from appserver.web.responses import BadRequest
@@ -17,11 +20,22 @@ from appserver.web.responses import BadRequest
 __all__ = [
     "queryArg", "queryArgs", "formField", "formFields",
     "uploadedFile", "uploadedFiles", "UploadedFile", "jsonBody", "requestBody",
+    "MAX_JSON_DEPTH",
 ]
 
 _QUERY = "_appserverQuery"
 _FORM = "_appserverForm"
 _MISSING = object()
+
+MAX_JSON_DEPTH = 128
+"""
+The deepest nesting of arrays and objects that L{jsonBody} accepts.
+"""
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_NESTING = {"[": 1, "{": 1, "]": -1, "}": -1}
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -148,14 +162,20 @@ def uploadedFile(request, name):
     return files[0] if files else None
 
 
-def jsonBody(request, default=_MISSING):
+def jsonBody(request, default=_MISSING, maxDepth=MAX_JSON_DEPTH):
     """
-    The request body parsed as JSON.
+    The request body parsed as JSON: UTF-8 text (a leading byte order mark
+    is skipped) holding arrays and objects nested at most C{maxDepth} levels
+    deep, integers of at most Python's C{sys.get_int_max_str_digits()}
+    digits (4300 by default), and no lone surrogate escape (C{"\\ud800"}
+    alone names no character, and no database or encoder takes it).
 
     @param default: returned for an empty body; without it an empty body
         is an error.
-    @raise BadRequest: (a 400 answer) naming the problem, for an empty or
-        malformed body.
+    @param maxDepth: the deepest nesting accepted, L{MAX_JSON_DEPTH} (128,
+        as serde_json's default) unless given.
+    @raise BadRequest: (a 400 answer) naming the problem, for an empty,
+        malformed or refused body.
     """
     body = requestBody(request)
     if not body.strip():
@@ -163,10 +183,51 @@ def jsonBody(request, default=_MISSING):
             return default
         raise BadRequest("The request body is empty; JSON was expected.")
     try:
-        return json.loads(body)
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadRequest("The request body is not UTF-8 text.") from None
+    _checkDepth(text, maxDepth)
+    value = _parseJSON(text)
+    if _SURROGATE_ESCAPE.search(text) and _hasLoneSurrogate(value):
+        raise BadRequest("The JSON body has a lone surrogate escape (such as \\ud800), "
+                         "which is no character.")
+    return value
+
+
+def _parseJSON(text):
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise BadRequest(
             f"Malformed JSON body: {e.msg} at line {e.lineno}, column {e.colno}."
         ) from None
+    except ValueError:
+        # The only other ValueError: an integer past the digit limit.
+        raise BadRequest(f"The JSON body has a number of more than "
+                         f"{sys.get_int_max_str_digits()} digits.") from None
+
+
+def _checkDepth(text, maxDepth):
+    """
+    Refuse JSON text nesting arrays and objects deeper than C{maxDepth}:
+    the parser would recurse that deep (and fail with RecursionError past
+    about a thousand levels). Brackets are counted outside strings only,
+    and only in texts with enough brackets to be too deep.
+    """
+    if text.count("[") + text.count("{") <= maxDepth:
+        return
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if max(accumulate(map(_NESTING.__getitem__, brackets)), default=0) > maxDepth:
+        raise BadRequest(f"The JSON body is nested deeper than {maxDepth} levels.")
+
+
+def _hasLoneSurrogate(value):
+    """
+    Whether parsed JSON C{value} holds a surrogate code point: what an
+    unpaired escape leaves (a pair becomes one character).
+    """
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
