@@ -6,6 +6,7 @@ and the handlers it dispatches to), their semantics and Redis 7's error texts.
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from services.sessionserver import keyspace
 from services.sessionserver.commands import Server
 from services.sessionserver.resp import ReplyError, Status
 from services.sessionserver.store import Store
@@ -270,6 +271,29 @@ class KeyTests(CommandTestCase):
         self.assertError("ERR syntax error", "SCAN", 0, "COUNT", 0)
         self.assertError("ERR syntax error", "SCAN", 0, "COUNT")
         self.assertError("ERR syntax error", "SCAN", 0, "BOGUS", 1)
+
+    def test_keysManyStars(self):
+        """A pattern with twenty stars over a 40-byte key answers at once, as Redis's."""
+        self.run_("SET", "a" * 40, "v")
+        self.assertEqual(self.run_("KEYS", "a*" * 20 + "b"), [])
+        self.assertEqual(self.run_("KEYS", "a*" * 20), [b"a" * 40])
+
+    def test_keysLimit(self):
+        """KEYS over more keys than KEYS_LIMIT is refused with an error naming SCAN."""
+        self.patch(keyspace, "KEYS_LIMIT", 3)
+        self.run_("MSET", "a", "1", "b", "2", "c", "3")
+        self.assertEqual(sorted(self.run_("KEYS", "*")), [b"a", b"b", b"c"])
+        self.run_("SET", "d", "4")
+        self.assertError("ERR KEYS is refused over more than 3 keys (there are 4); use SCAN",
+                         "KEYS", "*")
+
+    def test_scanCountLimit(self):
+        """SCAN examines at most SCAN_COUNT_LIMIT keys per call, whatever COUNT says."""
+        for i in range(keyspace.SCAN_COUNT_LIMIT * 2):
+            self.run_("SET", f"k{i}", "v")
+        cursor, found = self.run_("SCAN", 0, "COUNT", 10 ** 9)
+        self.assertNotEqual(cursor, b"0")
+        self.assertLessEqual(len(found), keyspace.SCAN_COUNT_LIMIT + 64)
 
     def test_flush(self):
         """FLUSHDB and FLUSHALL remove everything; bad modes are syntax errors."""

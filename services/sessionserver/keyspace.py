@@ -3,18 +3,25 @@ String and key commands (GET, SET and its family, expiry, counters, KEYS,
 SCAN), with Redis 7's semantics and error texts.
 """
 
-import re
-
+from services.sessionserver.glob import compileGlob
 from services.sessionserver.resp import OK, ReplyError, Status
 from services.sessionserver.table import (
     command, parseInteger, syntaxError, wrongArity, INTEGER_ERROR)
 
-__all__ = ["globToRegex"]
+__all__ = ["KEYS_LIMIT", "SCAN_COUNT_LIMIT"]
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -2**63
 MAX_STRING = 512 * 1024 * 1024
 _WRITE = "write denyoom"
+
+KEYS_LIMIT = 100_000
+"""KEYS is refused over a keyspace larger than this (it would stall every
+client while it runs); SCAN walks any keyspace a bounded step at a time."""
+
+SCAN_COUNT_LIMIT = 1000
+"""The most keys one SCAN call examines whatever its COUNT (Redis takes
+COUNT as a hint too)."""
 
 
 def _expireError(name):
@@ -328,44 +335,17 @@ def strlen(server, client, args):
     return len(server.store.get(args[1]) or b"")
 
 
-def globToRegex(pattern):
-    """
-    Compile a Redis glob (C{*}, C{?}, C{[a-z]}, C{[^a]}, C{\\x}) to a regex.
-    """
-    out, i, n = [], 0, len(pattern)
-    while i < n:
-        c = pattern[i:i + 1]
-        if c == b"*":
-            out.append(b".*")
-        elif c == b"?":
-            out.append(b".")
-        elif c == b"\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(pattern[i:i + 1]))
-        elif c == b"[":
-            end = pattern.find(b"]", i + 1)
-            if end < 0:
-                out.append(re.escape(pattern[i:]))
-                break
-            body = pattern[i + 1:end]
-            negate = body.startswith(b"^")
-            body = body[1:] if negate else body
-            out.append(b"[" + (b"^" if negate else b"") +
-                       re.escape(body).replace(b"\\-", b"-") + b"]")
-            i = end
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile(b"".join(out) + b"\\Z", re.DOTALL)
-
-
 @command("keys", 2, "readonly", (0, 0, 0), "keyspace")
 def keys(server, client, args):
     """All keys matching a pattern."""
+    store = server.store
+    if len(store) > KEYS_LIMIT:
+        raise ReplyError(f"ERR KEYS is refused over more than {KEYS_LIMIT} keys "
+                         f"(there are {len(store)}); use SCAN")
     if args[1] == b"*":
-        return server.store.keys()
-    match = globToRegex(args[1]).match
-    return [key for key in server.store.keys() if match(key)]
+        return store.keys()
+    match = compileGlob(args[1])
+    return [key for key in store.keys() if match(key)]
 
 
 @command("scan", -2, "readonly", (0, 0, 0), "keyspace", since="2.8.0")
@@ -382,8 +362,9 @@ def scan(server, client, args):
             count = parseInteger(value)
             if count < 1:
                 raise syntaxError()
+            count = min(count, SCAN_COUNT_LIMIT)
         elif name == b"MATCH":
-            match = None if value == b"*" else globToRegex(value).match
+            match = None if value == b"*" else compileGlob(value)
         elif name == b"TYPE":
             kind = value.lower()
         else:
