@@ -57,7 +57,7 @@ from appserver.persisted import PersistentService
 from services.dburl import databaseURL, maskURL
 from services.migrations import applyMigrations, findMigrations
 
-__all__ = ["DatabaseService", "DatabaseUnavailable", "translatePlaceholders"]
+__all__ = ["DatabaseService", "DatabaseUnavailable", "UnstorableText", "translatePlaceholders"]
 
 _SQLITE_UNAVAILABLE = ("database is locked", "database table is locked",
                        "unable to open database", "disk i/o error")
@@ -73,6 +73,33 @@ class DatabaseUnavailable(Exception):
 
     Retrying later may succeed; the web layer answers 503.
     """
+
+
+class UnstorableText(ValueError):
+    """
+    A value the database cannot store, refused before it is sent:
+    PostgreSQL text cannot hold a NUL character (SQLite can).
+
+    Such text comes from a client; the web layer answers 400.
+    """
+
+
+def _refuseNul(values):
+    """
+    Raise L{UnstorableText} if a str among C{values} (or in a list or tuple
+    among them, an array) holds a NUL character.
+    """
+    for index, value in enumerate(values, 1):
+        if _holdsNul(value):
+            raise UnstorableText(f"PostgreSQL text cannot hold NUL characters (value {index}).")
+
+
+def _holdsNul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_holdsNul(item) for item in value)
+    return False
 
 
 def _oneLine(error):
@@ -153,6 +180,9 @@ class _SQLite:
     def translate(self, sql):
         return sql
 
+    def checkValues(self, values):
+        pass
+
     def isUnavailable(self, error):
         import sqlite3
 
@@ -204,7 +234,11 @@ class _PostgreSQL:
     def prepare(self, sql, values):
         if not values:
             return sql, None
-        return translatePlaceholders(sql), tuple(values)
+        values = tuple(values)
+        self.checkValues(values)
+        return translatePlaceholders(sql), values
+
+    checkValues = staticmethod(_refuseNul)
 
     translate = staticmethod(translatePlaceholders)
 
@@ -253,9 +287,11 @@ class _Transaction(adbapi.Transaction):
         return self._cursor.execute(sql, values)
 
     def executemany(self, sql, rows):
+        dialect = self._pool.dialect
         rows = [tuple(row) for row in rows]
-        sql, _ = self._pool.dialect.prepare(sql, rows[0] if rows else None)
-        return self._cursor.executemany(sql, rows)
+        for row in rows:
+            dialect.checkValues(row)
+        return self._cursor.executemany(dialect.translate(sql), rows)
 
 
 class _Pool(adbapi.ConnectionPool):

@@ -10,7 +10,7 @@ import uuid
 from twisted.internet import defer, reactor, task
 from twisted.trial.unittest import TestCase
 
-from services.dbpool import DatabaseService, DatabaseUnavailable
+from services.dbpool import DatabaseService, DatabaseUnavailable, UnstorableText
 from services.migrations import MigrationError
 from tests.support import requireService, tempDir
 
@@ -96,6 +96,24 @@ class PostgresServiceTests(TestCase):
             raise ValueError("no")
 
         yield self.assertFailure(self.db.runInteraction(add), ValueError)
+        rows = yield self.db.runQuery("SELECT count(*) FROM items")
+        self.assertEqual(rows, [(1,)])
+
+    @defer.inlineCallbacks
+    def test_nulRefused(self):
+        """
+        Text holding a NUL character, which PostgreSQL cannot store, fails
+        the call with L{UnstorableText} naming the value, in a statement or
+        any row of C{executemany}; nothing is stored and the pool goes on.
+        """
+        failure = yield self.assertFailure(
+            self.db.runOperation("INSERT INTO items (name) VALUES (?)", "a\x00b"), UnstorableText)
+        self.assertEqual(str(failure), "PostgreSQL text cannot hold NUL characters (value 1).")
+
+        def addMany(cursor):
+            cursor.executemany("INSERT INTO items (name) VALUES (?)", [("ok",), (["\x00"],)])
+
+        yield self.assertFailure(self.db.runInteraction(addMany), UnstorableText)
         rows = yield self.db.runQuery("SELECT count(*) FROM items")
         self.assertEqual(rows, [(1,)])
 

@@ -17,6 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.server import Site
 from zope.interface.verify import verifyObject
 
+from appserver.tap import webapp
 from appserver.sessions import MemorySessionStore, SessionManager, SessionResource, Signer
 from appserver.web import AppResource, loadApp
 from appserver.web.demo.quoter import DatabaseQuoter, formatQuote
@@ -43,13 +44,15 @@ def inReactor(method):
 
 def demoResource(db):
     """
-    The demo app over C{db}, behind a session manager with a memory store.
+    The demo app over C{db}, behind a session manager with a memory store,
+    answering errors as C{twistd web-app} does.
     """
     app = loadApp("appserver.web.demo", attributes={"db": db})
     clock = task.Clock()
     store = MemorySessionStore(Store(clock=clock))
     manager = SessionManager(store, Signer([b"s" * 32]), clock=clock)
-    return SessionResource(AppResource(app.buildRouter()), manager)
+    resource = AppResource(app.buildRouter(), errorStatuses=webapp.ERROR_STATUSES)
+    return SessionResource(resource, manager)
 
 
 class Browser:
@@ -128,6 +131,17 @@ class DemoMixin:
     def setUp(self):
         self.db = self.startDatabase()
         self.browser = Browser(demoResource(self.db))
+
+    async def postNul(self):
+        """
+        Post a quote holding a NUL character through the JSON API and the
+        form; return both answers.
+        """
+        api = await self.browser.fetch(b"POST", b"/api/quotes", b'{"text": "a\\u0000b"}',
+                                       {b"Content-Type": b"application/json"})
+        token = csrfFrom((await self.browser.fetch(b"GET", b"/")).body)
+        form = await self.browser.postForm(b"/quotes", {"text": "c\x00d", "csrf_token": token})
+        return api, form
 
     @inReactor
     async def test_list(self):
@@ -324,6 +338,14 @@ class SQLiteDemoTests(DemoMixin, TestCase):
             self._path = os.path.join(tempDir(self), "demo.sqlite3")
         return f"sqlite:///{self._path}"
 
+    @inReactor
+    async def test_nulStored(self):
+        """SQLite stores text with a NUL character as it is."""
+        api, form = await self.postNul()
+        self.assertEqual((api.code, form.code), (201, 303))
+        _, quotes = await self.browser.json(b"GET", b"/api/quotes")
+        self.assertEqual([q["text"] for q in quotes[-2:]], ["a\x00b", "c\x00d"])
+
 
 class PostgresDemoTests(DemoMixin, TestCase):
     """
@@ -345,6 +367,13 @@ class PostgresDemoTests(DemoMixin, TestCase):
 
     def databaseURL(self):
         return f"{POSTGRES_ADMIN}?options=-csearch_path%3D{self.schema}"
+
+    @inReactor
+    async def test_nulRefused(self):
+        """Text with a NUL character, which PostgreSQL cannot store, is a 400 saying so."""
+        for answer in await self.postNul():
+            self.assertEqual((answer.code, answer.body), (400, webapp.UNSTORABLE_TEXT))
+        self.assertEqual(self.flushLoggedErrors(), [])
 
 
 class NoDatabaseTests(SynchronousTestCase):

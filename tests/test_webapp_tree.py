@@ -219,8 +219,7 @@ class TreeTests(SynchronousTestCase):
             self.assertIs(app.attributes["db"], restored.getServiceNamed("db"))
             self.assertIs(restored.getServiceNamed("web").resource.wrapped, app.resource)
             self.assertIs(app.resource.pinned[tuple(PATH)].root, restored)
-            self.assertEqual(app.resource.errorStatuses,
-                             {DatabaseUnavailable: (503, webapp.DB_UNAVAILABLE)})
+            self.assertEqual(app.resource.errorStatuses, webapp.ERROR_STATUSES)
             self.assertTrue(app.resource.debug)
         assertPersists(self, service, check)
 

@@ -18,7 +18,9 @@ L{appserver.tap.reloading}) and C{qotd} (with C{--qotd-port}: Quote of the
 Day from the demo's C{demo_quotes} table, through
 L{appserver.web.demo.quoter.DatabaseQuoter}; with another app, the demo's
 migration is applied too, so that table exists and QOTD serves the demo's
-quotes). A request failing because the database is unavailable gets 503.
+quotes). A request failing because the database is unavailable gets 503;
+one whose text the database cannot store (a NUL character for PostgreSQL)
+gets 400 (see L{ERROR_STATUSES}).
 C{GET /_appserver/services} describes the tree (L{appserver.web.status}).
 
 Option values are layered (see L{appserver.config}); an app directory's
@@ -41,7 +43,7 @@ from appserver.web.resource import AppResource
 from appserver.web.static import StaticFiles
 from appserver.web.status import PATH as STATUS_PATH, ServicesPage, StatusGate, statusAccess
 from appserver.web.wsgi import WSGIApplication, resolveApplication
-from services.dbpool import DatabaseService, DatabaseUnavailable
+from services.dbpool import DatabaseService, DatabaseUnavailable, UnstorableText
 from services.dburl import databaseURL
 from services.reloader import ReloaderService
 from services.threadpool import ThreadPoolService
@@ -52,6 +54,14 @@ __all__ = ["Options", "makeService", "DEMO_APP"]
 DEMO_APP = "appserver.web.demo"
 DEFAULT_DB = "sqlite:///appserver.sqlite3"
 DB_UNAVAILABLE = b"Service Unavailable: the database cannot be reached; try again shortly."
+UNSTORABLE_TEXT = b"Bad Request: the database cannot store text holding a NUL character."
+ERROR_STATUSES = {
+    DatabaseUnavailable: (503, DB_UNAVAILABLE),
+    UnstorableText: (400, UNSTORABLE_TEXT),
+}
+"""
+The answers of the app's resource to handlers failing with these errors.
+"""
 
 _log = Logger()
 
@@ -355,7 +365,7 @@ def _qotd(options, db):
 def _appResource(options, fallback, db, root):
     resource = AppResource(fallback=fallback,
                            displayTracebacks=bool(options["display-tracebacks"]),
-                           errorStatuses={DatabaseUnavailable: (503, DB_UNAVAILABLE)},
+                           errorStatuses=ERROR_STATUSES,
                            debug=bool(options["debug"]))
     _child(root, "app", AppService(options["app"], resource, attributes={"db": db}))
     return resource
