@@ -16,6 +16,11 @@ times every C{pollInterval} seconds instead, with the same behaviour.
 
 Only one C{onChange} call runs at a time: changes made while one runs are
 reported by the next call, once it has finished and the files are quiet.
+
+A failed call is logged once: C{onChange} raises L{ChangeFailed} for a
+failure it has logged itself (one clean line, such as a syntax error's file
+and line), which is only recorded; any other exception is logged with its
+traceback.
 """
 
 import os
@@ -32,7 +37,7 @@ try:
 except ImportError:  # Not Linux: the service polls.
     inotify = None
 
-__all__ = ["ReloaderService", "isIgnored", "WATCH_MASK"]
+__all__ = ["ReloaderService", "ChangeFailed", "isIgnored", "WATCH_MASK"]
 
 # The kernel's event bits (linux/inotify.h), as twisted.internet.inotify
 # names them; spelled here so this module imports where inotify is absent.
@@ -54,6 +59,14 @@ _IGNORED_SUFFIXES = (".swp", ".swo", ".swx", ".swpx", "~", ".pyc", ".pyo",
                      "___jb_tmp___", "___jb_old___", "-journal", "-wal", "-shm")
 
 _log = Logger()
+
+
+class ChangeFailed(Exception):
+    """
+    Raised by an C{onChange} that has already logged why it failed: the
+    reloader keeps the message (L{ReloaderService.lastError}) without
+    logging it a second time.
+    """
 
 
 def isIgnored(relativePath):
@@ -304,7 +317,8 @@ class ReloaderService(PersistentService):
         self.lastPaths, self.lastResult, self.lastError = paths, result, None
 
     def _failed(self, failure, paths):
-        _log.failure("Reloading after changes to {paths}", failure, paths=sorted(paths))
+        if not failure.check(ChangeFailed):
+            _log.failure("Reloading after changes to {paths}", failure, paths=sorted(paths))
         self.lastPaths, self.lastResult = paths, None
         self.lastError = " ".join(failure.getErrorMessage().split()) or str(failure.type)
 

@@ -133,6 +133,17 @@ class ReloadTests(SynchronousTestCase):
         self.assertNotIn("X-Appserver-Reload-Error", get(self.port, "/version")[1])
         self.assertIsNone(self.reloader()["lastError"])
 
+    def test_brokenLoggedOnce(self):
+        """A failed reload is one log line naming the file and line, no traceback."""
+        writeInPlace(self.controller, "def broken(:\n")
+        waitFor(lambda: self.reloader()["lastError"], "the failed reload")
+        with open(os.path.join(self.root, "twistd.out")) as f:
+            log = f.read()
+        self.assertEqual(len([line for line in log.splitlines() if "version.py" in line]), 1,
+                         log)
+        self.assertIn("version.py, line 1", log)
+        self.assertNotIn("Traceback", log)
+
     def test_newDirectory(self):
         """Templates in a directory made after start are watched and reloaded."""
         templates = os.path.join(self.app, "templates")

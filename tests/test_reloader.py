@@ -12,8 +12,8 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from services import reloader
 from services.reloader import (IN_ATTRIB, IN_CLOSE_WRITE, IN_CREATE, IN_DELETE,
                                IN_DELETE_SELF, IN_ISDIR, IN_MOVED_FROM, IN_MOVED_TO,
-                               WATCH_MASK, ReloaderService, isIgnored)
-from tests.support import assertPersists, tempDir
+                               WATCH_MASK, ChangeFailed, ReloaderService, isIgnored)
+from tests.support import assertPersists, captureLog, tempDir
 
 IN_OPEN = 0x00000020
 IN_ACCESS = 0x00000001
@@ -279,6 +279,20 @@ class EventTests(SynchronousTestCase):
         self.clock.advance(0.1)
         self.assertIsNone(self.service.lastError)
         self.assertEqual(self.service.reloadCount, 2)
+
+    def test_reportedErrorLoggedOnce(self):
+        """
+        A L{ChangeFailed}, which C{onChange} has logged itself, is recorded
+        but not logged again.
+        """
+        events = captureLog(self)
+        self.recorder.result = defer.fail(ChangeFailed("c.py, line 1: invalid syntax"))
+        self.deliver("a.py", IN_CLOSE_WRITE)
+        self.clock.advance(0.1)
+        self.assertEqual(self.flushLoggedErrors(), [])
+        self.assertEqual([e for e in events if e["log_level"].name in ("error", "critical")],
+                         [])
+        self.assertEqual(self.service.lastError, "c.py, line 1: invalid syntax")
 
     def test_stop(self):
         """

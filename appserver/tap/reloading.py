@@ -17,7 +17,8 @@ L{AppReloader.reload}, the reloader service's C{onChange}, then:
  - for code or templates, loads the app afresh (L{AppService.load}): the
    new router replaces the old one in one assignment, so removed routes
    disappear, and a syntax or import error keeps the last good router
-   serving, logs the error with its file and line, and (with C{--debug})
+   serving, logs the error with its file and line (once: the reloader
+   does not log it again), and (with C{--debug})
    shows it in a banner on every HTML page until a later reload succeeds.
    For an app directory given as a path, the helper modules imported from
    it are forgotten first, so they are imported afresh too; a package app
@@ -37,6 +38,8 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from appserver.config import loadYAML
+from appserver.web.appdir import AppError
+from services.reloader import ChangeFailed
 
 __all__ = ["classify", "AppReloader", "CODE", "TEMPLATES", "CONFIG", "MIGRATIONS", "RUNTIME"]
 
@@ -118,7 +121,8 @@ class AppReloader:
         Act on C{paths}, the changed files; return a summary dict.
 
         @raise Exception: the first error (after every kind was tried), so
-            the reloader records it.
+            the reloader records it: an unexpected one first, for the
+            reloader to log, else a L{ChangeFailed} already logged here.
         """
         kinds = classify(paths)
         summary = {"kinds": sorted(kinds)}
@@ -131,6 +135,7 @@ class AppReloader:
         if kinds & {CODE, TEMPLATES}:
             self._attempt(errors, self._reloadApp, summary)
         if errors:
+            errors.sort(key=lambda error: isinstance(error, ChangeFailed))
             raise errors[0]
         return summary
 
@@ -148,8 +153,10 @@ class AppReloader:
             app = appService.load()
         except Exception as e:
             appService.resource.setReloadError(str(e))
+            if not isinstance(e, AppError):
+                raise
             _log.error("Reload failed; the last good code keeps serving: {error}", error=e)
-            raise
+            raise ChangeFailed(str(e)) from e
         appService.resource.setReloadError(None)
         routes = sum(len(controller.routes()) for controller in app.controllers)
         _log.info("Reloaded {app}: {routes} routes", app=app.name, routes=routes)
@@ -160,7 +167,7 @@ class AppReloader:
             wanted, self.yamlKeys = self._readConfig()
         except usage.UsageError as e:
             _log.error("app.yaml not applied: {error}", error=e)
-            raise
+            raise ChangeFailed(f"app.yaml not applied: {e}") from e
         changed = {k: v for k, v in wanted.items() if self.config.get(k) != v}
         applied = [k for k in sorted(changed) if k in RUNTIME]
         restart = [k for k in sorted(changed) if k not in RUNTIME]
