@@ -222,6 +222,39 @@ class KeyTests(CommandTestCase):
         self.assertError("ERR invalid expire time in 'pexpire' command",
                          "PEXPIRE", "k", 2**63 - 1)
 
+    def test_expireSecondsUnderflow(self):
+        """EXPIRE below INT64_MIN/1000 seconds is refused and keeps the key, as in Redis."""
+        self.run_("SET", "k", "v")
+        self.assertError("ERR invalid expire time in 'expire' command",
+                         "EXPIRE", "k", -9223372036854776)
+        self.assertError("ERR invalid expire time in 'expireat' command",
+                         "EXPIREAT", "k", -9223372036854776)
+        self.assertEqual(self.run_("GET", "k"), b"v")
+        self.assertEqual(self.run_("EXPIRE", "k", -9223372036854775), 1)
+        self.assertEqual(self.run_("EXISTS", "k"), 0)
+
+    def test_expireGreaterAndLess(self):
+        """GT with LT has its own error, checked before the time, as in Redis."""
+        self.run_("SET", "k", "v")
+        for args in [(200, "LT", "GT"), (200, "GT", "LT"), ("x", "GT", "LT")]:
+            self.assertError("ERR GT and LT options at the same time are not compatible",
+                             "EXPIRE", "k", *args)
+        self.assertError("ERR NX and XX, GT or LT options at the same time are not compatible",
+                         "EXPIRE", "k", 200, "NX", "GT")
+
+    def test_expiryOverflow(self):
+        """Expiries that overflow int64 in milliseconds, once now is added, are refused."""
+        self.run_("SET", "k", "v")
+        for args in [("SET", "k", "v", "EX", 9223372036854775),
+                     ("SET", "k", "v", "EXAT", 9223372036854776),
+                     ("SET", "k", "v", "PX", 9223372036854000000)]:
+            self.assertError("ERR invalid expire time in 'set' command", *args)
+        self.assertError("ERR invalid expire time in 'psetex' command",
+                         "PSETEX", "k", 9223372036854000000, "v")
+        self.assertError("ERR syntax error", "GETEX", "k", "PERSIST", "EX", 10)
+        self.assertEqual(self.run_("GET", "k"), b"v")
+        self.assertEqual(self.run_("TTL", "k"), -1)
+
     def test_persist(self):
         """PERSIST removes an expiry, answering whether there was one."""
         self.run_("SET", "k", "v", "EX", 5)
@@ -538,6 +571,25 @@ class ServerTests(CommandTestCase):
         self.assertEqual(list(docs), [b"set"])
         self.assertIn(b"summary", docs[b"set"])
         self.assertGreater(len(self.run_("COMMAND", "DOCS")), 40)
+
+    def test_help(self):
+        """CLIENT, CONFIG and COMMAND HELP answer Redis's help lines for what we support."""
+        for name, subcommands in [("CLIENT", ["GETNAME", "ID", "INFO", "LIST", "SETNAME <name>",
+                                              "SETINFO <option> <value>"]),
+                                  ("CONFIG", ["GET <pattern>"]),
+                                  ("COMMAND", ["(no subcommand)", "COUNT", "LIST",
+                                               "INFO [<command-name> ...]",
+                                               "DOCS [<command-name> ...]"])]:
+            lines = self.run_(name, "help")
+            self.assertIsInstance(lines, list, name)
+            self.assertTrue(all(isinstance(line, Status) for line in lines))
+            self.assertEqual(lines[0], f"{name} <subcommand> [<arg> [value] [opt] ...]. "
+                                       "Subcommands are:")
+            self.assertEqual(lines[-2:], ["HELP", "    Prints this help."])
+            self.assertEqual([line for line in lines[1:-2] if not line.startswith(" ")],
+                             subcommands)
+        self.assertError("ERR wrong number of arguments for 'client|help' command",
+                         "CLIENT", "HELP", "extra")
 
     def test_info(self):
         """INFO has the sections Redis clients read."""

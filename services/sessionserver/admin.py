@@ -85,6 +85,17 @@ def _subcommand(args, table, name):
     return handler
 
 
+def _help(name, lines):
+    """
+    The C{(arity, handler)} of C{name HELP}: Redis's help reply, one status
+    line per row, for the subcommands described by C{lines}.
+    """
+    reply = [Status(line) for line in
+             [f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+              *lines, "HELP", "    Prints this help."]]
+    return 2, lambda server, client, args: reply
+
+
 def _clientSetName(server, client, args):
     checkClientName(args[2])
     client.name = args[2] or None
@@ -128,12 +139,20 @@ _CLIENT = {
     b"setinfo": (4, _clientSetInfo),
     b"info": (2, _clientInfo),
     b"list": (-2, _clientList),
+    b"help": _help("CLIENT", [
+        "GETNAME", "    Return the name of the current connection.",
+        "ID", "    Return the ID of the current connection.",
+        "INFO", "    Return information about the current client connection.",
+        "LIST", "    Return information about client connections.",
+        "SETNAME <name>", "    Assign the name <name> to the current connection.",
+        "SETINFO <option> <value>", "    Set client meta attr. Options are:",
+        "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version."]),
 }
 
 
 @command("client", -2, "", group="connection")
 def client_(server, client, args):
-    """Connection state: ID, SETNAME, GETNAME, SETINFO, INFO, LIST."""
+    """Connection state: ID, SETNAME, GETNAME, SETINFO, INFO, LIST, HELP."""
     return _subcommand(args, _CLIENT, "client")(server, client, args)
 
 
@@ -164,12 +183,24 @@ _COMMAND = {
         _commandInfo(e) if e is not None else None for e in _entries(args)]),
     b"docs": (-2, _commandDocs),
     b"list": (-2, lambda server, client, args: sorted(n for n in COMMANDS)),
+    b"help": _help("COMMAND", [
+        "(no subcommand)", "    Return details about all Redis commands.",
+        "COUNT", "    Return the total number of commands in this Redis server.",
+        "LIST", "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned."]),
 }
 
 
 @command("command", -1, "loading stale", group="server", since="2.8.13")
 def command_(server, client, args):
-    """Describe the commands: COUNT, INFO, DOCS, LIST."""
+    """Describe the commands: COUNT, INFO, DOCS, LIST, HELP."""
     if len(args) == 1:
         return [_commandInfo(e) for e in sorted(COMMANDS.values(), key=lambda e: e.name)]
     return _subcommand(args, _COMMAND, "command")(server, client, args)
@@ -197,12 +228,17 @@ def _configGet(server, client, args):
             if any(match(name.encode()) for match in matches)}
 
 
-_CONFIG = {b"get": (-3, _configGet)}
+_CONFIG = {
+    b"get": (-3, _configGet),
+    b"help": _help("CONFIG", [
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values."]),
+}
 
 
 @command("config", -2, "", group="server")
 def config(server, client, args):
-    """Read the configuration (GET only)."""
+    """Read the configuration (GET, HELP)."""
     return _subcommand(args, _CONFIG, "config")(server, client, args)
 
 

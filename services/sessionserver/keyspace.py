@@ -188,8 +188,10 @@ def _expireOptions(args):
     for option in options:
         if option not in (b"NX", b"XX", b"GT", b"LT"):
             raise ReplyError(f"ERR Unsupported option {option.decode('utf-8', 'replace')}")
-    if b"NX" in options and options & {b"XX", b"GT", b"LT"} or options >= {b"GT", b"LT"}:
+    if b"NX" in options and options & {b"XX", b"GT", b"LT"}:
         raise ReplyError("ERR NX and XX, GT or LT options at the same time are not compatible")
+    if options >= {b"GT", b"LT"}:
+        raise ReplyError("ERR GT and LT options at the same time are not compatible")
     return options
 
 
@@ -207,15 +209,16 @@ def _expireAllowed(options, current, when):
 
 def _expire(server, args, seconds, relative, name):
     store = server.store
+    options = _expireOptions(args)
     when = parseInteger(args[2])
-    if seconds and not INT64_MIN // 1000 <= when <= INT64_MAX // 1000:
+    # Redis's bound is C's LLONG_MIN / 1000, which rounds toward zero.
+    if seconds and abs(when) > INT64_MAX // 1000:
         raise _expireError(name)
     when *= 1000 if seconds else 1
     if relative:
         when += store.now()
-        if not INT64_MIN <= when <= INT64_MAX:
+        if when > INT64_MAX:
             raise _expireError(name)
-    options = _expireOptions(args)
     if args[1] not in store:
         return 0
     if not _expireAllowed(options, store.expireAt(args[1]), when):
