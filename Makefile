@@ -1,9 +1,12 @@
 # Quick start: `make run` serves the main job, `make test` runs the whole suite.
 # Both create .venv when needed and install everything from this project's files.
+# `make run` runs the code of this checkout (PYTHONPATH, as the tests do), so
+# --reload serves your edits, and listens on loopback only (RUN_PORT).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_PORT ?= tcp:8080:interface=127.0.0.1
 
 .PHONY: run test install install-test system-tools bench clean
 
@@ -25,7 +28,7 @@ system-tools:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools redis-server wrk netcat-openbsd >/dev/null; }
 
 run: install
-	$(BIN)/twistd -n --pidfile= web-app --reload
+	PYTHONPATH=.:examples $(BIN)/twistd -n --pidfile= web-app --reload --port $(RUN_PORT)
 
 test: install-test
 	$(BIN)/pytest
