@@ -12,46 +12,62 @@ Limits:
    before any of the body is read, and a chunked body is counted as it
    arrives and refused as soon as it passes the limit, so neither is held
    in memory or on disk;
+ - an HTTP/1.1 request without a C{Host} header, or any request with more
+   than one, gets C{400 Bad Request} (RFC 9112, section 3.2) and is not
+   served;
  - connections idle for C{timeout} seconds are closed, so slow or stalled
    clients cannot hold connections forever;
  - request heads are bounded by twisted.web itself (16 KiB, 500 headers).
 """
 
 from twisted.internet import defer
-from twisted.web import server
+from twisted.web import http, server
 
 from appserver.persisted import PersistentService
 from appserver.ports import ListeningService
 
-__all__ = ["WebService", "LimitedSite", "LimitedRequest", "DEFAULT_MAX_BODY",
-           "DEFAULT_TIMEOUT"]
+__all__ = ["WebService", "LimitedSite", "LimitedChannel", "LimitedRequest",
+           "DEFAULT_MAX_BODY", "DEFAULT_TIMEOUT", "HOST_REQUIRED", "plainResponse"]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 60
 
-_TOO_LARGE = (
-    b"HTTP/1.1 413 Payload Too Large\r\n"
-    b"Content-Type: text/plain; charset=utf-8\r\n"
-    b"Content-Length: 17\r\n"
-    b"Connection: close\r\n\r\n"
-    b"Payload Too Large"
-)
+HOST_REQUIRED = b"Bad Request: send exactly one Host header."
+
+
+def plainResponse(status, reason, body=None):
+    """
+    A complete C{text/plain} response with C{Connection: close}, as bytes,
+    for answers written before (or instead of) a request being served; the
+    body is the reason phrase unless given.
+    """
+    body = reason if body is None else body
+    return (b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+            % (status, reason, len(body), body))
+
+
+_TOO_LARGE = plainResponse(413, b"Payload Too Large")
+_BAD_HOST = plainResponse(400, b"Bad Request", HOST_REQUIRED)
 
 
 class LimitedRequest(server.Request):
     """
-    A request whose body may not exceed its site's C{maxBody} bytes.
+    A request whose body may not exceed its site's C{maxBody} bytes, and
+    which its channel may L{refuse} before it is served.
     """
 
-    _bodyRejected = False
+    _refused = False
     _bodyReceived = 0
 
     def gotLength(self, length):
         """
         Refuse a declared length over the limit before reading any body.
         """
+        if self._refused:
+            return
         if length is not None and length > self.channel.site.maxBody:
-            self._rejectBody()
+            self.refuse(_TOO_LARGE)
         else:
             server.Request.gotLength(self, length)
 
@@ -60,29 +76,55 @@ class LimitedRequest(server.Request):
         Count body bytes (chunked bodies declare no length) and refuse the
         request as soon as they pass the limit.
         """
-        if self._bodyRejected:
+        if self._refused:
             return
         self._bodyReceived += len(data)
         if self._bodyReceived > self.channel.site.maxBody:
-            self._rejectBody()
+            self.refuse(_TOO_LARGE)
         else:
             server.Request.handleContentChunk(self, data)
 
     def requestReceived(self, command, path, version):
         """
-        Process the request unless its body was refused.
+        Process the request unless it was refused.
         """
-        if not self._bodyRejected:
+        if not self._refused:
             server.Request.requestReceived(self, command, path, version)
 
-    def _rejectBody(self):
-        self._bodyRejected = True
+    def refuse(self, response):
+        """
+        Answer with C{response} (complete response bytes) and close the
+        connection; the request is never served and the rest of its body is
+        ignored.
+        """
+        self._refused = True
         self.content = None
         # No "100 Continue" after our answer: the client must not send.
         self.requestHeaders.removeHeader(b"expect")
         channel = self.channel
-        channel.transport.write(_TOO_LARGE)
+        channel.transport.write(response)
         channel.loseConnection()
+
+
+def _hostCountValid(request, version):
+    hosts = request.requestHeaders.getRawHeaders(b"host", ())
+    return len(hosts) == 1 or (not hosts and version != b"HTTP/1.1")
+
+
+class LimitedChannel(http.HTTPChannel):
+    """
+    An HTTP/1.1 channel that refuses requests without exactly one C{Host}
+    header (see the module docstring).
+    """
+
+    def allHeadersReceived(self):
+        """
+        Refuse the request if its C{Host} headers are wrong, then go on as
+        usual (a refused request reads no body and is never served).
+        """
+        if not _hostCountValid(self.requests[-1], self._version):
+            self.requests[-1].refuse(_BAD_HOST)
+        http.HTTPChannel.allHeadersReceived(self)
 
 
 class LimitedSite(server.Site):
@@ -95,6 +137,9 @@ class LimitedSite(server.Site):
     """
 
     requestFactory = LimitedRequest
+    # The channel itself rather than Twisted's HTTP/1.1-or-2 switch, which
+    # would bypass these limits on a connection that negotiated HTTP/2.
+    protocol = LimitedChannel
 
     def __init__(self, resource, maxBody=DEFAULT_MAX_BODY, timeout=DEFAULT_TIMEOUT,
                  accessLog=None, reactor=None):

@@ -9,7 +9,7 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 
-from services.web import LimitedSite, WebService
+from services.web import HOST_REQUIRED, LimitedSite, WebService
 from tests.support import assertPersists, tempDir
 
 
@@ -162,3 +162,43 @@ class WebServiceTests(SynchronousTestCase):
             self.assertIsNone(restored.site)
             self.assertIsInstance(restored.resource, Echo)
         assertPersists(self, service, check)
+
+
+class HostHeaderTests(SynchronousTestCase):
+    """
+    HTTP/1.1 requests need exactly one Host header (RFC 9112, section 3.2).
+    """
+
+    def setUp(self):
+        self.resource = Echo()
+        self.site = LimitedSite(self.resource, reactor=MemoryReactorClock())
+
+    def assertRefused(self, head):
+        channel, transport = connect(self.site)
+        channel.dataReceived(head)
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 400 Bad Request\r\n"),
+                        transport.value())
+        self.assertTrue(transport.value().endswith(b"\r\n\r\n" + HOST_REQUIRED))
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(self.resource.bodies, [])
+
+    def test_missing(self):
+        """An HTTP/1.1 request without Host gets 400 and is not served."""
+        self.assertRefused(b"GET / HTTP/1.1\r\n\r\n")
+
+    def test_two(self):
+        """A request with two Host headers gets 400, whatever its version."""
+        self.assertRefused(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+        self.assertRefused(b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n")
+
+    def test_twoWithBody(self):
+        """A refused request's body is not read, nor 100 Continue sent."""
+        self.assertRefused(b"POST / HTTP/1.1\r\nHost: a\r\nhost: b\r\nExpect: 100-continue\r\n"
+                           b"Content-Length: 3\r\n\r\nabc")
+
+    def test_one(self):
+        """One Host header, or none in HTTP/1.0, is served."""
+        for head in [b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b"GET / HTTP/1.0\r\n\r\n"]:
+            channel, transport = connect(self.site)
+            channel.dataReceived(head)
+            self.assertIn(b" 200 OK\r\n", transport.value())
