@@ -44,17 +44,23 @@ class SessionsService(PersistentMultiService):
     @ivar spec: the C{--sessions} spec.
     @ivar store: the L{ISessionStore}.
     @ivar manager: the L{SessionManager} to attach to requests.
+    @ivar signing: whether cookies are signed here; a service that only
+        serves its store on C{port} (no app reads a cookie) loads and
+        generates no secret.
     """
 
     log = Logger()
+    signing = True
 
     def __init__(self, spec="memory", secrets=(), secretFiles=(),
                  secretPath=DEFAULT_SECRET_PATH, idleTimeout=DEFAULT_IDLE_TIMEOUT,
                  absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
-                 cookieMaxAge=None, port=None, portPassword=None, reactor=None):
+                 cookieMaxAge=None, port=None, portPassword=None, reactor=None,
+                 signing=True):
         PersistentMultiService.__init__(self)
         self.setName("sessions")
         self.spec = spec
+        self.signing = signing
         self.secrets = list(secrets)
         self.secretFiles = [os.path.abspath(path) for path in secretFiles]
         self.secretPath = os.path.abspath(secretPath)
@@ -94,9 +100,11 @@ class SessionsService(PersistentMultiService):
 
     def startService(self):
         """
-        Load the secrets, open the store, then start serving it if asked.
+        Load the secrets (when signing), open the store, then start serving
+        it if asked.
         """
-        self.manager.signer = Signer(self.loadSecrets())
+        if self.signing:
+            self.manager.signer = Signer(self.loadSecrets())
         self.store.open()
         PersistentMultiService.startService(self)
 

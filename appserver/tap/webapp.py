@@ -38,9 +38,10 @@ from appserver.persisted import PersistentMultiService
 from appserver.ports import parsePort
 from appserver.tap.reloading import AppReloader
 from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
+from appserver.sessions.service import DEFAULT_SECRET_PATH
 from appserver.web.appdir import AppError, AppService, appConfigPath, checkApp
 from appserver.web.resource import AppResource
-from appserver.web.static import StaticFiles
+from appserver.web.static import StaticFiles, checkNotServed
 from appserver.web.status import PATH as STATUS_PATH, ServicesPage, StatusGate, statusAccess
 from appserver.web.wsgi import WSGIApplication, resolveApplication
 from services.dbpool import DatabaseService, DatabaseUnavailable, UnstorableText
@@ -141,6 +142,10 @@ class Options(LayeredOptions):
                         "pages show a banner while a reload has failed."],
         ["reload", None, "Watch the app directory: reload code and templates, "
                          "apply app.yaml changes."],
+        ["static-dotfiles", None, "Serve files whose names start with a dot (.env, "
+                                  ".git/) from --static and the app's static/."],
+        ["static-follow-symlinks", None, "Follow links leading out of --static and "
+                                         "the app's static/."],
     ]
 
     def parseOptions(self, options=None):
@@ -204,6 +209,10 @@ class Options(LayeredOptions):
                                    f"--db-max-threads {self['db-max-threads']}.")
         if self["qotd-port"] and importlib.util.find_spec(_QUOTER_MODULE) is None:
             raise usage.UsageError(f"--qotd-port needs {_QUOTER_MODULE}, which is missing.")
+        try:
+            checkNotServed(_servedDirectories(self), _privateFiles(self))
+        except ValueError as e:
+            raise usage.UsageError(f"{e}.") from None
 
     def pinnedKeys(self):
         """
@@ -278,20 +287,64 @@ def _fallback(options, parent):
         pool = _child(parent, "wsgi", ThreadPoolService(0, options["wsgi-threads"], "wsgi"))
         return WSGIApplication(options["wsgi"], pool)
     if options["static"]:
-        return StaticFiles(options["static"])
+        return StaticFiles(options["static"], **_staticOptions(options))
     return None
+
+
+def _staticOptions(options):
+    return {"dotfiles": bool(options["static-dotfiles"]),
+            "followSymlinks": bool(options["static-follow-symlinks"])}
+
+
+def _usesDatabase(options):
+    """
+    Whether anything reads the database: an app, or QOTD's quotes.
+    """
+    return bool(options["app"] or options["qotd-port"])
+
+
+def _privateFiles(options):
+    """
+    The files this run keeps data or secrets in, as C{(what, path,
+    option)}: what no served directory may hold.
+    """
+    files = []
+    db = databaseURL(options["db"])
+    if _usesDatabase(options) and db.backend == "sqlite" and not db.inMemory:
+        files.append(("the database", db.path, "--db"))
+    if options["app"]:
+        files += [("the session secret", path, "--secret-file")
+                  for path in options["secret-file"]]
+        if not (options["secret"] or options["secret-file"]):
+            files.append(("the generated session secret", DEFAULT_SECRET_PATH, "--secret-file"))
+        if options["sessions"].startswith("file:"):
+            files.append(("the session files", options["sessions"][len("file:"):], "--sessions"))
+    return files
+
+
+def _servedDirectories(options):
+    """
+    The directories served as files, as C{(directory, how)}.
+    """
+    served = [(options["static"], "--static")] if options["static"] else []
+    home = _packageDirectory(options["app"])
+    if home:
+        served.append((os.path.join(home, "static"), "the app's static/"))
+    return served
 
 
 def _sessions(options):
     """
-    The C{sessions} service: the session store and the cookie manager.
+    The C{sessions} service: the session store and the cookie manager,
+    which signs cookies only for an app (C{--session-port} alone serves
+    the store to other processes).
     """
     return SessionsService(
         options["sessions"], secrets=options["secret"], secretFiles=options["secret-file"],
         idleTimeout=options["session-idle-timeout"],
         absoluteTimeout=options["session-absolute-timeout"],
         cookieName=options["session-cookie-name"], port=options["session-port"],
-        portPassword=options["session-port-password"])
+        portPassword=options["session-port-password"], signing=bool(options["app"]))
 
 
 def _packageDirectory(spec):
@@ -367,7 +420,8 @@ def _appResource(options, fallback, db, root):
                            displayTracebacks=bool(options["display-tracebacks"]),
                            errorStatuses=ERROR_STATUSES,
                            debug=bool(options["debug"]))
-    _child(root, "app", AppService(options["app"], resource, attributes={"db": db}))
+    _child(root, "app", AppService(options["app"], resource, attributes={"db": db},
+                                   staticOptions=_staticOptions(options)))
     return resource
 
 
@@ -389,17 +443,22 @@ def _statusPage(options, root, app, resource):
 def makeService(options):
     """
     Assemble the C{web-app} tree from parsed L{Options}: a service named
-    C{web-app} with children, in start order, C{db}, C{sessions}, C{wsgi}
-    (with --wsgi), C{app} (loads the app at start), C{web} (serves the root
+    C{web-app} with children, in start order, C{db} (when an app or QOTD
+    reads it), C{sessions} (with an app or --session-port), C{wsgi} (with
+    --wsgi), C{app} (loads the app at start), C{web} (serves the root
     resource), C{reloader} (with --reload) and C{qotd} (with --qotd-port).
+    A run of --wsgi or --static alone thus creates no database and no secret.
     """
     root = PersistentMultiService()
     root.setName("web-app")
-    db = _child(root, "db", _database(options))
-    sessions = _child(root, "sessions", _sessions(options))
+    db = _child(root, "db", _database(options)) if _usesDatabase(options) else None
+    sessions = None
+    if options["app"] or options["session-port"]:
+        sessions = _child(root, "sessions", _sessions(options))
     resource = _fallback(options, root)
     app = _appResource(options, resource, db, root) if options["app"] else None
-    resource = SessionResource(resource if app is None else app, sessions.manager)
+    if app is not None:
+        resource = SessionResource(app, sessions.manager)
     resource = _statusPage(options, root, app, resource)
     web = WebService(resource, options["port"], maxBody=options["max-body"],
                      timeout=options["timeout"], accessLog=options["access-log"],

@@ -15,7 +15,7 @@ import os
 from twisted.web import resource
 from twisted.web.static import File
 
-__all__ = ["StaticFiles", "isInside"]
+__all__ = ["StaticFiles", "isInside", "checkNotServed"]
 
 
 def isInside(path, directory):
@@ -25,6 +25,30 @@ def isInside(path, directory):
     """
     path, directory = os.path.realpath(path), os.path.realpath(directory)
     return os.path.commonpath([path, directory]) == directory
+
+
+def checkNotServed(directories, files):
+    """
+    Refuse files of data or secrets that a served directory would hold.
+
+    @param directories: C{(directory, how)} pairs: a directory served and
+        what serves it (C{"--static"}).
+    @param files: C{(what, path, option)} triples: a file or directory of
+        data or secrets (which need not exist yet), what it is (C{"the
+        database"}) and the option that puts it elsewhere.
+    @raise ValueError: with one sentence naming the first served directory
+        that holds any of C{files}, those files and their options.
+    """
+    for directory, how in directories:
+        held = [(what, path, option) for what, path, option in files
+                if isInside(path, directory)]
+        if held:
+            listed = " and ".join(f"{what} {os.path.realpath(path)}" for what, path, _ in held)
+            options = " and ".join(dict.fromkeys(option for _, _, option in held))
+            raise ValueError(
+                f"{os.path.realpath(directory)} is served ({how}), so it must not hold "
+                f"{listed}: give {options} {'a path' if len(held) == 1 else 'paths'} "
+                "outside it")
 
 
 def _unnameable(segment):
