@@ -5,6 +5,12 @@ A port option takes a bare number (C{8007} means C{tcp:8007}) or any Twisted
 endpoint description (C{tcp:8007:interface=127.0.0.1}, C{unix:/run/q.sock},
 C{ssl:443:privateKey=key.pem}, C{systemd:domain=INET:index=0}).
 
+TCP, TLS and UNIX ports listen with a backlog (the kernel's queue of
+connections not yet accepted) of L{DEFAULT_BACKLOG}, as gunicorn does, so
+that a burst of connections waits instead of being dropped (Twisted's own
+default is 50); a C{backlog=N} in the description wins. The kernel caps it
+at C{net.core.somaxconn}.
+
 L{ListeningService} keeps only the description string and the factory, so a
 configured service tree pickles; the endpoint is built and bound in
 C{privilegedStartService} (before C{twistd --uid} drops root), or in
@@ -19,7 +25,11 @@ from twisted.internet.error import CannotListenError
 from appserver.errors import StartupError
 from appserver.persisted import PersistentService
 
-__all__ = ["parsePort", "ListeningService"]
+__all__ = ["parsePort", "withBacklog", "ListeningService", "DEFAULT_BACKLOG"]
+
+DEFAULT_BACKLOG = 2048
+
+_BACKLOG_TYPES = frozenset(("tcp", "tcp6", "ssl", "unix"))
 
 
 def parsePort(value):
@@ -45,6 +55,17 @@ def parsePort(value):
 
 
 parsePort.coerceDoc = "A port number or a Twisted endpoint description."
+
+
+def withBacklog(description, backlog=DEFAULT_BACKLOG):
+    """
+    C{description} with C{backlog} added, for an endpoint type that takes
+    one and a description that does not give its own.
+    """
+    args, kwargs = endpoints._parse(description)
+    if args and args[0].lower() in _BACKLOG_TYPES and "backlog" not in kwargs:
+        return f"{description}:backlog={backlog}"
+    return description
 
 
 class ListeningService(PersistentService):
@@ -80,7 +101,8 @@ class ListeningService(PersistentService):
 
     def _listen(self):
         try:
-            endpoint = endpoints.serverFromString(self._getReactor(), self.description)
+            endpoint = endpoints.serverFromString(self._getReactor(),
+                                                  withBacklog(self.description))
             self._endpointService = StreamServerEndpointService(endpoint, self.factory)
             self._endpointService._raiseSynchronously = True
             self._endpointService.privilegedStartService()

@@ -8,7 +8,7 @@ from twisted.internet.protocol import Factory
 from twisted.trial.unittest import SynchronousTestCase
 
 from appserver.errors import StartupError
-from appserver.ports import ListeningService, parsePort
+from appserver.ports import DEFAULT_BACKLOG, ListeningService, parsePort
 from tests.support import assertPersists
 
 
@@ -87,6 +87,25 @@ class ListeningServiceTests(SynchronousTestCase):
         service = ListeningService("tcp:8007", NamedFactory(), RefusingReactor())
         error = self.assertRaises(StartupError, service.privilegedStartService)
         self.assertEqual(str(error), "Address already in use: cannot listen on tcp:8007")
+
+    def test_defaultBacklog(self):
+        """TCP and UNIX ports listen with a backlog that absorbs bursts."""
+        reactor = MemoryReactor()
+        ListeningService("tcp:8007", NamedFactory(), reactor).startService()
+        ListeningService("TCP6:8008", NamedFactory(), reactor).startService()
+        ListeningService("unix:/tmp/appserver-test.sock", NamedFactory(), reactor).startService()
+        self.assertEqual([server[2] for server in reactor.tcpServers],
+                         [DEFAULT_BACKLOG, DEFAULT_BACKLOG])
+        self.assertEqual(reactor.unixServers[0][2], DEFAULT_BACKLOG)
+        self.assertEqual(DEFAULT_BACKLOG, 2048)
+
+    def test_explicitBacklog(self):
+        """A backlog given in the endpoint description wins."""
+        reactor = MemoryReactor()
+        service = ListeningService("tcp:8007:backlog=50", NamedFactory(), reactor)
+        service.startService()
+        self.assertEqual(reactor.tcpServers[0][2], 50)
+        self.assertEqual(service.description, "tcp:8007:backlog=50")
 
     def test_persists(self):
         """A bound service pickles as its description and factory only."""
