@@ -288,6 +288,16 @@ class DemoMixin:
         self.assertNotIn("Forged", [q["text"] for q in quotes])
 
     @inReactor
+    async def test_formTokenInQuery(self):
+        """A CSRF token in the query string instead of the form is a 403."""
+        token = csrfFrom((await self.browser.fetch(b"GET", b"/")).body)
+        answer = await self.browser.postForm(
+            b"/quotes?csrf_token=" + token.encode(), {"text": "From the query"})
+        self.assertEqual(answer.code, 403)
+        _, quotes = await self.browser.json(b"GET", b"/api/quotes")
+        self.assertNotIn("From the query", [q["text"] for q in quotes])
+
+    @inReactor
     async def test_quoter(self):
         """The QOTD quoter serves seeded quotes, then one added later."""
         quoter = DatabaseQuoter(self.db)

@@ -5,6 +5,7 @@ the sessions service.
 """
 
 import http.cookiejar
+import io
 import os
 import pickle
 
@@ -488,8 +489,18 @@ class CsrfTests(SynchronousTestCase):
         self.assertIsNone(tokenFromRequest(request))
         request.requestHeaders.setRawHeaders(b"x-csrf-token", [b"header"])
         self.assertEqual(tokenFromRequest(request), b"header")
-        request.args = {b"csrf_token": [b"field"]}
-        self.assertEqual(tokenFromRequest(request), b"field")
+        request = makeRequest()
+        request.requestHeaders.setRawHeaders(
+            b"content-type", [b"application/x-www-form-urlencoded"])
+        request.content = io.BytesIO(b"text=hi&csrf_token=field")
+        self.assertEqual(tokenFromRequest(request), "field")
+
+    def test_notFromQuery(self):
+        """A token in the query string is ignored, even in the request's args."""
+        request = makeRequest()
+        request.uri = b"/quotes?csrf_token=query"
+        request.args = {b"csrf_token": [b"query"]}
+        self.assertIsNone(tokenFromRequest(request))
 
 
 class Leaf(Resource):

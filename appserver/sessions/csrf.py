@@ -14,6 +14,8 @@ the value of L{csrfToken}; in the controller that handles the POST::
 import hmac
 import secrets
 
+from appserver.web.helpers import formField
+
 __all__ = ["CSRF_FIELD", "CSRF_HEADER", "csrfToken", "checkCsrfToken", "tokenFromRequest"]
 
 CSRF_FIELD = "csrf_token"
@@ -46,10 +48,12 @@ def checkCsrfToken(session, token):
 
 def tokenFromRequest(request):
     """
-    The token a request carries: the C{csrf_token} form field, else the
-    C{X-CSRF-Token} header, else L{None}.
+    The token a request carries: the C{csrf_token} field of its form body,
+    else the C{X-CSRF-Token} header, else L{None}. A token in the query
+    string is never taken: URLs end up in logs, history and C{Referer}
+    headers.
     """
-    values = (request.args or {}).get(CSRF_FIELD.encode("ascii"))
-    if values:
-        return values[0]
+    token = formField(request, CSRF_FIELD)
+    if token is not None:
+        return token
     return request.getHeader(CSRF_HEADER)
