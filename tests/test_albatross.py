@@ -7,7 +7,8 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
-from services.sessionserver.albatross import MAX_SESSION_BYTES, AlbatrossFactory, sessionKey
+from services.sessionserver.albatross import (
+    MAX_AGE, MAX_SESSION_BYTES, AlbatrossFactory, sessionKey)
 from services.sessionserver.commands import Server
 from services.sessionserver.store import Store
 
@@ -89,7 +90,7 @@ class AlbatrossTests(SynchronousTestCase):
         self.assertEqual(self.send(b"bogus"), b"ERROR unknown command\r\n")
         self.assertEqual(self.send(b"get app"), b"ERROR wrong number of arguments\r\n")
         self.assertEqual(self.send(b"new app -5"),
-                         b"ERROR age must be a positive number of seconds\r\n")
+                         b"ERROR age must be a positive number of seconds up to %d\r\n" % MAX_AGE)
         self.assertEqual(self.send(b""), b"")
 
     def test_tooLarge(self):
@@ -110,3 +111,73 @@ class AlbatrossTests(SynchronousTestCase):
         """Lines ending in a bare LF are accepted."""
         self.protocol.dataReceived(b"new app 5\n")
         self.assertTrue(self.transport.value().startswith(b"OK "))
+
+
+class AlbatrossLimitTests(SynchronousTestCase):
+    """
+    What an unauthenticated Albatross client may not do: evict others' keys
+    under --maxmemory, or give ages that overflow expiry times.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(1000)
+        self.store = Store(self.clock, maxmemory=100_000, policy="volatile-lru")
+        self.server = Server(self.store, b"secret")
+        self.protocol = AlbatrossFactory(self.server).buildProtocol(None)
+        self.transport = StringTransport()
+        self.protocol.makeConnection(self.transport)
+
+    def send(self, line):
+        self.protocol.dataReceived(line + b"\r\n")
+        value = self.transport.value()
+        self.transport.clear()
+        return value
+
+    def fillWithSessions(self):
+        """
+        Fill half the memory with RESP sessions, as an authenticated client
+        would; return their keys.
+        """
+        keys = [b"session:%d" % i for i in range(150)]
+        for key in keys:
+            self.store.set(key, b"x" * 100, self.store.now() + 3_600_000)
+        return keys
+
+    def test_newNeverEvicts(self):
+        """Once memory is full, new answers ERROR and every RESP session stays."""
+        keys = self.fillWithSessions()
+        replies = [self.send(b"new app 600") for i in range(3000)]
+        self.assertEqual(replies[-1], b"ERROR out of memory\r\n")
+        self.assertTrue(replies[0].startswith(b"OK "))
+        self.assertEqual([key for key in keys if key not in self.store], [])
+        self.assertEqual(self.store.evictedKeys, 0)
+
+    def test_putNeverEvicts(self):
+        """A put that would need eviction answers ERROR and changes nothing."""
+        reply = self.send(b"new app 600")
+        sessionId = reply[3:].strip()
+        keys = self.fillWithSessions()
+        self.send(b"put app " + sessionId)
+        for i in range(100):
+            self.protocol.dataReceived(b"y" * 1000 + b"\r\n")
+        self.assertEqual(self.send(b""), b"ERROR out of memory\r\n")
+        self.assertEqual(self.send(b"get app " + sessionId), b"OK - session follows\r\n\r\n")
+        self.assertEqual([key for key in keys if key not in self.store], [])
+
+    def test_hugeAge(self):
+        """Ages past MAX_AGE, however many digits, are refused and store nothing."""
+        for age in (b"9" * 29, b"9" * 4299, b"%d" % (MAX_AGE + 1)):
+            self.assertEqual(
+                self.send(b"new app " + age),
+                b"ERROR age must be a positive number of seconds up to %d\r\n" % MAX_AGE)
+        self.assertFalse(self.transport.disconnecting)
+        self.assertEqual(len(self.store), 0)
+        self.assertTrue(self.send(b"new app %d" % MAX_AGE).startswith(b"OK "))
+
+    def test_notASession(self):
+        """A key under albatross: whose value was not written as a session is no session."""
+        self.store.set(sessionKey(b"app", b"x"), b"not an age\nline")
+        self.assertEqual(self.send(b"get app x"), b"ERROR no such session\r\n")
+        self.assertEqual(self.send(b"put app x"), b"ERROR no such session\r\n")
+        self.assertFalse(self.transport.disconnecting)

@@ -261,6 +261,14 @@ class EvictionTests(SynchronousTestCase):
         store.delete(b"k1")
         store.set(b"k9", b"x" * 100)
 
+    def test_noEvictWrite(self):
+        """A write told not to evict raises OutOfMemory rather than evict, whatever the policy."""
+        store = self.fill("allkeys-lru", volatile=False)
+        self.assertRaises(OutOfMemory, store.set, b"k9", b"x" * 100, evict=False)
+        self.assertEqual((len(store), store.evictedKeys), (4, 0))
+        store.set(b"k0", b"x" * 50, evict=False)
+        self.assertEqual(store.get(b"k0"), b"x" * 50)
+
     def test_allkeysLRU(self):
         """allkeys-lru evicts the least recently used key."""
         store = self.fill("allkeys-lru", volatile=False)

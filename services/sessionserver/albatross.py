@@ -19,7 +19,11 @@ line and the data lines after it.
 
 This protocol has B{no authentication}: anyone who can connect can read
 every session. That is why C{--albatross-port} binds to loopback unless
-told otherwise; expose it only to trusted machines.
+told otherwise; expose it only to trusted machines. What an Albatross
+client writes never evicts other keys: under C{--maxmemory}, a C{new} or
+C{put} that does not fit answers C{ERROR out of memory} instead, so a
+client that did not authenticate cannot push out the sessions of the
+authenticated RESP clients. C{age} is at most L{MAX_AGE} seconds.
 """
 
 import secrets
@@ -29,10 +33,15 @@ from twisted.protocols.basic import LineReceiver
 
 from services.sessionserver.store import OutOfMemory
 
-__all__ = ["AlbatrossProtocol", "AlbatrossFactory", "MAX_SESSION_BYTES"]
+__all__ = ["AlbatrossProtocol", "AlbatrossFactory", "MAX_SESSION_BYTES", "MAX_AGE"]
 
 MAX_SESSION_BYTES = 1024 * 1024
 """The most data one session may hold."""
+
+MAX_AGE = 10 * 365 * 86400
+"""The longest idle timeout a session may have, in seconds (ten years)."""
+
+BAD_AGE = b"ERROR age must be a positive number of seconds up to %d" % MAX_AGE
 
 NO_SUCH_SESSION = b"ERROR no such session"
 
@@ -80,23 +89,37 @@ class AlbatrossProtocol(LineReceiver):
     def _store(self):
         return self.factory.store
 
-    def _refresh(self, key, value):
+    def _session(self, key):
         """
-        Store C{value} under C{key} with the idle timeout on its first line.
+        C{(age, data lines)} of the session stored at C{key}, or L{None} if
+        there is none (or what is there was not written as a session).
         """
-        age = int(value.split(b"\n", 1)[0])
+        value = self._store().get(key)
+        if value is None:
+            return None
+        lines = value.split(b"\n")
+        age = _parseAge(lines[0])
+        return None if age is None else (age, lines[1:])
+
+    def _refresh(self, key, age, lines):
+        """
+        Store a session's C{age} and data C{lines} under C{key}, idle
+        expiring from now, evicting nothing.
+        """
         store = self._store()
-        store.set(key, value, store.now() + age * 1000)
+        store.set(key, b"\n".join([b"%d" % age] + lines), store.now() + age * 1000,
+                  evict=False)
 
     def do_new(self, appid, age):
         """
         Create an empty session idle-expiring after C{age} seconds.
         """
-        if not age.isdigit() or int(age) <= 0:
-            self.sendLine(b"ERROR age must be a positive number of seconds")
+        seconds = _parseAge(age)
+        if seconds is None:
+            self.sendLine(BAD_AGE)
             return
         sessionId = secrets.token_hex(16).encode()
-        self._refresh(sessionKey(appid, sessionId), b"%d" % int(age))
+        self._refresh(sessionKey(appid, sessionId), seconds, [])
         self.sendLine(b"OK " + sessionId)
 
     def do_put(self, appid, sessionId):
@@ -104,7 +127,7 @@ class AlbatrossProtocol(LineReceiver):
         Replace a session's data with the lines that follow.
         """
         key = sessionKey(appid, sessionId)
-        if self._store().get(key) is None:
+        if self._session(key) is None:
             self.sendLine(NO_SUCH_SESSION)
             return
         self._receiving = (key, [], 0)
@@ -122,13 +145,12 @@ class AlbatrossProtocol(LineReceiver):
             self._receiving = (key, lines, size)
             return
         self._receiving = None
-        current = self._store().get(key)
+        current = self._session(key)
         if current is None:
             self.sendLine(NO_SUCH_SESSION)
             return
-        age = current.split(b"\n", 1)[0]
         try:
-            self._refresh(key, b"\n".join([age] + lines))
+            self._refresh(key, current[0], lines)
         except OutOfMemory:
             self.sendLine(b"ERROR out of memory")
             return
@@ -139,12 +161,13 @@ class AlbatrossProtocol(LineReceiver):
         Send a session's data lines, followed by a blank line.
         """
         key = sessionKey(appid, sessionId)
-        value = self._store().get(key)
-        if value is None:
+        session = self._session(key)
+        if session is None:
             self.sendLine(NO_SUCH_SESSION)
             return
-        self._refresh(key, value)
-        lines = value.split(b"\n")[1:]
+        age, lines = session
+        store = self._store()
+        store.pexpireAt(key, store.now() + age * 1000)
         self.factory.commit()
         self.transport.write(b"".join(line + b"\r\n" for line in
                                       [b"OK - session follows"] + lines + [b""]))
@@ -175,6 +198,17 @@ class AlbatrossProtocol(LineReceiver):
         """
         self.transport.write(b"ERROR line too long\r\n")
         self.transport.loseConnection()
+
+
+def _parseAge(text):
+    """
+    The age C{text} gives in seconds, or L{None} unless it is a whole number
+    from 1 to L{MAX_AGE}.
+    """
+    if not text.isdigit() or len(text) > len(b"%d" % MAX_AGE):
+        return None
+    age = int(text)
+    return age if 0 < age <= MAX_AGE else None
 
 
 def _acceptsArgs(handler, count):

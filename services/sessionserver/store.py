@@ -155,12 +155,14 @@ class Store:
             return None
         return self._data[key], self._expires.get(key)
 
-    def set(self, key, value, expireAtMillis=None, keepTTL=False):
+    def set(self, key, value, expireAtMillis=None, keepTTL=False, evict=True):
         """
         Set C{key} to C{value}, expiring at C{expireAtMillis} (absolute
         milliseconds on the clock) or never (L{None}); with C{keepTTL}, an
         existing expiry is kept instead.
 
+        @param evict: whether other keys may be evicted to make room (a
+            write from a client that did not authenticate may not).
         @raise OutOfMemory: if it does not fit under C{maxmemory}.
         """
         if keepTTL and self._live(key):
@@ -170,7 +172,8 @@ class Store:
             return
         cost = len(key) + len(value) + KEY_OVERHEAD
         if self.maxmemory:
-            self._makeRoom(key, cost + (EXPIRY_OVERHEAD if expireAtMillis is not None else 0))
+            self._makeRoom(key, cost + (EXPIRY_OVERHEAD if expireAtMillis is not None else 0),
+                           evict)
         old = self._data.get(key)
         self._data[key] = value
         # A replaced key keeps its place (and its expiry's sweep entry).
@@ -357,15 +360,15 @@ class Store:
         return len(key) + len(value) + KEY_OVERHEAD + (
             EXPIRY_OVERHEAD if key in self._expires else 0)
 
-    def _makeRoom(self, key, needed):
+    def _makeRoom(self, key, needed, evict=True):
         """
-        Evict until C{needed} more bytes (replacing C{key}) fit under
-        C{maxmemory}, which must be set.
+        Evict (when C{evict} allows) until C{needed} more bytes (replacing
+        C{key}) fit under C{maxmemory}, which must be set.
 
         @raise OutOfMemory: if they cannot be made to fit.
         """
         while self.usedMemory - self._cost(key) + needed > self.maxmemory:
-            if not self._evictOne():
+            if not evict or not self._evictOne():
                 raise OutOfMemory(key)
 
     def _evictOne(self):
