@@ -1,6 +1,7 @@
 """
 Tests for L{services.sessionserver.journal}: recording, replay, fsync
-policies, torn-tail truncation and background compaction.
+policies, torn-tail truncation, file permissions and background compaction
+(corruption: test_journal_corruption; failed writes: test_journal_failures).
 """
 
 import os
@@ -9,7 +10,8 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from services.sessionserver import journal as journalModule
-from services.sessionserver.journal import Journal, encodeCommand
+from services.sessionserver.journal import Journal
+from services.sessionserver.journalfile import HEADER, encodeRecord
 from services.sessionserver.store import Store
 from tests.support import captureLog, tempDir
 
@@ -81,9 +83,10 @@ class ReplayTests(JournalTestCase):
         """Records reach the file only on commit."""
         store, journal = self.open()
         store.set(b"a", b"1")
-        self.assertEqual(os.path.getsize(self.path), 0)
+        self.assertEqual(os.path.getsize(self.path), len(HEADER))
         journal.commit()
-        self.assertEqual(os.path.getsize(self.path), len(encodeCommand(b"SET", b"a", b"1")))
+        self.assertEqual(os.path.getsize(self.path),
+                         len(HEADER) + len(encodeRecord(b"SET", b"a", b"1")))
 
     def test_replayIgnoresMaxmemory(self):
         """A journal bigger than maxmemory still loads completely."""
@@ -113,6 +116,7 @@ class FsyncTests(JournalTestCase):
     def test_always(self):
         """Under always, every commit fsyncs before returning."""
         store, journal = self.open("always")
+        del self.fsyncs[:]
         store.set(b"a", b"1")
         journal.commit()
         self.assertEqual(len(self.fsyncs), 1)
@@ -120,6 +124,8 @@ class FsyncTests(JournalTestCase):
     def test_everysec(self):
         """Under everysec, commits write and sync() fsyncs only if dirty."""
         store, journal = self.open("everysec")
+        journal.sync()
+        del self.fsyncs[:]
         store.set(b"a", b"1")
         journal.commit()
         self.assertEqual(self.fsyncs, [])
@@ -134,7 +140,7 @@ class FsyncTests(JournalTestCase):
 
 class TailTests(JournalTestCase):
     """
-    Torn and corrupt tails are cut off with a warning, never a crash.
+    A torn tail, what a crash mid-write leaves, is cut off with a warning.
     """
 
     def writeGood(self):
@@ -153,25 +159,21 @@ class TailTests(JournalTestCase):
         self.assertEqual(count, 2)
         self.assertEqual(sorted(restored.keys()), [b"a", b"b"])
         self.assertEqual(os.path.getsize(self.path), good)
-        warnings = [e for e in events if "cut off" in e.get("log_format", "")]
+        warnings = [e for e in events if "torn record" in e.get("log_format", "")]
         self.assertEqual(len(warnings), 1)
-        self.assertEqual(warnings[0]["bad"], len(tail))
+        self.assertEqual((warnings[0]["good"], warnings[0]["bad"]), (good, len(tail)))
 
     def test_tornRecord(self):
         """Half a record at the end is cut off."""
-        self.assertTruncated(encodeCommand(b"SET", b"c", b"3")[:-5])
+        self.assertTruncated(encodeRecord(b"SET", b"c", b"3")[:-20])
 
-    def test_garbage(self):
-        """Bytes that are not RESP are cut off."""
-        self.assertTruncated(b"*2\r\n!!garbage")
+    def test_tornChecksum(self):
+        """A record whose checksum line is cut short is cut off."""
+        self.assertTruncated(encodeRecord(b"SET", b"c", b"3")[:-4])
 
-    def test_unknownRecord(self):
-        """A RESP command the journal never writes is corrupt."""
-        self.assertTruncated(encodeCommand(b"HSET", b"a", b"b", b"c"))
-
-    def test_badNumber(self):
-        """A record with a non-numeric time is corrupt."""
-        self.assertTruncated(encodeCommand(b"PEXPIREAT", b"a", b"soon"))
+    def test_missingChecksumAtEnd(self):
+        """A record whose checksum was never written is cut off."""
+        self.assertTruncated(encodeRecord(b"SET", b"c", b"3")[:-11])
 
     def test_appendAfterTruncation(self):
         """New records go after the last good one."""
@@ -184,11 +186,57 @@ class TailTests(JournalTestCase):
         restored, count = self.reopen()
         self.assertEqual(sorted(restored.keys()), [b"a", b"b", b"c"])
 
+    def test_tornHeader(self):
+        """A file cut short inside its header starts again empty."""
+        with open(self.path, "wb") as f:
+            f.write(HEADER[:5])
+        store, journal = self.open()
+        store.set(b"a", b"1")
+        journal.close()
+        restored, count = self.reopen()
+        self.assertEqual(restored.keys(), [b"a"])
+
     def test_missingFileIsEmpty(self):
         """A journal that does not exist yet is created empty."""
         store, journal = self.open()
         self.assertEqual(len(store), 0)
         self.assertTrue(os.path.exists(self.path))
+
+
+class ModeTests(JournalTestCase):
+    """
+    The journal holds session data: only its owner may read it.
+    """
+
+    def test_modeWhateverTheUmask(self):
+        """A new journal is 0600 even under umask 0."""
+        old = os.umask(0)
+        self.addCleanup(os.umask, old)
+        self.open()
+        self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
+
+    def test_existingFileMadePrivate(self):
+        """A journal an older version left readable by others becomes 0600."""
+        self.writeReadable()
+        self.open()
+        self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
+
+    def test_rewrittenFileMode(self):
+        """The file a rewrite swaps in is 0600 even under umask 0."""
+        old = os.umask(0)
+        self.addCleanup(os.umask, old)
+        store, journal = self.open()
+        store.set(b"a", b"1")
+        journal.commit()
+        done = journal.compact()
+        while not done.called:
+            self.clock.advance(0)
+        self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
+
+    def writeReadable(self):
+        with open(self.path, "wb") as f:
+            f.write(HEADER)
+        os.chmod(self.path, 0o644)
 
 
 class CompactionTests(JournalTestCase):

@@ -109,6 +109,11 @@ class PipelineTests(ProtocolTestCase):
         order = []
 
         class Journal:
+            pendingCount = 0
+
+            def beforeChange(self, keys):
+                pass
+
             def commit(self):
                 order.append(("commit", len(transport.value())))
 

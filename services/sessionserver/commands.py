@@ -82,6 +82,10 @@ class Server:
         """
         Make the writes done so far durable as the journal's fsync policy
         says; called before replies acknowledging them are sent.
+
+        @raise services.sessionserver.journal.JournalWriteError: if they
+            could not be written; they were undone and must not be
+            acknowledged.
         """
         if self.journal is not None:
             self.journal.commit()
@@ -143,6 +147,8 @@ class Server:
             and store.usedMemory >= store.maxmemory
 
     def _run(self, client, entry, args):
+        if self.journal is not None and "write" in entry.flags:
+            self.journal.beforeChange(_keys(entry, args))
         try:
             return entry.handler(self, client, args)
         except ReplyError as e:
@@ -157,6 +163,17 @@ class Server:
             return error
         client.transaction.append((entry, args))
         return QUEUED
+
+
+def _keys(entry, args):
+    """
+    The keys a command names, by its table entry, or L{None} for a command
+    that may change every key (FLUSHALL).
+    """
+    if not entry.firstKey:
+        return None
+    last = entry.lastKey if entry.lastKey > 0 else len(args) + entry.lastKey
+    return args[entry.firstKey:last + 1:entry.step]
 
 
 def _unknownCommand(args):

@@ -2,17 +2,25 @@
 The session server's append-only journal.
 
 Every change to the store is appended as a RESP command (C{SET k v PXAT t},
-C{DEL k}, C{PEXPIREAT k t}, C{PERSIST k}, C{FLUSHALL}); expiry times are
-absolute, so replaying the file at start-up rebuilds the keyspace as it was,
-less what has expired since. Records reach the file before the replies that
-acknowledge them are sent (L{Journal.commit}); C{fsync} decides when the
-operating system is told to put them on disk: C{always} (before replying),
-C{everysec} (once a second) or C{no} (when it likes).
+C{DEL k}, C{PEXPIREAT k t}, C{PERSIST k}, C{FLUSHALL}) followed by its
+checksum (see L{journalfile}); expiry times are absolute, so replaying the
+file at start-up rebuilds the keyspace as it was, less what has expired
+since. Records reach the file before the replies that acknowledge them are
+sent (L{Journal.commit}); C{fsync} decides when the operating system is told
+to put them on disk: C{always} (before replying), C{everysec} (once a
+second) or C{no} (when it likes).
 
-A torn or corrupt tail (a crash mid-write, a damaged disk block) is cut off at
-the end of the last good record, with a warning. When the file grows well
-past the size of the live data, it is rewritten in the background, a few
-keys per reactor turn, while writes go on.
+A write that fails (a full disk, an I/O error) is undone: the file is cut
+back to its last complete record, the store gets back the values the
+failed commands changed, and L{JournalWriteError} tells the caller, which
+answers with an error instead of acknowledging.
+
+At start-up, a torn tail (a record cut short by the end of the file, what a
+crash mid-write leaves) is cut off with a warning. Anything else that is
+not a good record is corruption: loading stops with L{CorruptJournal} and
+leaves the file as it is, for C{appserver-check-journal} to report and fix.
+When the file grows well past the size of the live data, it is rewritten in
+the background, a few keys per reactor turn, while writes go on.
 """
 
 import os
@@ -20,61 +28,63 @@ import os
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from services.sessionserver.resp import Parser, ProtocolError
+from services.sessionserver.journalfile import (
+    HEADER, CorruptJournal, JournalReader, encodeCommand, encodeRecord)
 
-__all__ = ["Journal", "FSYNC_POLICIES", "encodeCommand"]
+__all__ = ["Journal", "FSYNC_POLICIES", "CorruptJournal", "JournalWriteError",
+           "corruptionMessage", "encodeCommand"]
 
 FSYNC_POLICIES = ("always", "everysec", "no")
-READ_CHUNK = 1024 * 1024
 COMPACT_BATCH = 1000
+FILE_MODE = 0o600
+"""The journal's permissions, whatever the umask: it holds session data."""
 
 
-def encodeCommand(*args):
+class JournalWriteError(Exception):
     """
-    A command as a RESP multibulk request.
+    Records could not be written (or fsynced); they were undone.
+
+    @ivar strerror: the operating system's text for the error, as Redis
+        quotes it in C{MISCONF Errors writing to the AOF file: ...}.
     """
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(parts)
+
+    def __init__(self, error):
+        Exception.__init__(self, error)
+        self.strerror = error.strerror or str(error)
+
+
+def corruptionMessage(path, error):
+    """
+    The one sentence saying that the journal at C{path} is corrupt (a
+    L{CorruptJournal}) and how to repair it.
+    """
+    return (f"The journal {path} is corrupt at byte {error.offset} ({error.reason}), "
+            f"so it was left untouched and the server did not start: run "
+            f"'appserver-check-journal --fix {path}' to cut it there (a backup copy "
+            f"is kept), or put back a good copy.")
 
 
 def _setRecord(key, value, expireAtMillis):
     if expireAtMillis is None:
-        return encodeCommand(b"SET", key, value)
-    return encodeCommand(b"SET", key, value, b"PXAT", b"%d" % expireAtMillis)
-
-
-class CorruptRecord(Exception):
-    """
-    A record parsed as RESP but is not one the journal writes.
-    """
+        return (b"SET", key, value)
+    return (b"SET", key, value, b"PXAT", b"%d" % expireAtMillis)
 
 
 def applyRecord(store, args):
     """
-    Apply one journal record to C{store}.
-
-    @raise CorruptRecord: if C{args} is not a record the journal writes.
+    Apply one journal record, already checked by the reader, to C{store}.
     """
-    verb, count = args[0].upper(), len(args)
-    try:
-        if verb == b"SET" and count == 3:
-            store.set(args[1], args[2])
-        elif verb == b"SET" and count == 5 and args[3] == b"PXAT":
-            store.set(args[1], args[2], int(args[4]))
-        elif verb == b"DEL" and count == 2:
-            store.delete(args[1])
-        elif verb == b"PEXPIREAT" and count == 3:
-            store.pexpireAt(args[1], int(args[2]))
-        elif verb == b"PERSIST" and count == 2:
-            store.persist(args[1])
-        elif verb == b"FLUSHALL" and count == 1:
-            store.flush()
-        else:
-            raise CorruptRecord(args[0])
-    except ValueError:
-        raise CorruptRecord(args[0]) from None
+    verb = args[0].upper()
+    if verb == b"SET":
+        store.set(args[1], args[2], int(args[4]) if len(args) == 5 else None)
+    elif verb == b"DEL":
+        store.delete(args[1])
+    elif verb == b"PEXPIREAT":
+        store.pexpireAt(args[1], int(args[2]))
+    elif verb == b"PERSIST":
+        store.persist(args[1])
+    else:
+        store.flush()
 
 
 class Journal:
@@ -87,6 +97,11 @@ class Journal:
     @ivar compactMinSize: no rewrite happens below this size.
     @ivar compactRatio: a rewrite starts when the file is this many times
         the size it had after the last rewrite (or load).
+    @ivar checksums: whether records are written with checksums: always,
+        except when appending to a file from before checksums existed
+        (which is then rewritten with them at once).
+    @ivar lastWriteError: the C{OSError} of the last write or fsync if it
+        failed, L{None} once one succeeds (INFO's C{aof_last_write_status}).
     """
 
     log = Logger()
@@ -103,8 +118,12 @@ class Journal:
         self._fd = None
         self._store = None
         self._pending = []
+        self._undo = []
         self._dirty = False
+        self._torn = False
         self._compaction = None
+        self.checksums = True
+        self.lastWriteError = None
         self.size = 0
         self.baseSize = 0
 
@@ -117,109 +136,189 @@ class Journal:
 
     def load(self, store):
         """
-        Replay the file into C{store}, cutting off a bad tail, then open it
+        Replay the file into C{store}, cutting off a torn tail, then open it
         for appending and become C{store}'s observer.
 
         @return: the number of records replayed.
         @raise OSError: if the file cannot be read or created.
+        @raise CorruptJournal: if the file holds anything but good records
+            and a torn tail; the file is left as it is.
         """
         self._store = store
         limit, store.maxmemory = store.maxmemory, 0
         try:
-            count, good, total = self._replay(store)
+            count, reader = self._replay(store)
         finally:
             store.maxmemory = limit
-        if good < total:
-            self.log.warn(
-                "Journal {path}: cut off {bad} bytes of torn or corrupt records "
-                "after byte {good}", path=self.path, bad=total - good, good=good)
-            os.truncate(self.path, good)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self.size = self.baseSize = good
+        self._fd = _openAppend(self.path)
+        if reader.torn:
+            self.log.warn("Journal {path}: cut off a torn record at byte {good} "
+                          "(the {bad} bytes a crash left unfinished)",
+                          path=self.path, good=reader.end, bad=self._tornSize(reader))
+            os.ftruncate(self._fd, reader.end)
+        self.size = self.baseSize = reader.end
+        self.checksums = reader.checksums or not reader.end
+        if not reader.end:
+            self._writeRecords(HEADER)
         store.observer = self
+        if not self.checksums:
+            self.compact()
         return count
+
+    def _tornSize(self, reader):
+        return os.fstat(self._fd).st_size - reader.end
 
     def _replay(self, store):
         """
-        Apply every good record; return C{(records, end of the last good
-        record, file size)}.
+        Apply every good record; return C{(records, the reader)}.
         """
-        parser = Parser()
-        count = good = total = 0
+        reader = JournalReader(None)
         if not os.path.exists(self.path):
-            return 0, 0, 0
+            return 0, reader
+        count = 0
         with open(self.path, "rb") as f:
-            while chunk := f.read(READ_CHUNK):
-                total += len(chunk)
-                parser.feed(chunk)
-                try:
-                    while (args := parser.next()) is not None:
-                        applyRecord(store, args)
-                        count += 1
-                        good = parser.consumed
-                except (ProtocolError, CorruptRecord):
-                    return count, good, os.fstat(f.fileno()).st_size
-        return count, good, total
+            reader = JournalReader(f)
+            for args, end in reader:
+                applyRecord(store, args)
+                count += 1
+        return count, reader
 
     def recordSet(self, key, value, expireAtMillis):
         """
         C{key} was set to C{value}, expiring at C{expireAtMillis} or never.
         """
-        self._append(_setRecord(key, value, expireAtMillis))
+        self._pending.append(_setRecord(key, value, expireAtMillis))
 
     def recordDelete(self, key):
         """
         C{key} was deleted (or evicted).
         """
-        self._append(encodeCommand(b"DEL", key))
+        self._pending.append((b"DEL", key))
 
     def recordExpire(self, key, expireAtMillis):
         """
         C{key} now expires at C{expireAtMillis}, or never if L{None}.
         """
         if expireAtMillis is None:
-            self._append(encodeCommand(b"PERSIST", key))
+            self._pending.append((b"PERSIST", key))
         else:
-            self._append(encodeCommand(b"PEXPIREAT", key, b"%d" % expireAtMillis))
+            self._pending.append((b"PEXPIREAT", key, b"%d" % expireAtMillis))
 
     def recordFlush(self):
         """
         Every key was removed.
         """
-        self._append(encodeCommand(b"FLUSHALL"))
+        self._pending.append((b"FLUSHALL",))
 
-    def _append(self, record):
-        self._pending.append(record)
-        if self._compaction is not None:
-            self._compaction.buffer.append(record)
+    @property
+    def pendingCount(self):
+        """
+        How many records wait for L{commit}.
+        """
+        return len(self._pending)
+
+    def beforeChange(self, keys=None):
+        """
+        Remember the state of C{keys} (of every key if L{None}) before a
+        command changes them, so that a failed L{commit} can put it back.
+        """
+        store = self._store
+        if keys is None:
+            self._undo.append((True, [(k, (v, t)) for k, v, t in store.items()]))
+        else:
+            self._undo.append((False, [(key, store.peek(key)) for key in keys]))
 
     def commit(self):
         """
         Write the pending records to the file (and fsync under C{always});
         start a rewrite if the file has grown well past its base size.
+
+        @raise JournalWriteError: if they could not be written; the file is
+            cut back to its last complete record and the changes are undone.
         """
-        if not self._pending:
+        pending, self._pending = self._pending, []
+        undo, self._undo = self._undo, []
+        if not pending:
             return
-        data = b"".join(self._pending)
-        self._pending = []
+        encode = encodeRecord if self.checksums else encodeCommand
+        try:
+            self._writeRecords(b"".join([encode(*args) for args in pending]))
+        except OSError as e:
+            self._failed(e, undo)
+            raise JournalWriteError(e) from None
+        if self._compaction is not None:
+            self._compaction.buffer.extend(pending)
+        elif self.size > max(self.compactMinSize, self.baseSize * self.compactRatio):
+            self.compact()
+
+    def _writeRecords(self, data):
+        """
+        Append C{data} (cutting off what a failed write left first) and
+        fsync under C{always}.
+        """
+        if self._torn:
+            os.ftruncate(self._fd, self.size)
+            self._torn = False
         _writeAll(self._fd, data)
-        self.size += len(data)
         if self.fsync == "always":
             os.fsync(self._fd)
         else:
             self._dirty = True
-        if self._compaction is None and self.size > max(
-                self.compactMinSize, self.baseSize * self.compactRatio):
-            self.compact()
+        self.size += len(data)
+        self.lastWriteError = None
+
+    def _failed(self, error, undo):
+        """
+        A write failed: cut the file back, undo the changes, report it.
+        """
+        self.lastWriteError = error
+        self.log.error("Journal {path}: writing failed ({error}); the changes "
+                       "were undone and not acknowledged", path=self.path,
+                       error=error.strerror or error)
+        self._torn = True
+        try:
+            os.ftruncate(self._fd, self.size)
+            self._torn = False
+        except OSError as e:
+            self.log.error("Journal {path}: cannot cut off a failed write ({error}); "
+                           "trying again before the next one", path=self.path,
+                           error=e.strerror or e)
+        self._rollBack(undo)
+
+    def _rollBack(self, undo):
+        """
+        Put back the states remembered by L{beforeChange}, latest first,
+        without recording them. Keys evicted to make room stay evicted.
+        """
+        store = self._store
+        observer, store.observer = store.observer, None
+        limit, store.maxmemory = store.maxmemory, 0
+        try:
+            for everything, entries in reversed(undo):
+                if everything:
+                    store.flush()
+                for key, entry in entries:
+                    if entry is None:
+                        store.delete(key)
+                    else:
+                        store.set(key, *entry)
+        finally:
+            store.observer, store.maxmemory = observer, limit
 
     def sync(self):
         """
         fsync the file if anything was written since the last fsync (run once
-        a second under C{everysec}).
+        a second under C{everysec}); a failure is logged and reported by
+        INFO, as it may have lost writes already acknowledged.
         """
         if self._dirty and self._fd is not None:
             self._dirty = False
-            os.fsync(self._fd)
+            try:
+                os.fsync(self._fd)
+            except OSError as e:
+                self.lastWriteError = e
+                self.log.error("Journal {path}: fsync failed ({error})",
+                               path=self.path, error=e.strerror or e)
 
     def close(self):
         """
@@ -227,7 +326,12 @@ class Journal:
         """
         if self._fd is None:
             return
-        self.commit()
+        try:
+            self.commit()
+        finally:
+            self._closeFile()
+
+    def _closeFile(self):
         if self._compaction is not None:
             self._compaction.abandon()
             self._compaction = None
@@ -240,7 +344,9 @@ class Journal:
     def compact(self):
         """
         Rewrite the file as the smallest set of records giving the current
-        keyspace, in the background; the Deferred fires when it is done.
+        keyspace, in the background; the Deferred fires with the new size
+        when it is done, or with L{None} if writing failed (logged; the
+        current file stays).
         """
         if self._compaction is not None:
             return self._compaction.done
@@ -253,15 +359,25 @@ class Journal:
         Swap the rewritten file in for the current one.
         """
         self.commit()
-        _writeAll(compaction.fd, b"".join(compaction.buffer))
+        _writeAll(compaction.fd, compaction.bufferedRecords())
         os.fsync(compaction.fd)
         os.rename(compaction.path, self.path)
         _syncDirectory(self.path)
         os.close(self._fd)
         self._fd = compaction.fd
         self.size = self.baseSize = os.fstat(self._fd).st_size
+        self.checksums = True
         self._dirty = False
         self._compaction = None
+
+    def _compactionFailed(self, error):
+        """
+        A rewrite could not be written: keep the current file.
+        """
+        self._compaction.abandon()
+        self._compaction = None
+        self.log.error("Journal {path}: rewriting failed ({error}); the current "
+                       "file is kept", path=self.path, error=error.strerror or error)
 
     def info(self):
         """
@@ -270,23 +386,24 @@ class Journal:
         return {"loading": 0, "aof_enabled": 1,
                 "aof_rewrite_in_progress": int(self._compaction is not None),
                 "aof_current_size": self.size, "aof_base_size": self.baseSize,
-                "aof_fsync": self.fsync, "aof_last_write_status": "ok",
+                "aof_fsync": self.fsync,
+                "aof_last_write_status": "ok" if self.lastWriteError is None else "err",
                 "rdb_changes_since_last_save": 0}
 
 
 class _Compaction:
     """
     One background rewrite: the live keys are written a batch per reactor
-    turn to a temporary file, while records made meanwhile are also kept in
-    C{buffer} and appended at the end, so the result is the latest state.
+    turn to a temporary file, while records committed meanwhile are also
+    kept in C{buffer} and appended at the end, so the result is the latest
+    state.
     """
 
     def __init__(self, journal, store):
         self.journal = journal
         self.store = store
         self.path = journal.path + ".rewrite"
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC,
-                          0o600)
+        self.fd = _openAppend(self.path, os.O_TRUNC)
         self.keys = list(store.keys())
         self.position = 0
         self.buffer = []
@@ -298,28 +415,60 @@ class _Compaction:
 
     def step(self):
         """
-        Write the next batch of keys, then schedule the next step or finish.
+        Write the next batch of keys, then schedule the next step or finish;
+        give up, keeping the current file, if writing fails.
         """
         self._call = None
+        try:
+            self._writeBatch()
+            if self.position < len(self.keys):
+                self.schedule()
+                return
+            self.journal._compacted(self)
+        except (OSError, JournalWriteError) as e:
+            self.journal._compactionFailed(e)
+            self.done.callback(None)
+            return
+        self.done.callback(self.journal.size)
+
+    def _writeBatch(self):
         batch = self.keys[self.position:self.position + COMPACT_BATCH]
+        records = [HEADER] if not self.position else []
         self.position += len(batch)
-        records = []
         for key in batch:
             entry = self.store.peek(key)
             if entry is not None:
-                records.append(_setRecord(key, *entry))
+                records.append(encodeRecord(*_setRecord(key, *entry)))
         _writeAll(self.fd, b"".join(records))
-        if self.position < len(self.keys):
-            self.schedule()
-            return
-        self.journal._compacted(self)
-        self.done.callback(self.journal.size)
+
+    def bufferedRecords(self):
+        """
+        The records committed since the rewrite began, with checksums.
+        """
+        return b"".join([encodeRecord(*args) for args in self.buffer])
 
     def abandon(self):
+        """
+        Stop and remove the temporary file.
+        """
         if self._call is not None:
             self._call.cancel()
         os.close(self.fd)
         os.unlink(self.path)
+
+
+def _openAppend(path, flags=0):
+    """
+    Open C{path} for appending, created if needed, mode L{FILE_MODE}
+    whatever the umask (and whatever mode an older version gave it).
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | flags, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _writeAll(fd, data):

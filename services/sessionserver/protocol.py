@@ -1,7 +1,9 @@
 """
 The Redis protocol over a Twisted transport: bytes in go to a
 L{resp.Parser}, each command to L{commands.Server.execute}, and replies go
-out strictly in order, batched per read.
+out strictly in order, batched per read. The journal is committed before a
+batch of replies is sent; if that fails, the replies of the commands that
+changed something become errors (and their changes are undone).
 
 A client that sends faster than it reads is not buffered without bound: the
 protocol registers itself as a streaming producer with its transport, and
@@ -13,11 +15,14 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import Factory, Protocol
 from zope.interface import implementer
 
+from services.sessionserver.journal import JournalWriteError
 from services.sessionserver.resp import Parser, ProtocolError, ReplyError, encode
 
-__all__ = ["RedisProtocol", "RedisFactory"]
+__all__ = ["RedisProtocol", "RedisFactory", "MISCONF"]
 
 FLUSH_BYTES = 64 * 1024
+MISCONF = "MISCONF Errors writing to the AOF file: "
+"""Redis's reply to a write its append-only file could not take."""
 
 
 @implementer(IPushProducer)
@@ -51,35 +56,51 @@ class RedisProtocol(Protocol):
 
     def _process(self):
         server, client, parser = self.factory.server, self.client, self.parser
-        out, size = [], 0
+        out, changed, size = [], [], 0
         while not self._paused and not self._closed:
             try:
                 args = parser.next()
             except ProtocolError as e:
                 out.append(encode(ReplyError("ERR " + e.args[0])))
-                self._close(out)
+                self._close(out, changed)
                 return
             if args is None:
                 break
+            journal = server.journal
+            pending = journal.pendingCount if journal is not None else 0
             reply = encode(server.execute(client, args), client.resp3)
             out.append(reply)
+            if journal is not None and journal.pendingCount != pending:
+                changed.append(len(out) - 1)
             parser.authenticated = client.authenticated
             if client.closing:
-                self._close(out)
+                self._close(out, changed)
                 return
             size += len(reply)
             if size >= FLUSH_BYTES:
-                self._send(out)
-                out, size = [], 0
-        self._send(out)
+                self._send(out, changed)
+                out, changed, size = [], [], 0
+        self._send(out, changed)
 
-    def _send(self, out):
-        if out:
+    def _send(self, out, changed):
+        """
+        Commit the changes made by the commands whose replies are in C{out}
+        (at the indexes C{changed}), then send the replies; if the changes
+        could not be journaled, they were undone and those commands are
+        answered with Redis's C{MISCONF} error instead.
+        """
+        if not out:
+            return
+        try:
             self.factory.server.commit()
-            self.transport.write(b"".join(out))
+        except JournalWriteError as e:
+            error = encode(ReplyError(MISCONF + e.strerror), self.client.resp3)
+            for index in changed:
+                out[index] = error
+        self.transport.write(b"".join(out))
 
-    def _close(self, out):
-        self._send(out)
+    def _close(self, out, changed):
+        self._send(out, changed)
         self._closed = True
         self.transport.loseConnection()
 

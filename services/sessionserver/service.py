@@ -14,7 +14,7 @@ from appserver.persisted import PersistentMultiService, keepAlive
 from appserver.ports import ListeningService
 from services.sessionserver.albatross import AlbatrossFactory
 from services.sessionserver.commands import Server
-from services.sessionserver.journal import Journal
+from services.sessionserver.journal import CorruptJournal, Journal, corruptionMessage
 from services.sessionserver.protocol import RedisFactory
 from services.sessionserver.store import Store
 
@@ -104,6 +104,8 @@ class SessionServerService(PersistentMultiService):
         except OSError as e:
             raise RuntimeError(
                 f"Cannot open the journal {self.journalPath}: {e.strerror or e}.") from None
+        except CorruptJournal as e:
+            raise RuntimeError(corruptionMessage(self.journalPath, e)) from None
         self.journal = self.server.journal = journal
         if self.fsync == "everysec":
             self._sync = self._loop(clock, journal.sync, 1.0)
