@@ -4,12 +4,14 @@ and the handlers it dispatches to), their semantics and Redis 7's error texts.
 """
 
 from twisted.internet.task import Clock
+from twisted.logger import formatEvent
 from twisted.trial.unittest import SynchronousTestCase
 
-from services.sessionserver import keyspace
+from services.sessionserver import commands, keyspace
 from services.sessionserver.commands import Server
 from services.sessionserver.resp import ReplyError, Status
 from services.sessionserver.store import Store
+from tests.support import captureLog
 
 NOW = 1_000_000  # ms on the test clock
 
@@ -462,6 +464,31 @@ class AuthTests(CommandTestCase):
                          "HELLO", 3, "AUTH", "default", "x")
         self.assertEqual(self.run_("HELLO", 3, "AUTH", "default", "s3cret")[b"proto"], 3)
         self.assertTrue(self.client.authenticated)
+
+    def test_failedAuthCloses(self):
+        """After AUTH_FAILURE_LIMIT failed AUTH or HELLO AUTH the connection is closed."""
+        for i in range(commands.AUTH_FAILURE_LIMIT - 1):
+            self.run_(*(("AUTH", "guess") if i % 2 else ("HELLO", 3, "AUTH", "default", "x")))
+            self.assertFalse(self.client.closing)
+        self.assertError("WRONGPASS invalid username-password pair or user is disabled.",
+                         "AUTH", "guess")
+        self.assertTrue(self.client.closing)
+
+    def test_failedAuthLogged(self):
+        """Failed AUTH is logged with the address, one line per AUTH_LOG_INTERVAL at most."""
+        events = captureLog(self)
+        clients = [self.server.connect(f"10.0.0.{i}:5000") for i in range(200)]
+        for client in clients:
+            for i in range(commands.AUTH_FAILURE_LIMIT):
+                self.run_("AUTH", "guess", client=client)
+        self.assertEqual([formatEvent(e) for e in events], [
+            "Failed AUTH from 10.0.0.0:5000 (1 failed AUTH since the last report)"])
+        self.clock.advance(commands.AUTH_LOG_INTERVAL)
+        self.run_("AUTH", "guess")
+        self.assertEqual(formatEvent(events[-1]), "Failed AUTH from 127.0.0.1:1 "
+                         f"({200 * commands.AUTH_FAILURE_LIMIT} failed AUTH since the last report)")
+        self.run_("AUTH", "s3cret")
+        self.assertEqual(len(events), 2)
 
     def test_quitWithoutAuth(self):
         """QUIT works before authenticating."""

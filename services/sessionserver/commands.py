@@ -2,9 +2,17 @@
 Command dispatch, without I/O: L{Server} checks and runs one command for a
 L{Client} and returns its reply value, handling authentication and
 transactions (MULTI/EXEC/DISCARD) the way Redis 7 does.
+
+Password guessing is made slow and visible: a connection is closed after
+L{AUTH_FAILURE_LIMIT} failed AUTH (or HELLO AUTH) attempts, and failures
+are logged with the client's address, at most one line per
+L{AUTH_LOG_INTERVAL} seconds (on the server's clock), each line counting
+the failures since the one before.
 """
 
 import hmac
+
+from twisted.logger import Logger
 
 from services.sessionserver import admin, keyspace  # noqa: F401 (they fill the table)
 from services.sessionserver.resp import OK, ReplyError, Status
@@ -20,6 +28,14 @@ OOM = ReplyError("OOM command not allowed when used memory > 'maxmemory'.")
 QUEUED = Status("QUEUED")
 _TRANSACTION = (b"exec", b"discard", b"multi", b"quit", b"reset")
 
+AUTH_FAILURE_LIMIT = 5
+"""Failed AUTH attempts after which a connection is closed."""
+
+AUTH_LOG_INTERVAL = 10
+"""The fewest seconds between two log lines about failed AUTH attempts."""
+
+_log = Logger()
+
 
 class Client:
     """
@@ -29,8 +45,10 @@ class Client:
     @ivar name: set with C{CLIENT SETNAME}, or L{None}.
     @ivar resp3: whether replies use RESP3 (after C{HELLO 3}).
     @ivar authenticated: whether commands other than AUTH/HELLO/QUIT may run.
-    @ivar closing: set by QUIT: close once the reply is written.
+    @ivar closing: set by QUIT (or too many failed AUTH): close once the
+        reply is written.
     @ivar transaction: the commands queued since MULTI, or L{None}.
+    @ivar authFailures: how many AUTH attempts failed on this connection.
     """
 
     def __init__(self, id, authenticated, address=""):
@@ -44,6 +62,7 @@ class Client:
         self.closing = False
         self.transaction = None
         self.transactionFailed = False
+        self.authFailures = 0
 
 
 class Server:
@@ -70,6 +89,8 @@ class Server:
         self.startedAt = None
         self.journal = None
         self.ports = []
+        self._authLoggedAt = None
+        self._authUnlogged = 0
 
     def __getstate__(self):
         return {"store": self.store, "password": self.password}
@@ -115,6 +136,33 @@ class Server:
         if username != b"default" or self.password is None:
             return self.password is None and username == b"default"
         return hmac.compare_digest(password, self.password)
+
+    def authenticate(self, client, username, password):
+        """
+        Check C{client}'s credentials: authenticate it, or count, log and
+        answer a failure (closing the connection after
+        L{AUTH_FAILURE_LIMIT} of them).
+
+        @return: L{None} on success, else the error reply.
+        """
+        if self.checkPassword(username, password):
+            client.authenticated = True
+            return None
+        client.authFailures += 1
+        if client.authFailures >= AUTH_FAILURE_LIMIT:
+            client.closing = True
+        self._logAuthFailure(client)
+        return WRONGPASS
+
+    def _logAuthFailure(self, client):
+        now = self.store.now()
+        self._authUnlogged += 1
+        if self._authLoggedAt is not None and \
+                now - self._authLoggedAt < AUTH_LOG_INTERVAL * 1000:
+            return
+        _log.warn("Failed AUTH from {address} ({count} failed AUTH since the last report)",
+                  address=client.address, count=self._authUnlogged)
+        self._authLoggedAt, self._authUnlogged = now, 0
 
     def execute(self, client, args):
         """
@@ -230,10 +278,7 @@ def auth(server, client, args):
             "ERR AUTH <password> called without any password configured for the "
             "default user. Are you sure your configuration is correct?")
     username = args[1] if len(args) == 3 else b"default"
-    if not server.checkPassword(username, args[-1]):
-        return WRONGPASS
-    client.authenticated = True
-    return OK
+    return server.authenticate(client, username, args[-1]) or OK
 
 
 def _helloOptions(args):
@@ -266,9 +311,9 @@ def hello(server, client, args):
             return ReplyError("NOPROTO unsupported protocol version")
     credentials, name = _helloOptions(args)
     if credentials is not None:
-        if not server.checkPassword(*credentials):
-            return WRONGPASS
-        client.authenticated = True
+        error = server.authenticate(client, *credentials)
+        if error is not None:
+            return error
     if not client.authenticated:
         return ReplyError(
             "NOAUTH HELLO must be called with the client already authenticated, "
