@@ -2,39 +2,71 @@
 Layered configuration shared by every command of ours.
 
 Values come, lowest first, from: the option defaults; a YAML file given with
-C{--config FILE} (or C{APPSERVER_CONFIG}), whose keys are the long option
-names; environment variables C{APPSERVER_<OPTION>} (upper case, dashes as
-underscores); and the command line. Repeatable options take a YAML list, or a
-comma-separated environment value; a layer that sets one replaces the lower
-layers' list rather than adding to it.
+C{--config FILE} (or C{APPSERVER_<COMMAND>_CONFIG}, or C{APPSERVER_CONFIG}),
+whose keys are the long option names; environment variables
+C{APPSERVER_<OPTION>} (upper case, dashes as underscores), which every command
+reads; this command's own variables C{APPSERVER_<COMMAND>_<OPTION>} (such as
+C{APPSERVER_WEB_APP_PORT}), which take precedence; and the command line.
+Repeatable options take a YAML list, or a comma-separated environment value; a
+layer that sets one replaces the lower layers' list rather than adding to it.
 
-Every mistake is reported as one sentence through L{usage.UsageError}.
+A generic variable that is also another command's own variable belongs to
+that command: C{APPSERVER_QOTD_PORT} is C{twistd qotd}'s C{--port}, so
+C{web-app}'s C{--qotd-port} reads only C{APPSERVER_WEB_APP_QOTD_PORT}.
+
+Every mistake is reported as one sentence through L{usage.UsageError}, naming
+the option (or the variable, or the file's key) and the value.
 """
 
 import os
+from functools import partial
 
 import yaml
 from twisted.python import reflect, usage, util
 
-__all__ = ["LayeredOptions", "positiveInt", "byteSize", "choice"]
+__all__ = ["LayeredOptions", "COMMANDS", "positiveInt", "nonNegativeInt", "byteSize",
+           "choice"]
 
 ENVIRONMENT_PREFIX = "APPSERVER_"
 
+COMMANDS = ("web-app", "session-server", "qotd")
+"""
+The twistd commands this package installs (the drop-in's tap names): each
+owns the variables C{APPSERVER_<COMMAND>_*}.
+"""
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def _integerAtLeast(value, lowest, what):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number < lowest:
+        raise ValueError(f"{value!r} is not {what}")
+    return number
 
 
 def positiveInt(value):
     """
     Coerce an option value to an integer greater than zero.
     """
-    number = int(value)
-    if number <= 0:
-        raise ValueError(f"{value!r} is not a positive integer")
-    return number
+    return _integerAtLeast(value, 1, "a positive integer")
 
 
 positiveInt.coerceDoc = "A positive integer."
+
+
+def nonNegativeInt(value):
+    """
+    Coerce an option value to an integer, zero or more.
+    """
+    return _integerAtLeast(value, 0, "a whole number (0 or more)")
+
+
+nonNegativeInt.coerceDoc = "A whole number, 0 or more."
 
 def choice(*choices):
     """
@@ -102,20 +134,67 @@ def loadYAML(path):
     return data
 
 
+def _coerced(coerce, value, name):
+    """
+    C{coerce(value)}, or a L{usage.UsageError} naming C{name} and the value.
+    """
+    try:
+        return _apply(coerce, value)
+    except (TypeError, ValueError) as e:
+        raise usage.UsageError(f"Bad value for {name}: {str(e).rstrip('.')}.") from None
+
+
+_BUILTIN_TYPES = {int: "a whole number", float: "a number"}
+
+
+def _apply(coerce, value):
+    """
+    C{coerce(value)}; the built-in C{int} and C{float} refuse a value with
+    a sentence of ours rather than Python's C{invalid literal for int()}.
+    """
+    try:
+        return coerce(value)
+    except ValueError:
+        if coerce in _BUILTIN_TYPES:
+            raise ValueError(f"{value!r} is not {_BUILTIN_TYPES[coerce]}") from None
+        raise
+
+
+class _CoerceOption(usage.CoerceParameter):
+    """
+    Coerce a command-line parameter, reporting a bad value as one sentence
+    naming the option and the value (Twisted's says "Parameter type
+    enforcement failed" with the coerce function's own error).
+    """
+
+    def dispatch(self, parameterName, value):
+        if value is None:
+            raise usage.UsageError(f"--{parameterName} needs a value.")
+        self.options.opts[parameterName] = _coerced(self.coerce, value, f"--{parameterName}")
+
+
+def _variable(name):
+    return name.upper().replace("-", "_")
+
+
 class LayeredOptions(usage.Options):
     """
     L{usage.Options} whose values are layered: defaults < C{--config} YAML <
-    C{APPSERVER_*} environment < command line.
+    C{APPSERVER_*} environment < C{APPSERVER_<COMMAND>_*} environment <
+    command line.
 
     Declare C{optParameters} (with coerce functions) and C{optFlags} as usual;
     declare repeatable options as C{optRepeatable} rows of C{[long, short,
-    default list, doc, coerce]}.
+    default list, doc, coerce]}; name the twistd command in C{command}.
 
     @ivar sources: maps each option set by a layer to where it came from.
+    @cvar command: the twistd command these options belong to (its
+        variables are C{APPSERVER_<COMMAND>_<OPTION>}), or L{None}.
     """
 
     optRepeatable = []
     environ = os.environ
+    command = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -141,6 +220,9 @@ class LayeredOptions(usage.Options):
         for long, short, default, doc, coerce in self._repeatables():
             self[long] = [coerce(value) for value in default]
         self["config"] = None
+        for long, dispatcher in self._dispatch.items():
+            if type(dispatcher) is usage.CoerceParameter:
+                self._dispatch[long] = _CoerceOption(self, dispatcher.coerce)
 
     def _repeatables(self):
         rows = []
@@ -173,23 +255,46 @@ class LayeredOptions(usage.Options):
         The layers below the command line, lowest first, as C{(values,
         source)} pairs. Subclasses may add layers (such as an app's own file).
         """
-        path = _findConfigPath(argv) or self.environ.get(ENVIRONMENT_PREFIX + "CONFIG")
+        path = _findConfigPath(argv) or self._fromEnvironment("CONFIG")
         layers = []
         if path:
             layers.append((loadYAML(path), f"config file {path}"))
-        layers.append((self.environmentValues(), "the environment"))
+        layers.extend(self.environmentLayers())
         return layers
 
-    def environmentValues(self):
+    def _prefixes(self):
         """
-        The C{APPSERVER_*} variables that name an option of this command.
+        The variable prefixes this command reads, lowest precedence first.
         """
-        values = {}
-        for name in self._optionKinds():
-            variable = ENVIRONMENT_PREFIX + name.upper().replace("-", "_")
-            if variable in self.environ:
-                values[name] = self.environ[variable]
-        return values
+        if self.command is None:
+            return [ENVIRONMENT_PREFIX]
+        return [ENVIRONMENT_PREFIX, ENVIRONMENT_PREFIX + _variable(self.command) + "_"]
+
+    def _fromEnvironment(self, suffix):
+        values = [self.environ[prefix + suffix] for prefix in self._prefixes()
+                  if prefix + suffix in self.environ]
+        return values[-1] if values else None
+
+    def _othersOwn(self, variable):
+        """
+        Whether C{variable} starts with another of our commands' prefix.
+        """
+        return any(variable.startswith(ENVIRONMENT_PREFIX + _variable(other) + "_")
+                   for other in COMMANDS if other != self.command)
+
+    def environmentLayers(self):
+        """
+        One layer per variable naming an option of this command: the generic
+        C{APPSERVER_<OPTION>} ones, then this command's own.
+        """
+        layers = []
+        for index, prefix in enumerate(self._prefixes()):
+            for name in self._optionKinds():
+                variable = prefix + _variable(name)
+                if variable in self.environ and not (index == 0 and self._othersOwn(variable)):
+                    layers.append(({name: self.environ[variable]},
+                                   f"environment variable {variable}"))
+        return layers
 
     def _optionKinds(self):
         kinds = {}
@@ -224,10 +329,8 @@ class LayeredOptions(usage.Options):
             if key not in kinds:
                 raise usage.UsageError(f"Unknown option {key!r} in {source}.")
             kind, coerce = kinds[key]
-            try:
-                self[key] = _LAYER_CONVERTERS[kind](value, coerce or str)
-            except (TypeError, ValueError) as e:
-                raise usage.UsageError(f"Bad value for {key!r} in {source}: {e}.") from None
+            self[key] = _coerced(partial(_LAYER_CONVERTERS[kind], coerce=coerce or str),
+                                 value, f"{key!r} in {source}")
             self.sources[key] = source
 
     def _appendFromCommandLine(self, long, coerce, value):
@@ -235,10 +338,7 @@ class LayeredOptions(usage.Options):
             self._commandLineLists.add(long)
             self[long] = []
             self.sources[long] = "the command line"
-        try:
-            self[long].append(coerce(value))
-        except ValueError as e:
-            raise usage.UsageError(f"Bad value for --{long}: {e}.") from None
+        self[long].append(_coerced(coerce, value, f"--{long}"))
 
 
 def _findConfigPath(argv):
@@ -259,7 +359,7 @@ def _scalar(value):
 
 
 def _layerParameter(value, coerce):
-    return coerce(_scalar(value))
+    return _apply(coerce, _scalar(value))
 
 
 def _layerFlag(value, coerce):
@@ -280,7 +380,7 @@ def _layerList(value, coerce):
         items = [_scalar(item) for item in value]
     else:
         items = [_scalar(value)]
-    return [coerce(item) for item in items]
+    return [_apply(coerce, item) for item in items]
 
 
 _LAYER_CONVERTERS = {

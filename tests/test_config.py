@@ -7,12 +7,13 @@ import os
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.config import LayeredOptions, byteSize, choice, positiveInt
+from appserver.config import COMMANDS, LayeredOptions, byteSize, choice, nonNegativeInt, positiveInt
 from appserver.ports import parsePort
 from tests.support import parseOptions, tempDir
 
 
 class SampleOptions(LayeredOptions):
+    command = "sample-app"
     optRepeatable = [["port", "p", ["8080"], "Ports.", parsePort]]
     optParameters = [
         ["max-body", None, 1024, "Body limit.", byteSize],
@@ -83,6 +84,119 @@ class LayeringTests(SynchronousTestCase):
         """Variables naming options of other commands are not errors."""
         self.assertEqual(parse(environ={"APPSERVER_QOTD_PORT": "1"})["name"], "demo")
 
+    def test_commandVariables(self):
+        """APPSERVER_<COMMAND>_<OPTION> beats APPSERVER_<OPTION>, the command line both."""
+        environ = {"APPSERVER_PORT": "9001", "APPSERVER_SAMPLE_APP_PORT": "9002",
+                   "APPSERVER_NAME": "generic", "APPSERVER_SAMPLE_APP_DEBUG": "on"}
+        options = parse(environ=environ)
+        self.assertEqual(options["port"], ["tcp:9002"])
+        self.assertEqual(options["name"], "generic")
+        self.assertEqual(options["debug"], 1)
+        self.assertEqual(options.sources["port"], "environment variable APPSERVER_SAMPLE_APP_PORT")
+        self.assertEqual(parse(["-p", "9003"], environ)["port"], ["tcp:9003"])
+
+    def test_commandConfigVariable(self):
+        """APPSERVER_<COMMAND>_CONFIG beats APPSERVER_CONFIG."""
+        mine, other = self.writeConfig("name: mine\n"), self.writeConfig("name: other\n")
+        environ = {"APPSERVER_CONFIG": other, "APPSERVER_SAMPLE_APP_CONFIG": mine}
+        self.assertEqual(parse(environ=environ)["name"], "mine")
+
+
+class CommandVariableTests(SynchronousTestCase):
+    """
+    Each of our commands reads its own variables first, and no generic
+    variable of one command is another command's own.
+    """
+
+    def optionsClasses(self):
+        from appserver.tap import sessionserver, webapp
+        from qotd import tap
+
+        return [webapp.Options, sessionserver.Options, tap.Options]
+
+    def test_commandsMatchTheDropin(self):
+        """Each Options names its twistd command, and COMMANDS lists them all."""
+        from twisted.plugins import appserver_plugins
+
+        tapnames = {appserver_plugins.webApp.tapname, appserver_plugins.sessionServer.tapname,
+                    appserver_plugins.qotd.tapname}
+        self.assertEqual({options.command for options in self.optionsClasses()}, tapnames)
+        self.assertEqual(set(COMMANDS), tapnames)
+
+    def test_portsApart(self):
+        """Per-command port variables keep web-app and session-server apart."""
+        from appserver.tap import sessionserver, webapp
+
+        environ = {"APPSERVER_PORT": "7000", "APPSERVER_WEB_APP_PORT": "7001",
+                   "APPSERVER_SESSION_SERVER_PORT": "7002"}
+        self.assertEqual(parseOptions(webapp.Options, [], environ)["port"], ["tcp:7001"])
+        self.assertEqual(parseOptions(sessionserver.Options, [], environ)["port"], ["tcp:7002"])
+
+    def test_otherCommandsVariables(self):
+        """APPSERVER_QOTD_PORT is qotd's --port, not web-app's --qotd-port, which
+        APPSERVER_WEB_APP_QOTD_PORT sets."""
+        from appserver.tap import webapp
+        from qotd import tap
+
+        environ = {"APPSERVER_QOTD_PORT": "7003"}
+        self.assertEqual(parseOptions(tap.Options, [], environ)["port"], ["tcp:7003"])
+        self.assertEqual(parseOptions(webapp.Options, [], environ)["qotd-port"], [])
+        environ["APPSERVER_WEB_APP_QOTD_PORT"] = "7004"
+        self.assertEqual(parseOptions(webapp.Options, [], environ)["qotd-port"], ["tcp:7004"])
+
+
+class TypedOptionTests(SynchronousTestCase):
+    """
+    Every typed option of web-app, session-server and qotd refuses a bad
+    value with one sentence naming the option (or variable) and the value.
+    """
+
+    BAD = "soon?"
+
+    def typedOptions(self):
+        from appserver.tap import sessionserver, webapp
+        from qotd import tap
+
+        for optionsClass in [webapp.Options, sessionserver.Options, tap.Options]:
+            for name, (kind, coerce) in optionsClass()._optionKinds().items():
+                if kind != "flag" and coerce not in (None, str):
+                    yield optionsClass, name
+
+    SECRET = ("secret",)
+    "Options whose value is never echoed."
+
+    def assertOneSentence(self, message, option, *names):
+        self.assertRegex(message, r"^Bad value for [^\n]*\.$")
+        if option not in self.SECRET:
+            names += (repr(self.BAD),)
+        for name in names:
+            self.assertIn(name, message)
+        for noise in ("Parameter type enforcement", "invalid literal", "Traceback"):
+            self.assertNotIn(noise, message)
+
+    def test_commandLine(self):
+        """--OPTION soon? is refused by name, with the value."""
+        checked = 0
+        for optionsClass, name in self.typedOptions():
+            try:
+                parseOptions(optionsClass, [f"--{name}", self.BAD])
+            except usage.UsageError as e:
+                self.assertOneSentence(str(e), name, f"--{name}")
+                checked += 1
+        self.assertGreater(checked, 10)
+
+    def test_environment(self):
+        """APPSERVER_<OPTION>=soon? is refused naming the variable, with the value."""
+        checked = 0
+        for optionsClass, name in self.typedOptions():
+            variable = "APPSERVER_" + name.upper().replace("-", "_")
+            try:
+                parseOptions(optionsClass, [], {variable: self.BAD})
+            except usage.UsageError as e:
+                self.assertOneSentence(str(e), name, variable)
+                checked += 1
+        self.assertGreater(checked, 10)
+
 
 class ErrorTests(SynchronousTestCase):
     """
@@ -126,9 +240,25 @@ class ErrorTests(SynchronousTestCase):
         self.assertUsageError(["--config", path], "'debug'", "true or false")
 
     def test_wrongTypeInEnvironment(self):
-        """A bad environment value names the option and the environment."""
-        self.assertUsageError([], "'max-body'", "environment",
-                              environ={"APPSERVER_MAX_BODY": "huge"})
+        """A bad environment value names the option and the variable."""
+        message = self.assertUsageError([], environ={"APPSERVER_MAX_BODY": "huge"})
+        self.assertEqual(message, "Bad value for 'max-body' in environment variable "
+                                  "APPSERVER_MAX_BODY: 'huge' is not a size (like 1048576, "
+                                  "512kb, 256mb, 1gb).")
+
+    def test_wrongTypeInCommandVariable(self):
+        """A bad per-command variable is named, not the generic one."""
+        message = self.assertUsageError(
+            [], environ={"APPSERVER_THREADS": "2", "APPSERVER_SAMPLE_APP_THREADS": "soon"})
+        self.assertIn("environment variable APPSERVER_SAMPLE_APP_THREADS: 'soon'", message)
+
+    def test_badCommandLineParameter(self):
+        """A bad typed value on the command line is one sentence naming option and value."""
+        message = self.assertUsageError(["--threads", "soon"])
+        self.assertEqual(message, "Bad value for --threads: 'soon' is not a positive integer.")
+        message = self.assertUsageError(["--max-body=huge"])
+        self.assertEqual(message, "Bad value for --max-body: 'huge' is not a size "
+                                  "(like 1048576, 512kb, 256mb, 1gb).")
 
     def test_missingFile(self):
         """A missing file names the path."""
@@ -150,6 +280,11 @@ class ErrorTests(SynchronousTestCase):
         self.assertEqual(byteSize(" 512KB "), 512 * 1024)
         self.assertRaises(ValueError, byteSize, "12 parsecs")
         self.assertRaises(ValueError, positiveInt, "0")
+        self.assertEqual(str(self.assertRaises(ValueError, positiveInt, "soon")),
+                         "'soon' is not a positive integer")
+        self.assertEqual(nonNegativeInt("0"), 0)
+        self.assertEqual(str(self.assertRaises(ValueError, nonNegativeInt, "-1")),
+                         "'-1' is not a whole number (0 or more)")
 
     def test_choice(self):
         """A choice accepts its values in any case and refuses others by name."""

@@ -39,6 +39,7 @@ class Options(LayeredOptions):
     Options of C{twistd session-server}.
     """
 
+    command = "session-server"
     synopsis = "[options]"
     longdesc = (
         "Serve sessions over the Redis protocol (RESP2, HELLO 3), with expiry, "

@@ -33,7 +33,7 @@ import os
 from twisted.logger import Logger
 from twisted.python import usage
 
-from appserver.config import LayeredOptions, byteSize, loadYAML, positiveInt
+from appserver.config import LayeredOptions, byteSize, loadYAML, nonNegativeInt, positiveInt
 from appserver.persisted import PersistentMultiService
 from appserver.ports import parsePort
 from appserver.tap.reloading import AppReloader
@@ -76,21 +76,12 @@ def _accessLog(value):
 _accessLog.coerceDoc = "A file name, or - for the Twisted log."
 
 
-def _threadCount(value):
-    count = int(value)
-    if count < 0:
-        raise ValueError(f"{value!r} is negative")
-    return count
-
-
-_threadCount.coerceDoc = "A whole number, 0 or more."
-
-
 class Options(LayeredOptions):
     """
     Options of C{twistd web-app}.
     """
 
+    command = "web-app"
     synopsis = "[options]"
     longdesc = (
         "Serve a web application: an app directory or module (--app), a WSGI "
@@ -129,7 +120,7 @@ class Options(LayeredOptions):
                                                   "however active it is.", positiveInt],
         ["session-cookie-name", None, "sid", "Name of the session cookie."],
         ["db", None, DEFAULT_DB, "Database URL.", databaseURL],
-        ["db-min-threads", None, 3, "Fewest database pool threads kept.", _threadCount],
+        ["db-min-threads", None, 3, "Fewest database pool threads kept.", nonNegativeInt],
         ["db-max-threads", None, 10, "Most database pool threads (and connections).",
          positiveInt],
         ["status-page", None, "loopback", "Who may GET /_appserver/services.",

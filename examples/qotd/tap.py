@@ -23,6 +23,7 @@ class Options(LayeredOptions):
     Options of C{twistd qotd}.
     """
 
+    command = "qotd"
     synopsis = "[options]"
     longdesc = (
         "Serve a Quote of the Day (RFC 865): each connection gets one quote. "
