@@ -1,14 +1,185 @@
 """
-Errors that stop a command at start-up.
+Errors that stop a command at start-up, and the root service that reports
+them.
+
+A service that cannot start raises L{StartupError} with one sentence for
+the operator: the reason, naming the offending value. L{CommandService},
+the root of a command's service tree, is the one place that turns whatever
+its children raise while starting into that sentence, and ends the process
+with it:
+
+ - the children already started are stopped again, so that no pool thread
+   keeps the process alive (C{twist}, which has no C{privilegedStartService}
+   phase, would otherwise run on, listening on nothing);
+ - the process exits with code 1 printing the sentence, no traceback,
+   under C{twistd -n}, daemonized C{twistd} and C{twist}; the traceback of
+   an error that is not worded for the operator goes to the log at debug
+   level;
+ - a daemonized C{twistd}'s parent, which reads only 100 bytes of the
+   reason from its status pipe, is shown the whole sentence too: see
+   L{CommandService}.
 """
 
-__all__ = ["StartupError"]
+import os
+
+from twisted.application import service
+from twisted.logger import Logger, LogLevel
+from twisted.python.failure import Failure
+
+from appserver.persisted import PersistentMultiService
+from services.dbpool import DatabaseUnavailable
+from services.migrations import MigrationError
+
+__all__ = ["StartupError", "CommandService", "startupReason"]
+
+_log = Logger()
 
 
-class StartupError(Exception):
+class StartupError(SystemExit, Exception):
     """
     A service cannot start; the message is one sentence for the operator.
 
-    Keep it short and put the reason first: a daemonized twistd passes only
-    the first 100 bytes of it back to the shell that started it.
+    It is an L{Exception}, so twistd's start-up handling (which removes the
+    pidfile and answers a daemon's parent) catches it, and a L{SystemExit},
+    so that the interpreter then ends with exit code 1 printing the message
+    alone instead of a traceback.
     """
+
+
+# Errors whose message is already a sentence for the operator.
+_WORDED = (StartupError, DatabaseUnavailable, MigrationError, ValueError, OSError)
+
+
+def startupReason(error):
+    """
+    The reason C{error} gives for a failed start, in one line: its message,
+    preceded by its type's name unless it is one of the errors worded for
+    the operator.
+    """
+    message = " ".join(str(error).split())
+    if isinstance(error, _WORDED) and message:
+        return message
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+class _LaunchStream:
+    """
+    A duplicate of the standard error the command was launched with.
+
+    twistd detaches a daemon (pointing its standard error at C{/dev/null})
+    after the service tree is built or loaded and before starting it, and
+    its waiting parent prints only the first 100 bytes of the reason. Held
+    from the tree's creation until start-up ends, this lets the daemon
+    write the whole sentence where the operator looks.
+
+    @ivar fd: the duplicate descriptor, or L{None}.
+    """
+
+    fd = None
+
+    def hold(self):
+        """
+        Duplicate descriptor 2, unless already held or closed.
+        """
+        if self.fd is None:
+            try:
+                self.fd = os.dup(2)
+            except OSError:
+                self.fd = None
+
+    def release(self):
+        """
+        Close the duplicate: start-up is over, the daemon keeps no handle
+        on the launching terminal or pipe.
+        """
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def tell(self, sentence):
+        """
+        Write C{sentence} to the launching standard error if this process
+        no longer writes there itself (it was daemonized).
+
+        @return: whether it was written.
+        """
+        if self.fd is None:
+            return False
+        try:
+            if os.path.samestat(os.fstat(self.fd), os.fstat(2)):
+                return False
+            os.write(self.fd, sentence.encode("utf-8", "backslashreplace") + b"\n")
+        except OSError:
+            return False
+        return True
+
+
+_launchStream = _LaunchStream()
+
+
+class CommandService(PersistentMultiService):
+    """
+    The root of a command's service tree: it starts its children in order
+    and, if one fails, reports the failure once; see the module docstring.
+
+    Building or unpickling one holds a duplicate of the launching standard
+    error (see L{_LaunchStream}) until start-up ends: this is the last
+    moment before twistd detaches a daemon at which our code runs.
+    """
+
+    def __init__(self):
+        PersistentMultiService.__init__(self)
+        _launchStream.hold()
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        _launchStream.hold()
+
+    def privilegedStartService(self):
+        """
+        Bind ports and load what must be loaded before twistd drops
+        privileges; a failure ends start-up with its sentence.
+        """
+        try:
+            PersistentMultiService.privilegedStartService(self)
+        except Exception as e:
+            failure = self._failed(e)
+            _launchStream.release()
+            raise failure from e
+
+    def startService(self):
+        """
+        Start every child in order; a failure stops those already running
+        and ends start-up with its sentence.
+        """
+        try:
+            PersistentMultiService.startService(self)
+        except Exception as e:
+            self._stopStarted()
+            raise self._failed(e) from e
+        finally:
+            _launchStream.release()
+
+    def _stopStarted(self):
+        self.running = 0
+        for child in reversed(list(self)):
+            if child.running:
+                try:
+                    child.stopService()
+                except Exception:
+                    _log.failure("Stopping {child} after a failed start", child=child.name,
+                                 level=LogLevel.debug)
+
+    def _failed(self, error):
+        """
+        The L{StartupError} that ends the command for C{error}, told in
+        full to a daemon's parent.
+        """
+        if not isinstance(error, _WORDED):
+            _log.failure("{name} failed to start", Failure(error), LogLevel.debug,
+                         name=self.name)
+        failure = StartupError(f"{self.name} cannot start: {startupReason(error)}")
+        if _launchStream.tell(str(failure)):
+            # twistd passes the exception's last line to the waiting parent.
+            failure.add_note(f"{self.name} did not start; the reason is printed above.")
+        return failure

@@ -34,7 +34,7 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from appserver.config import LayeredOptions, byteSize, loadYAML, nonNegativeInt, positiveInt
-from appserver.persisted import PersistentMultiService
+from appserver.errors import CommandService
 from appserver.ports import parsePort
 from appserver.tap.reloading import AppReloader
 from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
@@ -440,7 +440,7 @@ def makeService(options):
     resource), C{reloader} (with --reload) and C{qotd} (with --qotd-port).
     A run of --wsgi or --static alone thus creates no database and no secret.
     """
-    root = PersistentMultiService()
+    root = CommandService()
     root.setName("web-app")
     db = _child(root, "db", _database(options)) if _usesDatabase(options) else None
     sessions = None
