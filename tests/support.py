@@ -1,10 +1,10 @@
 """
-Helpers shared by the test suite: the persistence contract, real twistd
-processes on free loopback ports, and the services a test may need.
+Helpers shared by the test suite: the persistence contract (from
+L{appserver.testing}, which plugin authors use too), real twistd processes on
+free loopback ports, and the services a test may need.
 """
 
 import os
-import pickle
 import signal
 import socket
 import subprocess
@@ -13,8 +13,9 @@ import tempfile
 import time
 
 from twisted.application import service
-from twisted.persisted import aot
 from twisted.trial.unittest import SkipTest
+
+from appserver.testing import assertPersists, roundTrips  # noqa: F401 (the suite's helpers)
 
 BIN = os.path.dirname(sys.executable)
 SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,28 +23,6 @@ SOURCE_PATH = os.pathsep.join([SOURCE, os.path.join(SOURCE, "examples")])
 TWISTD = os.path.join(BIN, "twistd")
 MKTAP = os.path.join(BIN, "mktap")
 WAIT_SECONDS = 30
-
-
-def roundTrips(service_):
-    """
-    Return C{service_} after a pickle round trip and after an AOT source
-    round trip: every service of ours must survive both, because twistd
-    persists whole applications as C{.tap} and C{.tas} files.
-    """
-    pickled = pickle.loads(pickle.dumps(service_, protocol=pickle.HIGHEST_PROTOCOL))
-    source = aot.unjellyFromSource(aot.jellyToSource(service_))
-    return [pickled, source]
-
-
-def assertPersists(testCase, service_, check=lambda restored: None):
-    """
-    Assert that C{service_} pickles and round-trips through AOT source,
-    comes back stopped and of the same class, and passes C{check}.
-    """
-    for restored in roundTrips(service_):
-        testCase.assertIs(type(restored), type(service_))
-        testCase.assertFalse(restored.running)
-        check(restored)
 
 
 def freePort():
