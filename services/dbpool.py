@@ -18,6 +18,8 @@ becomes C{%s}, and C{%} is doubled). PostgreSQL's jsonb operators C{?},
 C{?|} and C{?&} therefore cannot be written in a statement that has values;
 use C{jsonb_exists()} and friends. Inside C{runInteraction}, the cursor's
 C{execute(sql, values)} takes the same style, values as a sequence.
+PostgreSQL text cannot hold a NUL character: a str value holding one (or a
+list of them) is refused with L{UnstorableText} before anything is sent.
 
 B{Failures}: at start-up, a database that cannot be reached (or a migration
 that fails) makes C{startService} raise, naming the URL without its
@@ -34,7 +36,12 @@ killed on purpose.
 
 B{SQLite}: connections use WAL, a busy timeout (the URL's C{timeout},
 default 5 s; a lock held longer makes the call fail with
-L{DatabaseUnavailable}) and C{foreign_keys=ON}. C{sqlite://:memory:} is one
+L{DatabaseUnavailable}) and C{foreign_keys=ON}. A file that is not writable
+when a connection opens it gives a read-only connection (SQLite's own
+fallback): reads work, writes fail with L{DatabaseUnavailable}, and once
+the file is writable again that connection is replaced before its next
+call; a connection whose write fails as read-only (C{SQLITE_READONLY}, for
+whatever reason) is replaced too. C{sqlite://:memory:} is one
 shared-cache database per started service, kept alive by a connection the
 service holds, and served by a single pool thread whatever the thread
 settings say, because SQLite's shared cache fails concurrent writers at once
@@ -42,8 +49,10 @@ instead of waiting for them.
 """
 
 import functools
+import os
 import re
 import select
+import sqlite3
 import threading
 import uuid
 
@@ -59,8 +68,9 @@ from services.migrations import applyMigrations, findMigrations
 
 __all__ = ["DatabaseService", "DatabaseUnavailable", "UnstorableText", "translatePlaceholders"]
 
+_SQLITE_READONLY = "attempt to write a readonly database"
 _SQLITE_UNAVAILABLE = ("database is locked", "database table is locked",
-                       "unable to open database", "disk i/o error")
+                       "unable to open database", "disk i/o error", _SQLITE_READONLY)
 _POSTGRES_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
 _MIGRATION_LOCK = 7270311
 
@@ -141,8 +151,6 @@ def translatePlaceholders(sql):
 
 
 def _sqliteStatements(script):
-    import sqlite3
-
     start = 0
     for end, char in enumerate(script):
         if char == ";" and sqlite3.complete_statement(script[start:end + 1]):
@@ -150,6 +158,38 @@ def _sqliteStatements(script):
             start = end + 1
     if script[start:].strip():
         yield script[start:]
+
+
+def _sqliteFailure(error, messages):
+    """
+    Whether C{error} is an SQLite failure whose message starts with
+    C{messages} (a prefix or a tuple of them, lowercase).
+    """
+    return (isinstance(error, sqlite3.OperationalError)
+            and str(error).lower().startswith(messages))
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """
+    An SQLite connection that remembers whether it was opened read-only.
+
+    @ivar readOnly: whether the file was not writable when this connection
+        opened it: SQLite then opens it read-only for good, and every write
+        on it fails with C{attempt to write a readonly database}.
+    """
+
+    readOnly = False
+
+
+def _writable(path):
+    """
+    Whether C{path} opens for writing now, as SQLite tries first.
+    """
+    try:
+        os.close(os.open(path, os.O_RDWR))
+    except OSError:
+        return False
+    return True
 
 
 class _SQLite:
@@ -165,7 +205,7 @@ class _SQLite:
 
     def connectArguments(self):
         timeout = float(dict(self.url.parameters).get("timeout", 5))
-        kwargs = {"timeout": timeout, "check_same_thread": False}
+        kwargs = {"timeout": timeout, "check_same_thread": False, "factory": _SQLiteConnection}
         if self.memoryName:
             return (f"file:{self.memoryName}?mode=memory&cache=shared",), dict(kwargs, uri=True)
         return (self.url.path,), kwargs
@@ -173,6 +213,7 @@ class _SQLite:
     def openConnection(self, connection):
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA foreign_keys=ON")
+        connection.readOnly = not (self.memoryName or _writable(self.url.path))
 
     def prepare(self, sql, values):
         return sql, (tuple(values) if values else None)
@@ -184,16 +225,17 @@ class _SQLite:
         pass
 
     def isUnavailable(self, error):
-        import sqlite3
-
-        return (isinstance(error, sqlite3.OperationalError)
-                and str(error).lower().startswith(_SQLITE_UNAVAILABLE))
+        return _sqliteFailure(error, _SQLITE_UNAVAILABLE)
 
     def isBroken(self, connection):
         return False
 
+    def mustReplace(self, error):
+        return _sqliteFailure(error, _SQLITE_READONLY)
+
     def isStale(self, connection):
-        return False
+        # Read-only because the file was not writable: replaced once it is.
+        return connection.readOnly and _writable(self.url.path)
 
     def beginExclusive(self, cursor):
         cursor.execute("BEGIN IMMEDIATE")
@@ -254,6 +296,9 @@ class _PostgreSQL:
 
     def isBroken(self, connection):
         return connection.closed or connection.broken
+
+    def mustReplace(self, error):
+        return False
 
     def isStale(self, connection):
         # An idle connection has nothing to read unless the server closed it
@@ -361,7 +406,7 @@ class _Pool(adbapi.ConnectionPool):
         except Exception as e:
             _log.debug("Rollback failed on {url}: {error}", url=maskURL(self.url), error=e)
         raw = self.connections.get(self.threadID())
-        if raw is not None and self.dialect.isBroken(raw):
+        if raw is not None and (self.dialect.isBroken(raw) or self.dialect.mustReplace(error)):
             self.disconnect(raw)
         if self.dialect.isUnavailable(error):
             raise DatabaseUnavailable(self._unavailable(error)) from error

@@ -5,10 +5,11 @@ threads and the real reactor.
 
 import os
 import sqlite3
+import subprocess
 import time
 
 from twisted.internet import defer, reactor, task
-from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
 from services.dbpool import DatabaseService, DatabaseUnavailable, translatePlaceholders
 from services.migrations import MigrationError
@@ -147,6 +148,27 @@ class StartupFailureTests(SynchronousTestCase):
         self.assertFalse(db.running)
 
 
+def makeUnwritable(testCase, path):
+    """
+    Make the file C{path} unwritable, even for root (who ignores modes: the
+    file is made immutable with C{chattr +i} instead); return a function
+    that makes it writable again, which also runs when the test ends.
+    """
+    if os.geteuid() != 0:
+        os.chmod(path, 0o444)
+
+        def restore():
+            os.chmod(path, 0o644)
+    else:
+        if subprocess.run(["chattr", "+i", path], capture_output=True).returncode:
+            raise SkipTest(f"chattr +i does not work on {path}")
+
+        def restore():
+            subprocess.run(["chattr", "-i", path], check=True)
+    testCase.addCleanup(restore)
+    return restore
+
+
 class SQLiteServiceTests(TestCase):
     """
     A running service on an SQLite file.
@@ -273,6 +295,60 @@ class SQLiteServiceTests(TestCase):
         self.assertIn("locked", str(failure))
         holder.execute("ROLLBACK")
         yield self.db.runOperation("INSERT INTO items (name) VALUES (?)", "x")
+
+    def restartUnwritable(self):
+        """
+        Restart the service, with one connection, while its file is not
+        writable; return the function that makes it writable again.
+        """
+        self.db.stopService()
+        self.db.setThreads(1, 1)
+        restore = makeUnwritable(self, self.path)
+        self.db.startService()
+        return restore
+
+    @defer.inlineCallbacks
+    def test_unwritableFile(self):
+        """
+        While the file is not writable, reads work and writes fail with
+        L{DatabaseUnavailable} (the web layer's 503) saying so.
+        """
+        self.restartUnwritable()
+        self.assertEqual((yield self.db.runQuery("SELECT count(*) FROM items")), [(0,)])
+        failure = yield self.assertFailure(
+            self.db.runOperation("INSERT INTO items (name) VALUES (?)", "x"),
+            DatabaseUnavailable)
+        self.assertIn("attempt to write a readonly database", str(failure))
+
+    @defer.inlineCallbacks
+    def test_readOnlyConnectionReplaced(self):
+        """
+        A connection opened while the file was not writable (SQLite then
+        opens it read-only, for good) is replaced once the file is writable
+        again: no write fails after that.
+        """
+        restore = self.restartUnwritable()
+        self.assertEqual((yield self.db.runQuery("SELECT count(*) FROM items")), [(0,)])
+        restore()
+        for name in ["a", "b", "c"]:
+            yield self.db.runOperation("INSERT INTO items (name) VALUES (?)", name)
+        self.assertEqual((yield self.db.runQuery("SELECT count(*) FROM items")), [(3,)])
+
+    @defer.inlineCallbacks
+    def test_readOnlyFailureReplacesConnection(self):
+        """
+        A connection whose write fails as read-only (SQLITE_READONLY) is
+        replaced, so the next call does not fail the same way.
+        """
+        self.db.setThreads(1, 1)
+
+        def readOnlyWrite(cursor):
+            cursor.execute("PRAGMA query_only = ON")
+            cursor.execute("INSERT INTO items (name) VALUES (?)", ("x",))
+
+        yield self.assertFailure(self.db.runInteraction(readOnlyWrite), DatabaseUnavailable)
+        yield self.db.runOperation("INSERT INTO items (name) VALUES (?)", "y")
+        self.assertEqual((yield self.db.runQuery("SELECT name FROM items")), [("y",)])
 
     @defer.inlineCallbacks
     def test_reactorNeverWaits(self):
