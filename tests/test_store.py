@@ -3,9 +3,12 @@ Tests for L{services.sessionserver.store}: values, expiry driven by a Clock,
 memory accounting, eviction policies, scanning and pickling.
 """
 
+import pickle
+
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from services.sessionserver import store
 from services.sessionserver.store import EXPIRY_OVERHEAD, KEY_OVERHEAD, OutOfMemory, Store
 from tests.support import roundTrips
 
@@ -233,6 +236,41 @@ class BasicTests(SynchronousTestCase):
                 break
         original = [k for k in seen if k.startswith(b"k")]
         self.assertEqual(sorted(original), sorted(b"k%d" % i for i in range(100)))
+
+    def test_scanStepIsBounded(self):
+        """A scan step over 20,000 keys looks at the keys it returns, not at all of them."""
+        for i in range(20_000):
+            self.store.set(b"k%d" % i, b"v")
+        hashed = []
+        self.patch(store, "_scanHash", lambda key: hashed.append(key) or hash(key))
+        cursor, keys = self.store.scan(0, 10)
+        self.assertNotEqual(cursor, 0)
+        self.assertTrue(10 <= len(keys) < 100, len(keys))
+        self.assertEqual(hashed, [])
+
+    def test_scanAfterChanges(self):
+        """Deleted keys leave the walk, flushed stores and restored pickles scan whole."""
+        for i in range(50):
+            self.store.set(b"k%d" % i, b"v")
+        for i in range(25):
+            self.store.delete(b"k%d" % i)
+        self.assertEqual(sorted(self.walk(self.store)), sorted(b"k%d" % i for i in range(25, 50)))
+        restored = pickle.loads(pickle.dumps(self.store))
+        restored.clock = self.clock
+        self.assertEqual(sorted(self.walk(restored)), sorted(self.walk(self.store)))
+        self.store.flush()
+        self.assertEqual(self.store.scan(0, 10), (0, []))
+
+    def walk(self, aStore):
+        """
+        Every key a full scan walk of C{aStore} returns.
+        """
+        seen, cursor = [], 0
+        while True:
+            cursor, keys = aStore.scan(cursor, 7)
+            seen += keys
+            if cursor == 0:
+                return seen
 
     def test_badPolicy(self):
         """An unknown policy is refused."""

@@ -18,6 +18,7 @@ C{recordFlush()}.
 """
 
 import heapq
+from bisect import bisect_left, insort
 from collections import OrderedDict
 
 from appserver.persisted import keepAlive
@@ -67,6 +68,7 @@ class Store:
 
     def _reset(self):
         self._data = {}
+        self._scanIndex = _ScanIndex()
         self._expires = {}
         self._heap = []
         self._recency = OrderedDict() if self._tracksRecency() else None
@@ -177,7 +179,11 @@ class Store:
         old = self._data.get(key)
         self._data[key] = value
         # A replaced key keeps its place (and its expiry's sweep entry).
-        self.usedMemory += cost if old is None else len(value) - len(old)
+        if old is None:
+            self.usedMemory += cost
+            self._scanIndex.add(key)
+        else:
+            self.usedMemory += len(value) - len(old)
         if expireAtMillis is not None:
             self._setExpiry(key, expireAtMillis)
         else:
@@ -245,6 +251,7 @@ class Store:
 
     def _clearKeys(self):
         self._data.clear()
+        self._scanIndex = _ScanIndex()
         self._expires.clear()
         self._heap = []
         if self._recency is not None:
@@ -280,18 +287,14 @@ class Store:
         One step of a cursor walk over the keys: return C{(next cursor,
         keys)}, the cursor being 0 at the end. Keys present for the whole
         walk are returned exactly once (they are visited in order of a
-        per-process hash, which does not move as keys come and go).
+        per-process hash, which does not move as keys come and go). A step
+        costs what it returns: about C{count} keys, more when the keys of
+        one hash bucket (1/16384 of them) outnumber it.
         """
         now = self.now()
         expires = self._expires
-        found = heapq.nsmallest(count, (
-            (_scanHash(k), k) for k in self._data
-            if _scanHash(k) >= cursor and (k not in expires or expires[k] > now)))
-        if len(found) < count:
-            return 0, [k for h, k in found]
-        last = found[-1][0]
-        tied = [k for k in self._data if _scanHash(k) == last and (last, k) not in found]
-        return last + 1, [k for h, k in found] + tied
+        nextCursor, found = self._scanIndex.step(cursor, count)
+        return nextCursor, [k for k in found if k not in expires or expires[k] > now]
 
     def expireDue(self, limit=1000):
         """
@@ -347,6 +350,7 @@ class Store:
         value = self._data.pop(key, None)
         if value is None:
             return
+        self._scanIndex.discard(key)
         self.usedMemory -= len(key) + len(value) + KEY_OVERHEAD
         if key in self._expires:
             self._clearExpiry(key)
@@ -414,6 +418,7 @@ class Store:
         self.persistData = state["persistData"]
         for key, value, expireAt in state["items"]:
             self._data[key] = value
+            self._scanIndex.add(key)
             self.usedMemory += len(key) + len(value) + KEY_OVERHEAD
             if expireAt is not None:
                 self._setExpiry(key, expireAt)
@@ -422,7 +427,56 @@ class Store:
 
 
 _SCAN_MASK = 2**62 - 1
+_SCAN_SHIFT = 62 - 14
 
 
 def _scanHash(key):
     return hash(key) & _SCAN_MASK
+
+
+class _ScanIndex:
+    """
+    The keys in 16,384 buckets by the top bits of their scan hash, the
+    non-empty buckets' numbers kept sorted, so that a SCAN step walks only
+    the buckets it returns. A cursor is the lowest hash of the next bucket.
+    """
+
+    def __init__(self):
+        self._buckets = {}
+        self._order = []
+
+    def add(self, key):
+        """
+        Index a new C{key}.
+        """
+        number = _scanHash(key) >> _SCAN_SHIFT
+        bucket = self._buckets.get(number)
+        if bucket is None:
+            bucket = self._buckets[number] = set()
+            insort(self._order, number)
+        bucket.add(key)
+
+    def discard(self, key):
+        """
+        Forget an indexed C{key}.
+        """
+        number = _scanHash(key) >> _SCAN_SHIFT
+        bucket = self._buckets[number]
+        bucket.discard(key)
+        if not bucket:
+            del self._buckets[number]
+            del self._order[bisect_left(self._order, number)]
+
+    def step(self, cursor, count):
+        """
+        The keys of whole buckets from C{cursor} on, at least C{count} of
+        them unless the end comes first, and the cursor after them (0 at
+        the end).
+        """
+        order, buckets = self._order, self._buckets
+        i = bisect_left(order, cursor >> _SCAN_SHIFT)
+        found = []
+        while i < len(order) and len(found) < count:
+            found.extend(buckets[order[i]])
+            i += 1
+        return (order[i] << _SCAN_SHIFT if i < len(order) else 0), found
