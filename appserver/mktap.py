@@ -17,7 +17,7 @@ from twisted.plugin import getPlugins
 from twisted.python import usage
 from twisted.python.util import gidFromString, uidFromString
 
-from appserver.persisted import PersistentMultiService
+from appserver.persisted import PersistentMultiService, makePrivate
 
 __all__ = ["MktapOptions", "buildApplication", "saveApplication", "main"]
 
@@ -123,12 +123,13 @@ def styleOf(path, default="pickle"):
 def newApplication(name, uid=None, gid=None):
     """
     A fresh L{service.Application} whose root service is safe to write as
-    AOT source.
+    AOT source and whose saves are private (see L{makePrivate}).
     """
     application = service.Application(name, uid, gid)
     root = PersistentMultiService()
     root.setName(name)
     application.addComponent(root, ignoreClass=True)
+    makePrivate(application)
     return application
 
 
@@ -152,6 +153,7 @@ def buildApplication(config):
     maker = {m.tapname: m for m in serviceMakers()}[config.subCommand]
     if config["append"]:
         application = loadApplication(config["append"])
+        makePrivate(application)
     else:
         application = newApplication(config.subCommand, config["uid"], config["gid"])
     process = service.IProcess(application)

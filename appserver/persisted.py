@@ -14,13 +14,24 @@ state it handed out alive for as long as the service itself lives.
 A second trap: on Python 3.11+, an object whose C{__dict__} is empty has a
 state of L{None}, which the AOT reader cannot load back. Give every object in
 a service tree (factories included) at least one attribute.
+
+Saved applications hold configuration and session data (secrets, the
+memory store's sessions), so their files are private: L{PrivatePersistent}
+is the application's L{sob.IPersistable} that writes them (twistd's
+C{-shutdown.tap}/C{.tas} included) with mode 0600 whatever the umask, and
+L{createPrivately} opens any such file.
 """
 
+import os
 import weakref
 
 from twisted.application import service
+from twisted.persisted import sob
 
-__all__ = ["keepAlive", "PersistentService", "PersistentMultiService"]
+__all__ = [
+    "keepAlive", "PersistentService", "PersistentMultiService", "createPrivately",
+    "PrivatePersistent", "makePrivate",
+]
 
 _handedOut = weakref.WeakKeyDictionary()
 
@@ -59,3 +70,42 @@ class PersistentMultiService(service.MultiService):
 
     def __getstate__(self):
         return keepAlive(self, service.MultiService.__getstate__(self))
+
+
+def createPrivately(path):
+    """
+    Open a new file at C{path} for writing bytes, with mode 0600 whatever
+    the umask. Whatever was at C{path} (a stale file, a link) is removed
+    first, never written through.
+    """
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
+
+
+class PrivatePersistent(sob.Persistent):
+    """
+    An application's L{sob.IPersistable} whose saves, twistd's shutdown
+    save included, are files of mode 0600.
+    """
+
+    def _saveTemp(self, filename, dumpFunc):
+        # sob.Persistent.save writes here, then renames over the final name.
+        with createPrivately(filename) as f:
+            dumpFunc(self.original, f)
+
+
+def makePrivate(application):
+    """
+    Make C{application} save itself with L{PrivatePersistent}, keeping its
+    name and style.
+    """
+    current = sob.IPersistable(application)
+    if not isinstance(current, PrivatePersistent):
+        private = PrivatePersistent(application, current.name)
+        private.setStyle(current.style)
+        application.setComponent(sob.IPersistable, private)

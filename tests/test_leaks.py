@@ -4,11 +4,15 @@ which files a run creates: its tree and its option checks, in memory.
 """
 
 import os
+import stat
 
+from twisted.internet.task import Clock
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
 from appserver.sessions import SessionsService
+from appserver.sessions.signing import newSessionId
+from appserver.sessions.stores.files import FileSessionStore
 from appserver.tap import webapp
 from appserver.web.static import StaticFiles
 from tests.support import parseOptions, tempDir
@@ -172,3 +176,22 @@ class ServedDirectoryTests(WorkingDirectoryTestCase):
         """A served directory reached through a link is resolved."""
         os.symlink(".", "here")
         self.refusal(["--app", makeApp(self), "--static", "here"])
+
+
+class FileStoreModeTests(SynchronousTestCase):
+    """
+    The file session store keeps its sessions private whatever the umask.
+    """
+
+    def test_permissiveUmask(self):
+        """Under umask 000 the directory is 0700 and each session file 0600."""
+        self.addCleanup(os.umask, os.umask(0))
+        directory = os.path.join(tempDir(self), "sessions")
+        store = FileSessionStore(directory, clock=Clock())
+        store.open()
+        self.addCleanup(store.close)
+        sessionId = newSessionId()
+        store.save(sessionId, b"{}", 60)
+        self.assertEqual(stat.S_IMODE(os.stat(directory).st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(directory, sessionId)).st_mode),
+                         0o600)

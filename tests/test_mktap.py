@@ -164,3 +164,68 @@ class MktapTests(SynchronousTestCase):
         with open("qotd.tap", "rb") as f:
             application = pickle.load(f)
         self.assertEqual(service.IService(application).name, "qotd")
+
+
+class PrivateFilesTests(SynchronousTestCase):
+    """
+    Every file mktap writes, and the shutdown file twistd writes from it, is
+    0600 whatever the umask.
+    """
+
+    def setUp(self):
+        self.directory = tempDir(self)
+        self.addCleanup(os.chdir, os.getcwd())
+        os.chdir(self.directory)
+        self.addCleanup(os.umask, os.umask(0))
+
+    def mode(self, path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    def mktap(self, *argv):
+        with redirect_stdout(io.StringIO()):
+            self.assertEqual(mktap.main(list(argv)), 0)
+
+    def shutdownSave(self, path):
+        """Save the loaded application as twistd does at shutdown."""
+        sob.IPersistable(sob.load(path, mktap.styleOf(path))).save("shutdown")
+
+    def test_shutdownTap(self):
+        """twistd's -shutdown.tap of a mktap'd application is 0600."""
+        self.mktap("web-app", "--db", "sqlite://:memory:")
+        self.assertEqual(self.mode("web-app.tap"), 0o600)
+        self.shutdownSave("web-app.tap")
+        self.assertEqual(self.mode("web-app-shutdown.tap"), 0o600)
+        self.assertEqual(sob.IPersistable(sob.load("web-app-shutdown.tap", "pickle")).style,
+                         "pickle")
+
+    def test_shutdownTas(self):
+        """twistd's -shutdown.tas of a source application is 0600 and loads."""
+        self.mktap("--type", "source", "qotd", "-s", "Kept.")
+        self.assertEqual(self.mode("qotd.tas"), 0o600)
+        self.shutdownSave("qotd.tas")
+        self.assertEqual(self.mode("qotd-shutdown.tas"), 0o600)
+        application = sob.load("qotd-shutdown.tas", "source")
+        self.assertEqual(list(service.IServiceCollection(application))[0].name, "qotd")
+
+    def test_staleTemporary(self):
+        """A world-readable file or a link left at the temporary name is replaced, not reused."""
+        self.mktap("qotd")
+        with open("qotd-shutdown-2.tap", "wb") as f:
+            f.write(b"stale")
+        os.chmod("qotd-shutdown-2.tap", 0o644)
+        self.shutdownSave("qotd.tap")
+        self.assertEqual(self.mode("qotd-shutdown.tap"), 0o600)
+        target = os.path.join(tempDir(self), "target")
+        os.symlink(target, "qotd-shutdown-2.tap")
+        self.shutdownSave("qotd.tap")
+        self.assertFalse(os.path.exists(target))
+        self.assertEqual(self.mode("qotd-shutdown.tap"), 0o600)
+
+    def test_appendMakesPrivate(self):
+        """Appending to an application saved by Twisted itself makes its saves private too."""
+        application = service.Application("plain")
+        sob.IPersistable(application).setStyle("source")
+        sob.IPersistable(application).save(filename="plain.tas")
+        self.mktap("--append", "plain.tas", "qotd")
+        self.shutdownSave("plain.tas")
+        self.assertEqual(self.mode("plain-shutdown.tas"), 0o600)

@@ -137,6 +137,13 @@ class SecretTests(SynchronousTestCase):
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
         self.assertEqual(loadOrCreateSecret(path), (secret, False))
 
+    def test_generatedUnderPermissiveUmask(self):
+        """The generated secret is 0600 even under umask 000."""
+        self.addCleanup(os.umask, os.umask(0))
+        path = os.path.join(tempDir(self), ".appserver-secret")
+        loadOrCreateSecret(path)
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+
     def test_generatedUnwritable(self):
         """A secret that cannot be created is one ValueError naming the path."""
         path = os.path.join(tempDir(self), "missing", "secret")
