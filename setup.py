@@ -36,7 +36,10 @@ setup(
         ],
         "bench": ["klein>=23.5"],
     },
-    entry_points={"console_scripts": ["mktap = appserver.mktap:main"]},
+    entry_points={"console_scripts": [
+        "mktap = appserver.mktap:main",
+        "appserver-check-journal = services.sessionserver.checkjournal:main",
+    ]},
     classifiers=[
         "Framework :: Twisted",
         "Programming Language :: Python :: 3",
