@@ -26,7 +26,8 @@ EXTENSIONS = {"pickle": "tap", "source": "tas"}
 SECURITY_NOTE = (
     "A .tap file is a Python pickle and a .tas file is Python source: loading "
     "either runs the code it names, so only load files from a trusted source. "
-    "Files are written with mode 0600 because they can carry secrets."
+    "Files are written with mode 0600 because they can carry secrets, and so "
+    "is the -shutdown file twistd saves from them."
 )
 
 
