@@ -54,13 +54,17 @@ class HiddenTests(SynchronousTestCase):
     def codes(self, resource, *paths):
         return {path: request(resource, path=path).code for path in paths}
 
+    def assertBodies(self, resource, expected):
+        """Each path of C{expected} answers 200 with its body."""
+        self.assertEqual({path: request(resource, path=path).body for path in expected},
+                         expected)
+        self.assertEqual(self.codes(resource, *expected), dict.fromkeys(expected, 200))
+
     def test_plainFiles(self):
         """Ordinary files, index files and links inside the root are served."""
-        resource = StaticFiles(self.root.path)
-        self.assertEqual(request(resource, path=b"/page.txt").body, b"page")
-        self.assertEqual(request(resource, path=b"/sub/").body, b"sub index")
-        self.assertEqual(request(resource, path=b"/in.txt").body, b"page")
-        self.assertEqual(request(resource, path=b"/insub/index.html").body, b"sub index")
+        self.assertBodies(StaticFiles(self.root.path), {
+            b"/page.txt": b"page", b"/sub/": b"sub index", b"/in.txt": b"page",
+            b"/insub/index.html": b"sub index"})
 
     def test_dotfiles(self):
         """No path segment starting with a dot is served, at any depth."""
@@ -71,9 +75,8 @@ class HiddenTests(SynchronousTestCase):
     def test_dotfilesAllowed(self):
         """With dotfiles=True they are served; .. still is not."""
         resource = StaticFiles(self.root.path, dotfiles=True)
-        self.assertEqual(request(resource, path=b"/.env").body, b"SECRET=1")
-        self.assertEqual(request(resource, path=b"/sub/.hidden").body, b"hidden")
-        self.assertEqual(request(resource, path=b"/.git/config").body, b"[core]")
+        self.assertBodies(resource, {b"/.env": b"SECRET=1", b"/sub/.hidden": b"hidden",
+                                     b"/.git/config": b"[core]"})
         self.assertEqual(request(resource, path=b"/sub/../../private.txt").code, 404)
 
     def test_symlinksOut(self):
@@ -84,10 +87,9 @@ class HiddenTests(SynchronousTestCase):
 
     def test_symlinksOutAllowed(self):
         """With followSymlinks=True links out of the root are followed."""
-        resource = StaticFiles(self.root.path, followSymlinks=True)
-        self.assertEqual(request(resource, path=b"/out.txt").body, b"private")
-        self.assertEqual(request(resource, path=b"/outdir/").body, b"private index")
-        self.assertEqual(request(resource, path=b"/linked/").body, b"private index")
+        self.assertBodies(StaticFiles(self.root.path, followSymlinks=True), {
+            b"/out.txt": b"private", b"/outdir/": b"private index",
+            b"/linked/": b"private index"})
 
     def test_rootIsLink(self):
         """A root reached through a link still serves what lies inside its target."""
@@ -102,8 +104,8 @@ class HiddenTests(SynchronousTestCase):
         resource = pickle.loads(pickle.dumps(
             StaticFiles(self.root.path, dotfiles=True, followSymlinks=True)))
         self.assertEqual((resource.dotfiles, resource.followSymlinks), (True, True))
-        self.assertEqual(request(resource, path=b"/sub/.hidden").body, b"hidden")
-        self.assertEqual(request(resource, path=b"/outdir/").body, b"private index")
+        self.assertBodies(resource, {b"/sub/.hidden": b"hidden",
+                                     b"/outdir/": b"private index"})
 
 
 class BadSegmentTests(SynchronousTestCase):
