@@ -15,22 +15,45 @@ Limits:
  - an HTTP/1.1 request without a C{Host} header, or any request with more
    than one, gets C{400 Bad Request} (RFC 9112, section 3.2) and is not
    served;
- - connections idle for C{timeout} seconds are closed, so slow or stalled
-   clients cannot hold connections forever;
+ - a request's head (request line and headers) must arrive whole within
+   C{headerTimeout} seconds of the connection opening, or on a kept-alive
+   connection of the previous response being sent, however slowly its
+   bytes trickle in: past that, a client that sent part of a head gets
+   C{408 Request Timeout}, one that sent nothing is closed unanswered;
+ - its body must arrive whole within C{bodyTimeout} seconds of the end of
+   the head, else C{408 Request Timeout}; no deadline runs while the
+   server prepares its answer;
+ - connections silent for C{timeout} seconds while a request is being
+   received are closed (Twisted's idle timeout, restarted by every byte);
+ - at most C{maxConnections} connections are open at once: one more is
+   accepted, answered C{503 Service Unavailable} and closed at once, so it
+   costs the open ones next to nothing (an attacker's idle connections
+   are ended by the deadlines above);
  - request heads are bounded by twisted.web itself (16 KiB, 500 headers).
 """
 
-from twisted.internet import defer
+from twisted.internet import defer, protocol
+from twisted.logger import Logger
 from twisted.web import http, server
 
 from appserver.persisted import PersistentService
 from appserver.ports import ListeningService
 
-__all__ = ["WebService", "LimitedSite", "LimitedChannel", "LimitedRequest",
-           "DEFAULT_MAX_BODY", "DEFAULT_TIMEOUT", "HOST_REQUIRED", "plainResponse"]
+__all__ = ["WebService", "LimitedSite", "LimitedChannel", "LimitedRequest", "LIMITS",
+           "DEFAULT_MAX_BODY", "DEFAULT_TIMEOUT", "DEFAULT_HEADER_TIMEOUT",
+           "DEFAULT_BODY_TIMEOUT", "DEFAULT_MAX_CONNECTIONS", "HOST_REQUIRED", "plainResponse"]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 60
+DEFAULT_HEADER_TIMEOUT = 20
+DEFAULT_BODY_TIMEOUT = 120
+DEFAULT_MAX_CONNECTIONS = 1000
+
+LIMITS = ("maxBody", "timeout", "headerTimeout", "bodyTimeout", "maxConnections")
+"""The names of the limits of L{LimitedSite} and L{WebService}."""
+
+_SHED_WARNING_INTERVAL = 60
+_log = Logger()
 
 HOST_REQUIRED = b"Bad Request: send exactly one Host header."
 
@@ -49,6 +72,15 @@ def plainResponse(status, reason, body=None):
 
 _TOO_LARGE = plainResponse(413, b"Payload Too Large")
 _BAD_HOST = plainResponse(400, b"Bad Request", HOST_REQUIRED)
+_TOO_SLOW = plainResponse(408, b"Request Timeout")
+_TOO_MANY = plainResponse(503, b"Service Unavailable")
+
+
+def _checkedLimits(limits):
+    unknown = sorted(set(limits) - set(LIMITS))
+    if unknown:
+        raise TypeError(f"unknown limits: {', '.join(unknown)}")
+    return limits
 
 
 class LimitedRequest(server.Request):
@@ -111,27 +143,156 @@ def _hostCountValid(request, version):
     return len(hosts) == 1 or (not hosts and version != b"HTTP/1.1")
 
 
+class _Deadline:
+    """
+    A deadline that moves often and rarely passes: setting or clearing it
+    costs no reactor call, its one timer is rescheduled lazily when it fires
+    early, or brought forward when the deadline moves sooner.
+    """
+
+    def __init__(self, clock, passed):
+        self._clock = clock
+        self._passed = passed
+        self._at = None
+        self._call = None
+
+    def set(self, seconds):
+        """
+        Call C{passed} in C{seconds} unless cleared or set again before.
+        """
+        self._at = self._clock.seconds() + seconds
+        if self._call is None:
+            self._call = self._clock.callLater(seconds, self._check)
+        elif self._call.getTime() > self._at:
+            self._call.reset(seconds)
+
+    def clear(self):
+        """
+        No deadline until the next L{set}.
+        """
+        self._at = None
+
+    def stop(self):
+        """
+        Clear, and cancel the timer.
+        """
+        self._at = None
+        if self._call is not None:
+            self._call.cancel()
+            self._call = None
+
+    def _check(self):
+        self._call = None
+        if self._at is None:
+            return
+        left = self._at - self._clock.seconds()
+        if left > 0:
+            self._call = self._clock.callLater(left, self._check)
+        else:
+            self._at = None
+            self._passed()
+
+
 class LimitedChannel(http.HTTPChannel):
     """
-    An HTTP/1.1 channel that refuses requests without exactly one C{Host}
-    header (see the module docstring).
+    An HTTP/1.1 channel with deadlines for a request's head and body,
+    counted among its site's open connections, that refuses requests
+    without exactly one C{Host} header (see the module docstring).
     """
+
+    _deadline = None
+    # Whether a byte came since the head deadline started.
+    _heardFrom = False
+
+    def connectionMade(self):
+        """
+        Count the connection and start waiting for a request head.
+        """
+        http.HTTPChannel.connectionMade(self)
+        self.site.openConnections += 1
+        self._deadline = _Deadline(self.site.reactor, self._deadlinePassed)
+        self._awaitHead()
+
+    def _awaitHead(self):
+        self._heardFrom = False
+        self._deadline.set(self.site.headerTimeout)
+
+    def dataReceived(self, data):
+        """
+        Note that the client spoke, then parse as usual.
+        """
+        self._heardFrom = True
+        http.HTTPChannel.dataReceived(self, data)
 
     def allHeadersReceived(self):
         """
-        Refuse the request if its C{Host} headers are wrong, then go on as
-        usual (a refused request reads no body and is never served).
+        Refuse the request if its C{Host} headers are wrong (a refused
+        request reads no body and is never served), then give its body
+        the body deadline.
         """
         if not _hostCountValid(self.requests[-1], self._version):
             self.requests[-1].refuse(_BAD_HOST)
         http.HTTPChannel.allHeadersReceived(self)
+        if self.length != 0:
+            self._deadline.set(self.site.bodyTimeout)
+
+    def allContentReceived(self):
+        """
+        The request is all here: no deadline while it is answered.
+        """
+        self._deadline.clear()
+        http.HTTPChannel.allContentReceived(self)
+
+    def requestDone(self, request):
+        """
+        The response is sent: on a kept-alive connection, the next head is
+        due from now (set before pipelined requests are parsed, which may
+        complete at once).
+        """
+        if self.persistent:
+            self._awaitHead()
+        http.HTTPChannel.requestDone(self, request)
+
+    def connectionLost(self, reason):
+        """
+        Stop the deadline and stop counting the connection.
+        """
+        self._deadline.stop()
+        self.site.openConnections -= 1
+        http.HTTPChannel.connectionLost(self, reason)
+
+    def _deadlinePassed(self):
+        if self._heardFrom:
+            self.transport.write(_TOO_SLOW)
+        self.timeoutConnection()
+
+
+class _Shed(protocol.Protocol):
+    """
+    A connection over the site's limit: answered 503 and closed at once.
+    """
+
+    def connectionMade(self):
+        """
+        Answer and close.
+        """
+        self.transport.write(_TOO_MANY)
+        self.transport.loseConnection()
 
 
 class LimitedSite(server.Site):
     """
-    A L{server.Site} with a request body limit and a choice of access log.
+    A L{server.Site} with the limits of the module docstring and a choice
+    of access log.
 
     @ivar maxBody: the largest request body accepted, in bytes.
+    @ivar timeOut: the idle timeout in seconds (Twisted's name; C{timeout}
+        to the constructor and L{setLimits}).
+    @ivar headerTimeout: seconds for a request's head to arrive.
+    @ivar bodyTimeout: seconds for a request's body to arrive.
+    @ivar maxConnections: the most connections open at once.
+    @ivar openConnections: how many are open now.
+    @ivar shedConnections: how many were answered 503 for being too many.
     @ivar accessLog: L{None} for no access log, C{"-"} for the Twisted log,
         or a file path; lines are in the combined log format.
     """
@@ -140,14 +301,44 @@ class LimitedSite(server.Site):
     # The channel itself rather than Twisted's HTTP/1.1-or-2 switch, which
     # would bypass these limits on a connection that negotiated HTTP/2.
     protocol = LimitedChannel
+    openConnections = 0
+    shedConnections = 0
+    _nextShedWarning = 0
 
     def __init__(self, resource, maxBody=DEFAULT_MAX_BODY, timeout=DEFAULT_TIMEOUT,
-                 accessLog=None, reactor=None):
+                 accessLog=None, reactor=None, headerTimeout=DEFAULT_HEADER_TIMEOUT,
+                 bodyTimeout=DEFAULT_BODY_TIMEOUT, maxConnections=DEFAULT_MAX_CONNECTIONS):
         logPath = accessLog if accessLog not in (None, "-") else None
-        server.Site.__init__(self, resource, logPath=logPath, timeout=timeout,
-                             reactor=reactor)
-        self.maxBody = maxBody
+        server.Site.__init__(self, resource, logPath=logPath, reactor=reactor)
         self.accessLog = accessLog
+        self.setLimits(maxBody=maxBody, timeout=timeout, headerTimeout=headerTimeout,
+                       bodyTimeout=bodyTimeout, maxConnections=maxConnections)
+
+    def setLimits(self, **limits):
+        """
+        Change some of the L{LIMITS}, by keyword; they apply to connections
+        and deadlines from now on.
+        """
+        for name, value in _checkedLimits(limits).items():
+            setattr(self, "timeOut" if name == "timeout" else name, value)
+
+    def buildProtocol(self, addr):
+        """
+        A channel, or for a connection over C{maxConnections} a protocol
+        that answers 503 and closes.
+        """
+        if self.openConnections >= self.maxConnections:
+            return self._shed()
+        return server.Site.buildProtocol(self, addr)
+
+    def _shed(self):
+        self.shedConnections += 1
+        now = self.reactor.seconds()
+        if now >= self._nextShedWarning:
+            self._nextShedWarning = now + _SHED_WARNING_INTERVAL
+            _log.warn("{open} connections are open, the most allowed: new ones are answered "
+                      "503 ({shed} so far)", open=self.openConnections, shed=self.shedConnections)
+        return _Shed()
 
     def log(self, request):
         """
@@ -159,25 +350,33 @@ class LimitedSite(server.Site):
 
 class WebService(PersistentService):
     """
-    Serve C{resource} over HTTP on every endpoint description in C{ports}.
+    Serve C{resource} over HTTP on every endpoint description in C{ports},
+    with the L{LIMITS} given by keyword (see L{LimitedSite}).
 
     @ivar site: the L{LimitedSite} while running, else L{None}.
     @ivar listeners: the L{ListeningService} of each port while running.
     """
 
     _volatile = ("_reactor", "site", "listeners")
+    # Class defaults, so that a service pickled before these limits existed
+    # gets them.
+    headerTimeout = DEFAULT_HEADER_TIMEOUT
+    bodyTimeout = DEFAULT_BODY_TIMEOUT
+    maxConnections = DEFAULT_MAX_CONNECTIONS
 
     def __init__(self, resource, ports, maxBody=DEFAULT_MAX_BODY, timeout=DEFAULT_TIMEOUT,
-                 accessLog=None, displayTracebacks=False, reactor=None):
+                 accessLog=None, displayTracebacks=False, reactor=None,
+                 headerTimeout=DEFAULT_HEADER_TIMEOUT, bodyTimeout=DEFAULT_BODY_TIMEOUT,
+                 maxConnections=DEFAULT_MAX_CONNECTIONS):
         self.resource = resource
         self.ports = list(ports)
-        self.maxBody = maxBody
-        self.timeout = timeout
         self.accessLog = accessLog
         self.displayTracebacks = displayTracebacks
         self._reactor = reactor
         self.site = None
         self.listeners = []
+        self.setLimits(maxBody=maxBody, timeout=timeout, headerTimeout=headerTimeout,
+                       bodyTimeout=bodyTimeout, maxConnections=maxConnections)
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -185,12 +384,26 @@ class WebService(PersistentService):
         self.site = None
         self.listeners = []
 
+    def limits(self):
+        """
+        The L{LIMITS} as a dict of keyword arguments.
+        """
+        return {name: getattr(self, name) for name in LIMITS}
+
+    def setLimits(self, **limits):
+        """
+        Change some of the L{LIMITS}, by keyword, for the running site too.
+        """
+        self.__dict__.update(_checkedLimits(limits))
+        if self.site is not None:
+            self.site.setLimits(**limits)
+
     def buildSite(self):
         """
         A new L{LimitedSite} for the configured resource and limits.
         """
-        site = LimitedSite(self.resource, self.maxBody, self.timeout, self.accessLog,
-                           reactor=self._reactor)
+        site = LimitedSite(self.resource, accessLog=self.accessLog, reactor=self._reactor,
+                           **self.limits())
         site.displayTracebacks = self.displayTracebacks
         return site
 

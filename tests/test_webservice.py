@@ -8,8 +8,9 @@ import os
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
 
-from services.web import HOST_REQUIRED, LimitedSite, WebService
+from services.web import HOST_REQUIRED, LimitedSite, WebService, plainResponse
 from tests.support import assertPersists, tempDir
 
 
@@ -122,6 +123,9 @@ class SiteTests(SynchronousTestCase):
         self.assertEqual(written, [])
 
 
+LIMITS = {"maxBody": 7, "timeout": 3, "headerTimeout": 4, "bodyTimeout": 5, "maxConnections": 6}
+
+
 class WebServiceTests(SynchronousTestCase):
     """
     The service binds its ports when started and pickles without them.
@@ -150,18 +154,41 @@ class WebServiceTests(SynchronousTestCase):
     def test_persists(self):
         """Configuration pickles; the site and ports do not."""
         service = WebService(Echo(), ["tcp:8080"], maxBody=7, timeout=3, accessLog="-",
-                             displayTracebacks=True, reactor=MemoryReactorClock())
+                             displayTracebacks=True, reactor=MemoryReactorClock(),
+                             headerTimeout=4, bodyTimeout=5, maxConnections=6)
         service.privilegedStartService()
         service.startService()
         service.stopService()
 
         def check(restored):
-            self.assertEqual((restored.ports, restored.maxBody, restored.timeout,
-                              restored.accessLog, restored.displayTracebacks),
-                             (["tcp:8080"], 7, 3, "-", True))
+            self.assertEqual((restored.ports, restored.accessLog, restored.displayTracebacks),
+                             (["tcp:8080"], "-", True))
+            self.assertEqual(restored.limits(), LIMITS)
             self.assertIsNone(restored.site)
             self.assertIsInstance(restored.resource, Echo)
         assertPersists(self, service, check)
+
+    def test_limits(self):
+        """The site gets every limit; setLimits changes the service's and the running site's."""
+        service = WebService(Echo(), ["tcp:8080"], reactor=MemoryReactorClock(), **LIMITS)
+        service.startService()
+        site = service.site
+        self.assertEqual((site.maxBody, site.timeOut, site.headerTimeout, site.bodyTimeout,
+                          site.maxConnections), (7, 3, 4, 5, 6))
+        service.setLimits(headerTimeout=9, timeout=8)
+        self.assertEqual((site.headerTimeout, site.timeOut), (9, 8))
+        self.assertEqual(service.limits(), dict(LIMITS, headerTimeout=9, timeout=8))
+        self.assertRaises(TypeError, service.setLimits, headerTimeOut=1)
+
+    def test_oldPickle(self):
+        """A service pickled before the deadlines and connection limit existed gets their defaults."""
+        service = WebService(Echo(), ["tcp:8080"])
+        state = service.__getstate__()
+        for name in ["headerTimeout", "bodyTimeout", "maxConnections"]:
+            del state[name]
+        restored = WebService.__new__(WebService)
+        restored.__setstate__(state)
+        self.assertEqual(restored.limits(), WebService(Echo(), []).limits())
 
 
 class HostHeaderTests(SynchronousTestCase):
@@ -202,3 +229,182 @@ class HostHeaderTests(SynchronousTestCase):
             channel, transport = connect(self.site)
             channel.dataReceived(head)
             self.assertIn(b" 200 OK\r\n", transport.value())
+
+
+class Pending(Resource):
+    """
+    A resource that answers only when told to.
+    """
+
+    isLeaf = True
+
+    def __init__(self):
+        Resource.__init__(self)
+        self.requests = []
+
+    def render(self, request):
+        self.requests.append(request)
+        return NOT_DONE_YET
+
+
+class DeadlineTests(SynchronousTestCase):
+    """
+    A request's head, and then its body, must arrive within their deadlines
+    however slowly the client trickles bytes; the idle timeout alone
+    restarts on every byte.
+    """
+
+    def setUp(self):
+        self.resource = Echo()
+        self.connect(self.resource)
+
+    def connect(self, resource):
+        self.clock = MemoryReactorClock()
+        site = LimitedSite(resource, timeout=60, headerTimeout=10, bodyTimeout=20,
+                           reactor=self.clock)
+        self.channel, self.transport = connect(site)
+        self.closedAt = None
+
+    def wait(self, seconds):
+        """
+        Let C{seconds} pass; once the server closes, the connection is lost
+        (as the reactor would tell the channel) and the time noted.
+        """
+        self.clock.advance(seconds)
+        if self.transport.disconnecting and self.closedAt is None:
+            self.closedAt = self.clock.seconds()
+            self.channel.connectionLost(None)
+
+    def trickle(self, data, interval):
+        """
+        Send C{data} a byte every C{interval} seconds until it is all sent
+        or the server closes the connection.
+        """
+        for byte in data:
+            if self.closedAt is not None:
+                return
+            self.channel.dataReceived(bytes([byte]))
+            self.wait(interval)
+
+    def assertTimedOut(self, at):
+        self.assertTrue(self.transport.value().endswith(plainResponse(408, b"Request Timeout")),
+                        self.transport.value())
+        self.assertEqual(self.closedAt, at)
+
+    def test_trickledHead(self):
+        """A head trickled a byte every 3 s gets 408 once the header timeout passes."""
+        self.trickle(b"GET / HTTP/1.1\r\nHost: x\r\n", 3)
+        self.assertTimedOut(12)
+        self.assertEqual(self.resource.bodies, [])
+
+    def test_headInTime(self):
+        """A head that arrives within the header timeout, however slowly, is served."""
+        self.trickle(b"GET / HTTP/1.1\r\n", 0.5)
+        self.channel.dataReceived(b"Host: x\r\n\r\n")
+        self.assertIn(b"200 OK", self.transport.value())
+        self.assertNotIn(b"408", self.transport.value())
+        self.wait(9)
+        self.assertIsNone(self.closedAt)
+
+    def test_silentConnection(self):
+        """A connection that sends nothing is closed at the header timeout, unanswered."""
+        self.wait(9.9)
+        self.assertIsNone(self.closedAt)
+        self.wait(0.2)
+        self.assertIsNotNone(self.closedAt)
+        self.assertEqual(self.transport.value(), b"")
+
+    def test_keptAlive(self):
+        """On a kept-alive connection the next head is due a header timeout after the response."""
+        self.channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.wait(6)
+        self.channel.dataReceived(b"GET / HTTP/1.1\r\n")
+        self.wait(3.5)
+        self.assertIsNone(self.closedAt)
+        self.wait(0.5)
+        self.assertTimedOut(10)
+
+    def test_keptAliveIdle(self):
+        """A kept-alive connection that sends nothing more is closed without a 408."""
+        self.channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        answered = self.transport.value()
+        self.wait(10)
+        self.assertEqual(self.closedAt, 10)
+        self.assertEqual(self.transport.value(), answered)
+
+    def test_pipelined(self):
+        """Pipelined requests are each served, and the next head is due from the last answer."""
+        self.wait(5)
+        self.channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+        self.assertEqual(self.transport.value().count(b"200 OK"), 3)
+        self.wait(9)
+        self.assertIsNone(self.closedAt)
+        self.wait(1)
+        self.assertEqual(self.closedAt, 15)
+
+    def test_trickledBody(self):
+        """A body trickled a byte every 3 s gets 408 once the body timeout passes."""
+        self.channel.dataReceived(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        self.trickle(b"x" * 100, 3)
+        self.assertTimedOut(21)
+        self.assertEqual(self.resource.bodies, [])
+
+    def test_bodyInTime(self):
+        """A body within the body timeout is served, even past the header timeout."""
+        self.channel.dataReceived(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
+        self.trickle(b"abcdef", 3)
+        self.assertEqual(self.resource.bodies, [b"abcdef"])
+        self.assertNotIn(b"408", self.transport.value())
+
+    def test_slowAnswer(self):
+        """No deadline runs while the server prepares its answer."""
+        resource = Pending()
+        self.connect(resource)
+        self.channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.wait(1000)
+        self.assertIsNone(self.closedAt)
+        resource.requests[0].write(b"late")
+        resource.requests[0].finish()
+        self.assertIn(b"late", self.transport.value())
+        self.wait(10)
+        self.assertEqual(self.closedAt, 1010)
+
+    def test_lost(self):
+        """A closed connection leaves no timer behind."""
+        self.channel.dataReceived(b"GET / HTTP/1.1\r\n")
+        self.channel.connectionLost(None)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class MaxConnectionsTests(SynchronousTestCase):
+    """
+    Past C{maxConnections} open connections, new ones are answered 503 and
+    closed at once; the open ones are served as usual.
+    """
+
+    def setUp(self):
+        self.site = LimitedSite(Echo(), maxConnections=2, reactor=MemoryReactorClock())
+
+    def test_shed(self):
+        """The connection past the limit gets 503 and is closed; the others are served."""
+        first, firstTransport = connect(self.site)
+        second, secondTransport = connect(self.site)
+        shed, shedTransport = connect(self.site)
+        self.assertEqual(shedTransport.value(), plainResponse(503, b"Service Unavailable"))
+        self.assertTrue(shedTransport.disconnecting)
+        shed.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(shedTransport.value(), plainResponse(503, b"Service Unavailable"))
+        for channel, transport in [(first, firstTransport), (second, secondTransport)]:
+            channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertIn(b"200 OK", transport.value())
+        self.assertEqual((self.site.openConnections, self.site.shedConnections), (2, 1))
+
+    def test_slotFreed(self):
+        """Once an open connection closes, a new one is accepted."""
+        first, _ = connect(self.site)
+        connect(self.site)
+        first.connectionLost(None)
+        channel, transport = connect(self.site)
+        channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"200 OK", transport.value())
+        self.assertEqual(self.site.openConnections, 2)

@@ -41,17 +41,31 @@ from appserver.config import loadYAML
 from appserver.web.appdir import AppError
 from services.reloader import ChangeFailed
 
-__all__ = ["classify", "AppReloader", "CODE", "TEMPLATES", "CONFIG", "MIGRATIONS", "RUNTIME"]
+__all__ = ["classify", "AppReloader", "CODE", "TEMPLATES", "CONFIG", "MIGRATIONS", "RUNTIME",
+           "WEB_LIMITS", "webLimits"]
 
 CODE = "code"
 TEMPLATES = "templates"
 CONFIG = "config"
 MIGRATIONS = "migrations"
 
+WEB_LIMITS = {"max-body": "maxBody", "timeout": "timeout", "header-timeout": "headerTimeout",
+              "body-timeout": "bodyTimeout", "max-connections": "maxConnections"}
+"""The options that are limits of the C{web} service, and their keywords
+for L{services.web.WebService.setLimits}."""
+
 RUNTIME = ("display-tracebacks", "db-min-threads", "db-max-threads", "session-idle-timeout",
-           "session-absolute-timeout", "max-body", "timeout")
+           "session-absolute-timeout", *WEB_LIMITS)
 
 _log = Logger()
+
+
+def webLimits(values):
+    """
+    The keyword arguments of L{services.web.WebService.setLimits} for the
+    limit options among C{values} (a mapping of option names to values).
+    """
+    return {keyword: values[name] for name, keyword in WEB_LIMITS.items() if name in values}
 
 
 def classify(paths):
@@ -221,12 +235,6 @@ class AppReloader:
             web.site.displayTracebacks = display
 
     def _setLimits(self, values):
-        web = self.root.getServiceNamed("web")
-        if "max-body" in values:
-            web.maxBody = values["max-body"]
-            if web.site is not None:
-                web.site.maxBody = web.maxBody
-        if "timeout" in values:
-            web.timeout = values["timeout"]
-            if web.site is not None:
-                web.site.timeOut = web.timeout
+        limits = webLimits(values)
+        if limits:
+            self.root.getServiceNamed("web").setLimits(**limits)

@@ -36,7 +36,7 @@ from twisted.python import usage
 from appserver.config import LayeredOptions, byteSize, loadYAML, nonNegativeInt, positiveInt
 from appserver.errors import CommandService
 from appserver.ports import parsePort
-from appserver.tap.reloading import AppReloader
+from appserver.tap.reloading import AppReloader, webLimits
 from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
 from appserver.sessions.service import DEFAULT_SECRET_PATH
 from appserver.web.appdir import AppError, AppService, appConfigPath, checkApp
@@ -48,7 +48,10 @@ from services.dbpool import DatabaseService, DatabaseUnavailable, UnstorableText
 from services.dburl import databaseURL
 from services.reloader import ReloaderService
 from services.threadpool import ThreadPoolService
-from services.web import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, WebService
+from services.web import (
+    DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_TIMEOUT, WebService,
+)
 
 __all__ = ["Options", "makeService", "DEMO_APP"]
 
@@ -109,6 +112,12 @@ class Options(LayeredOptions):
         ["max-body", None, DEFAULT_MAX_BODY, "Largest request body accepted.", byteSize],
         ["timeout", None, DEFAULT_TIMEOUT, "Seconds before an idle connection is closed.",
          positiveInt],
+        ["header-timeout", None, DEFAULT_HEADER_TIMEOUT, "Seconds for a request's whole head "
+         "to arrive, from the connection's start or the previous response.", positiveInt],
+        ["body-timeout", None, DEFAULT_BODY_TIMEOUT, "Seconds for a request's whole body to "
+         "arrive, from the end of its head.", positiveInt],
+        ["max-connections", None, DEFAULT_MAX_CONNECTIONS, "Most connections open at once; "
+         "more are answered 503 and closed.", positiveInt],
         ["sessions", None, "memory", "Session store.", checkStoreSpec],
         ["session-port", None, None, "Also serve the memory session store over the "
                                      "Redis protocol on this port, for other processes",
@@ -451,9 +460,9 @@ def makeService(options):
     if app is not None:
         resource = SessionResource(app, sessions.manager)
     resource = _statusPage(options, root, app, resource)
-    web = WebService(resource, options["port"], maxBody=options["max-body"],
-                     timeout=options["timeout"], accessLog=options["access-log"],
-                     displayTracebacks=bool(options["display-tracebacks"]))
+    web = WebService(resource, options["port"], accessLog=options["access-log"],
+                     displayTracebacks=bool(options["display-tracebacks"]),
+                     **webLimits(options))
     _child(root, "web", web)
     reloader = _reloader(options, root) if options["reload"] else None
     if reloader is not None:
