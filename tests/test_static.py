@@ -72,6 +72,19 @@ class HiddenTests(SynchronousTestCase):
         self.assertEqual(self.codes(StaticFiles(self.root.path), *paths),
                          dict.fromkeys(paths, 404))
 
+    def test_wellKnown(self):
+        """The top-level .well-known is public (RFC 8615); dotfiles in it and deeper ones are not."""
+        wellKnown = self.root.child(".well-known")
+        wellKnown.child("acme-challenge").makedirs()
+        wellKnown.child("acme-challenge").child("token").setContent(b"proof")
+        wellKnown.child(".secret").setContent(b"secret")
+        self.root.child("sub").child(".well-known").makedirs()
+        self.root.child("sub").child(".well-known").child("x").setContent(b"x")
+        resource = StaticFiles(self.root.path)
+        self.assertBodies(resource, {b"/.well-known/acme-challenge/token": b"proof"})
+        paths = [b"/.well-known/.secret", b"/sub/.well-known/x"]
+        self.assertEqual(self.codes(resource, *paths), dict.fromkeys(paths, 404))
+
     def test_dotfilesAllowed(self):
         """With dotfiles=True they are served; .. still is not."""
         resource = StaticFiles(self.root.path, dotfiles=True)

@@ -5,9 +5,10 @@ otherwise, never serves dotfiles nor follows a link out of its directory.
 Path segments reach it unquoted, one at a time; C{..}, C{.} and segments
 holding a slash (an encoded C{%2f}) are refused by L{FilePath.child}, so
 nothing outside the directory is served; these, missing files, directories
-without an index file, segments starting with a dot (C{.env}, C{.git}),
-links whose target lies outside the served directory, and segments the
-file system cannot name (a NUL byte, bytes that are not UTF-8) are all 404.
+without an index file, segments starting with a dot (C{.env}, C{.git};
+but the top-level C{.well-known}, public by RFC 8615), links whose target
+lies outside the served directory, and segments the file system cannot
+name (a NUL byte, bytes that are not UTF-8) are all 404.
 """
 
 import os
@@ -89,12 +90,22 @@ class StaticFiles(File):
         The child named C{path}, or not found if it is a dotfile, a link out
         of the served directory or a name no file can have.
         """
-        if _unnameable(path) or (path.startswith(b".") and not self.dotfiles):
+        if _unnameable(path) or self._hidden(path):
             return self.childNotFound
         child = File.getChild(self, path, request)
         if isinstance(child, StaticFiles) and self._escapes(child):
             return self.childNotFound
         return child
+
+    def _hidden(self, segment):
+        """
+        Whether C{segment} names a dotfile we must not serve; the served
+        directory's own C{.well-known} (RFC 8615: public by definition, as
+        ACME challenges need) is not hidden.
+        """
+        if self.dotfiles or not segment.startswith(b"."):
+            return False
+        return not (segment == b".well-known" and self.root is None)
 
     def _escapes(self, child):
         """
