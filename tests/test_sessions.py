@@ -21,12 +21,18 @@ from appserver.sessions import (
     ISessionManager, ISessionStore, Session, SessionManager, SessionResource, SessionsService,
     Signer, checkCsrfToken, csrfToken, getSession, tokenFromRequest,
 )
+from appserver.sessions.manager import SessionStoreUnavailable
 from appserver.sessions.session import decodeRecord, encodeRecord
 from appserver.sessions.signing import newSessionId
 from appserver.sessions.stores import FileSessionStore, MemorySessionStore
+from appserver.tap import webapp
+from appserver.web import Controller, route
 from appserver.web.hooks import runBeforeResponse
+from appserver.web.resource import AppResource
+from appserver.web.router import Router
 from services.sessionserver.store import Store
 from tests.support import assertPersists, tempDir
+from tests.websupport import request
 
 SECRET = b"k" * 32
 START = 1_700_000_000
@@ -302,12 +308,21 @@ class ManagerTests(SynchronousTestCase):
         slow.callback(None)
         self.assertIs(self.successResultOf(first), self.successResultOf(second))
 
+    def assertUnavailable(self, d, action):
+        """
+        Assert that C{d} failed with L{SessionStoreUnavailable} saying that
+        the store could not do C{action}, and why.
+        """
+        failure = self.failureResultOf(d, SessionStoreUnavailable)
+        self.assertEqual(str(failure.value),
+                         f"The session store could not {action} a session: down")
+
     def test_storeFailure(self):
-        """A store that fails makes getSession fail, for every caller."""
+        """A store that fails makes getSession fail as unavailable, for every caller."""
         self.store.load = lambda sessionId, timeout: defer.fail(ConnectionError("down"))
         request = self.request(self.manager.signer.sign(newSessionId()))
-        self.failureResultOf(getSession(request), ConnectionError)
-        self.failureResultOf(getSession(request), ConnectionError)
+        self.assertUnavailable(getSession(request), "load")
+        self.assertUnavailable(getSession(request), "load")
 
     def test_storeRaises(self):
         """A store raising instead of failing its Deferred makes getSession fail, every time."""
@@ -315,8 +330,8 @@ class ManagerTests(SynchronousTestCase):
             raise ConnectionError("down")
         self.store.load = load
         request = self.request(self.manager.signer.sign(newSessionId()))
-        self.failureResultOf(getSession(request), ConnectionError)
-        self.failureResultOf(getSession(request), ConnectionError)
+        self.assertUnavailable(getSession(request), "load")
+        self.assertUnavailable(getSession(request), "load")
 
     def test_slowStoreFails(self):
         """Callers waiting for a store that fails later all get the failure."""
@@ -325,8 +340,25 @@ class ManagerTests(SynchronousTestCase):
         request = self.request(self.manager.signer.sign(newSessionId()))
         first, second = getSession(request), getSession(request)
         slow.errback(ConnectionError("down"))
-        self.failureResultOf(first, ConnectionError)
-        self.failureResultOf(second, ConnectionError)
+        self.assertUnavailable(first, "load")
+        self.assertUnavailable(second, "load")
+
+    def test_saveFailure(self):
+        """A store failing to save makes the response's hooks fail as unavailable."""
+        self.store.save = lambda *args: defer.fail(ConnectionError("down"))
+        request = self.request()
+        self.session(request)["a"] = 1
+        self.assertUnavailable(runBeforeResponse(request), "save")
+
+    def test_deleteFailure(self):
+        """A store failing to delete a rotated session's record fails the hooks too."""
+        cookie, _ = self.login()
+        def delete(sessionId):
+            raise ConnectionError("down")
+        self.store.delete = delete
+        request = self.request(cookie)
+        self.session(request).rotate()
+        self.assertUnavailable(runBeforeResponse(request), "delete")
 
     def test_badCookies(self):
         """Forged, malformed and unknown cookies get a fresh session, and are cleared."""
@@ -626,6 +658,50 @@ class SessionsServiceTests(SynchronousTestCase):
         """A service serving its store on a session port pickles too."""
         service = self.service(port="tcp:0:interface=127.0.0.1", portPassword="sesame")
         assertPersists(self, service, lambda restored: self.assertEqual(len(list(restored)), 1))
+
+
+class Visits(Controller):
+    """
+    A page counting visits in the session, through the web framework.
+    """
+
+    @route("/")
+    async def count(self, request):
+        session = await getSession(request)
+        session["visits"] = session.get("visits", 0) + 1
+        return str(session["visits"])
+
+
+class StoreFailureAnswerTests(SynchronousTestCase):
+    """
+    In the web-app tree, a request whose session store fails is answered
+    503, logged in one line.
+    """
+
+    def setUp(self):
+        self.store = RecordingStore(task.Clock())
+        manager = SessionManager(self.store, Signer([SECRET]), clock=task.Clock())
+        router = Router()
+        for pattern, methods, handler in Visits().routes():
+            router.add(pattern, methods, handler)
+        self.resource = SessionResource(
+            AppResource(router, errorStatuses=webapp.ERROR_STATUSES), manager)
+        self.cookie = request(self.resource).header("set-cookie").split(b";")[0]
+
+    def assertAnswered503(self):
+        answer = request(self.resource, headers={b"Cookie": self.cookie})
+        self.assertEqual((answer.code, answer.body), (503, webapp.SESSIONS_UNAVAILABLE))
+        self.assertEqual(self.flushLoggedErrors(), [])
+
+    def test_loadFails(self):
+        """A session that cannot be loaded is a 503."""
+        self.store.load = lambda *args: defer.fail(ConnectionError("refused"))
+        self.assertAnswered503()
+
+    def test_saveFails(self):
+        """A session that cannot be saved is a 503."""
+        self.store.save = lambda *args: defer.fail(defer.TimeoutError("no reply"))
+        self.assertAnswered503()
 
 
 class Counter(Resource):

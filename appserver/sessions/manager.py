@@ -16,7 +16,8 @@ from appserver.sessions.signing import newSessionId
 from appserver.web._eager import hasSucceeded
 from appserver.web.hooks import beforeResponse
 
-__all__ = ["SessionManager", "getSession", "DEFAULT_IDLE_TIMEOUT", "DEFAULT_ABSOLUTE_TIMEOUT"]
+__all__ = ["SessionManager", "SessionStoreUnavailable", "getSession", "DEFAULT_IDLE_TIMEOUT",
+           "DEFAULT_ABSOLUTE_TIMEOUT"]
 
 DEFAULT_IDLE_TIMEOUT = 30 * 60
 DEFAULT_ABSOLUTE_TIMEOUT = 12 * 60 * 60
@@ -24,6 +25,14 @@ DEFAULT_ABSOLUTE_TIMEOUT = 12 * 60 * 60
 _STATE = "_appserverSession"
 _PENDING = object()
 _EXPIRED_DATE = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+class SessionStoreUnavailable(Exception):
+    """
+    The session store failed to load, save or delete a session: it cannot
+    be reached, did not answer in time or answered an error. The message
+    says which, in one sentence; C{twistd web-app} answers 503.
+    """
 
 
 def getSession(request):
@@ -44,6 +53,12 @@ def getSession(request):
             "appserver.sessions.SessionResource"
         )
     return manager.sessionForRequest(request)
+
+
+def _storeFailed(failure, action):
+    raise SessionStoreUnavailable(
+        f"The session store could not {action} a session: {failure.getErrorMessage()}"
+    ) from failure.value
 
 
 class _Loading:
@@ -169,13 +184,26 @@ class SessionManager:
         sessionId = None if cookie is None else self.signer.unsign(cookie)
         if sessionId is None:
             return self._loaded(self._newSession(), request, cookie is not None)
-        loading = self.store.load(sessionId, self.idleTimeout)
+        loading = self._ask("load", self.store.load, sessionId, self.idleTimeout)
         if hasSucceeded(loading):
             return self._loaded(self._fromRecord(loading.result, sessionId), request, True)
         state = _Loading()
         loading.addCallback(self._fromRecord, sessionId)
         loading.addCallback(self._loaded, request, True).addBoth(state.done)
         return state
+
+    def _ask(self, action, method, *args):
+        """
+        Call the store's C{method(*args)}; a failure, raised or through the
+        Deferred, becomes L{SessionStoreUnavailable} naming C{action}.
+        """
+        try:
+            asking = method(*args)
+        except Exception:
+            asking = defer.fail()
+        if hasSucceeded(asking):
+            return asking
+        return asking.addErrback(_storeFailed, action)
 
     def _fromRecord(self, record, sessionId):
         if record is None:
@@ -210,15 +238,15 @@ class SessionManager:
         if session.hasNewId:
             return self._commitNewId(request, session, hadCookie, record, timeout, saving)
         if saving:
-            return self.store.save(session.id, record, timeout)
+            return self._ask("save", self.store.save, session.id, record, timeout)
         return None
 
     def _commitNewId(self, request, session, hadCookie, record, timeout, saving):
         work = []
         if session.loadedId is not None:
-            work.append(self.store.delete(session.loadedId))
+            work.append(self._ask("delete", self.store.delete, session.loadedId))
         if saving:
-            work.append(self.store.save(session.id, record, timeout))
+            work.append(self._ask("save", self.store.save, session.id, record, timeout))
             self._setCookie(request, session.id)
         elif hadCookie:
             self._clearCookie(request)

@@ -18,9 +18,9 @@ L{appserver.tap.reloading}) and C{qotd} (with C{--qotd-port}: Quote of the
 Day from the demo's C{demo_quotes} table, through
 L{appserver.web.demo.quoter.DatabaseQuoter}; with another app, the demo's
 migration is applied too, so that table exists and QOTD serves the demo's
-quotes). A request failing because the database is unavailable gets 503;
-one whose text the database cannot store (a NUL character for PostgreSQL)
-gets 400 (see L{ERROR_STATUSES}).
+quotes). A request failing because the database or the session store is
+unavailable gets 503; one whose text the database cannot store (a NUL
+character for PostgreSQL) gets 400 (see L{ERROR_STATUSES}).
 C{GET /_appserver/services} describes the tree (L{appserver.web.status}).
 
 Option values are layered (see L{appserver.config}); an app directory's
@@ -38,6 +38,7 @@ from appserver.errors import CommandService
 from appserver.ports import parsePort
 from appserver.tap.reloading import AppReloader, webLimits
 from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
+from appserver.sessions.manager import SessionStoreUnavailable
 from appserver.sessions.service import DEFAULT_SECRET_PATH
 from appserver.web.appdir import AppError, AppService, appConfigPath, checkApp
 from appserver.web.resource import AppResource
@@ -59,9 +60,12 @@ DEMO_APP = "appserver.web.demo"
 DEFAULT_DB = "sqlite:///appserver.sqlite3"
 DB_UNAVAILABLE = b"Service Unavailable: the database cannot be reached; try again shortly."
 UNSTORABLE_TEXT = b"Bad Request: the database cannot store text holding a NUL character."
+SESSIONS_UNAVAILABLE = (b"Service Unavailable: the session store cannot be reached; "
+                        b"try again shortly.")
 ERROR_STATUSES = {
     DatabaseUnavailable: (503, DB_UNAVAILABLE),
     UnstorableText: (400, UNSTORABLE_TEXT),
+    SessionStoreUnavailable: (503, SESSIONS_UNAVAILABLE),
 }
 """
 The answers of the app's resource to handlers failing with these errors.
