@@ -32,6 +32,7 @@ setup(
             "hypothesis>=6.100",
             "redis>=5.0",
             "hiredis>=2.0",
+            "wheel>=0.40",  # setuptools builds the plugin of docs/writing-a-plugin.md offline
             "psycopg[binary]>=3.1",
         ],
         "bench": ["klein>=23.5"],

@@ -5,6 +5,7 @@ free loopback ports, and the services a test may need.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +24,8 @@ SOURCE_PATH = os.pathsep.join([SOURCE, os.path.join(SOURCE, "examples")])
 TWISTD = os.path.join(BIN, "twistd")
 MKTAP = os.path.join(BIN, "mktap")
 WAIT_SECONDS = 30
+CHECKOUT = ["Makefile", "setup.py", "pyproject.toml", "README.md",
+            "appserver", "services", "examples", "twisted"]
 
 
 def freePort():
@@ -90,6 +93,23 @@ def tempDir(testCase):
     holder = tempfile.TemporaryDirectory(prefix="appserver-test-")
     testCase.addCleanup(holder.cleanup)
     return holder.name
+
+
+def copyCheckout(testCase):
+    """
+    A copy of this checkout's sources (what building and running need), as
+    a fresh clone would have them.
+    """
+    checkout = os.path.join(tempDir(testCase), "checkout")
+    ignore = shutil.ignore_patterns("__pycache__", "dropin.cache", "*.sqlite3*")
+    for name in CHECKOUT:
+        source, target = os.path.join(SOURCE, name), os.path.join(checkout, name)
+        if os.path.isdir(source):
+            shutil.copytree(source, target, ignore=ignore)
+        else:
+            os.makedirs(checkout, exist_ok=True)
+            shutil.copy(source, target)
+    return checkout
 
 
 def environment(**extra):

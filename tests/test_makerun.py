@@ -10,11 +10,10 @@ import subprocess
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from appserver.ports import parsePort
-from tests.support import BIN, SOURCE, environment, freePort, run, stopProcess, tempDir, waitForPort
+from tests.support import (
+    BIN, SOURCE, copyCheckout, environment, freePort, run, stopProcess, waitForPort,
+)
 from tests.test_reload_integration import EXTRA, get, waitFor
-
-CHECKOUT = ["Makefile", "setup.py", "pyproject.toml", "README.md",
-            "appserver", "services", "examples", "twisted"]
 
 
 def runRecipe(checkout, **variables):
@@ -29,22 +28,6 @@ def runRecipe(checkout, **variables):
     if code != 0:
         raise AssertionError(f"make -n run failed: {output}")
     return output.strip().splitlines()[-1]
-
-
-def copyCheckout(testCase):
-    """
-    A copy of this checkout's sources, as a fresh clone would have them.
-    """
-    checkout = os.path.join(tempDir(testCase), "checkout")
-    ignore = shutil.ignore_patterns("__pycache__", "dropin.cache", "*.sqlite3*")
-    for name in CHECKOUT:
-        source, target = os.path.join(SOURCE, name), os.path.join(checkout, name)
-        if os.path.isdir(source):
-            shutil.copytree(source, target, ignore=ignore)
-        else:
-            os.makedirs(checkout, exist_ok=True)
-            shutil.copy(source, target)
-    return checkout
 
 
 class MakeRunTests(SynchronousTestCase):
