@@ -15,7 +15,7 @@ from appserver.sessions.signing import newSessionId
 from appserver.sessions.stores.files import FileSessionStore
 from appserver.tap import webapp
 from appserver.web.static import StaticFiles
-from tests.support import parseOptions, tempDir
+from tests.support import assertPersists, parseOptions, tempDir
 from tests.test_appdir import makeApp
 
 
@@ -103,6 +103,15 @@ class StaticOptionsTests(WorkingDirectoryTestCase):
         self.assertEqual((fallback.dotfiles, fallback.followSymlinks), (True, True))
         self.assertEqual(service.getServiceNamed("app").staticOptions,
                          {"dotfiles": True, "followSymlinks": True})
+
+    def test_persists(self):
+        """A --static tree keeps its choices through pickle and AOT source."""
+        service = webapp.makeService(parse(["--static", tempDir(self), "--static-dotfiles"]))
+
+        def check(restored):
+            files = restored.getServiceNamed("web").resource.resource
+            self.assertEqual((files.dotfiles, files.followSymlinks), (True, False))
+        assertPersists(self, service, check)
 
     def test_appYaml(self):
         """app.yaml and the environment set them too."""
