@@ -14,7 +14,6 @@ from appserver.sessions import SessionsService
 from appserver.sessions.signing import newSessionId
 from appserver.sessions.stores.files import FileSessionStore
 from appserver.tap import webapp
-from appserver.web.static import StaticFiles
 from tests.support import assertPersists, parseOptions, tempDir
 from tests.test_appdir import makeApp
 
