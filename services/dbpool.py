@@ -48,6 +48,7 @@ settings say, because SQLite's shared cache fails concurrent writers at once
 instead of waiting for them.
 """
 
+import contextlib
 import functools
 import os
 import re
@@ -60,7 +61,7 @@ from twisted.application import service
 from twisted.enterprise import adbapi
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.python import reflect
+from twisted.python import reflect, util
 
 from appserver.persisted import PersistentService
 from services.dburl import databaseURL, maskURL
@@ -421,6 +422,31 @@ def _operation(cursor, sql, values):
     cursor.execute(sql, values)
 
 
+@contextlib.contextmanager
+def _actingAs(owner):
+    """
+    Run the block with the effective user, group and supplementary groups
+    of C{owner}, a C{(uid, gid)}, as C{twistd --uid/--gid} will switch to
+    them (files made are that user's, and what that user may not do
+    fails); root again afterwards. Without an owner, or unless root, the
+    block runs as is.
+    """
+    if owner is None or os.geteuid() != 0:
+        yield
+        return
+    uid, gid = owner
+    groups, egid = os.getgroups(), os.getegid()
+    util.initgroups(uid, gid)
+    os.setegid(gid)
+    os.seteuid(uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(egid)
+        os.setgroups(groups)
+
+
 def _checkThreads(minThreads, maxThreads):
     if not (isinstance(minThreads, int) and isinstance(maxThreads, int)
             and 0 <= minThreads <= maxThreads and maxThreads >= 1):
@@ -443,11 +469,16 @@ class DatabaseService(PersistentService):
     @ivar pool: the running L{adbapi.ConnectionPool}, or L{None}.
     @ivar appliedMigrations: the names of the migrations applied by the last
         start.
+    @ivar owner: the C{(uid, gid)} the process will run as after C{twistd
+        --uid} drops root, or L{None}: the database is prepared as that
+        user (see L{privilegedStartService}).
     """
 
-    _volatile = ("_reactor", "pool", "_keeper", "appliedMigrations")
+    _volatile = ("_reactor", "pool", "_keeper", "appliedMigrations", "_prepared")
+    owner = None
 
-    def __init__(self, url, minThreads=3, maxThreads=10, migrationDirs=(), reactor=None):
+    def __init__(self, url, minThreads=3, maxThreads=10, migrationDirs=(), reactor=None,
+                 owner=None):
         """
         @param url: a database URL string or L{services.dburl.DatabaseURL}.
         @raise ValueError: for a bad URL or thread counts.
@@ -457,9 +488,11 @@ class DatabaseService(PersistentService):
         self.minThreads = minThreads
         self.maxThreads = maxThreads
         self.migrationDirs = tuple(migrationDirs)
+        self.owner = owner
         self._reactor = reactor
         self.pool = None
         self._keeper = None
+        self._prepared = None
         self.appliedMigrations = []
 
     def __setstate__(self, state):
@@ -467,6 +500,7 @@ class DatabaseService(PersistentService):
         self._reactor = None
         self.pool = None
         self._keeper = None
+        self._prepared = None
         self.appliedMigrations = []
 
     def _getReactor(self):
@@ -481,14 +515,48 @@ class DatabaseService(PersistentService):
             return 1, 1
         return self.minThreads, self.maxThreads
 
+    def privilegedStartService(self):
+        """
+        Prepare the database before C{twistd --uid} drops root: import the
+        driver, connect and apply the migrations as L{owner}, so that an
+        SQLite database is created owned by the user the process runs as,
+        and a database that user cannot use fails while twistd can still
+        remove its pidfile.
+
+        @raise DatabaseUnavailable: naming the masked URL (and the owner),
+            if the database cannot be reached.
+        @raise services.migrations.MigrationError: naming the file, if a
+            migration changed or failed.
+        """
+        service.Service.privilegedStartService(self)
+        try:
+            with _actingAs(self.owner):
+                self._prepared = self._prepare()
+        except DatabaseUnavailable as e:
+            if self.owner is None:
+                raise
+            raise DatabaseUnavailable(f"{e} (as uid {self.owner[0]}, the user twistd --uid "
+                                      "runs as)") from e
+
     def startService(self):
         """
-        Connect (blocking), apply the migrations, then start the pool.
+        Prepare the database if L{privilegedStartService} did not (under
+        C{twist}), then start the pool.
 
         @raise DatabaseUnavailable: naming the masked URL, if the database
             cannot be reached.
         @raise services.migrations.MigrationError: naming the file, if a
             migration changed or failed.
+        """
+        dialect, self._prepared = self._prepared or self._prepare(), None
+        self.pool = _Pool(dialect, *self._poolSize(), self._getReactor())
+        self.pool.start()
+        service.Service.startService(self)
+
+    def _prepare(self):
+        """
+        Connect (blocking; this imports the driver), apply the migrations,
+        and return the dialect.
         """
         dialect = _dialectFor(self.url)
         connection = self._connectNow(dialect)
@@ -502,9 +570,7 @@ class DatabaseService(PersistentService):
             self._keeper = connection
         else:
             connection.close()
-        self.pool = _Pool(dialect, *self._poolSize(), self._getReactor())
-        self.pool.start()
-        service.Service.startService(self)
+        return dialect
 
     def _connectNow(self, dialect):
         args, kwargs = dialect.connectArguments()

@@ -7,13 +7,14 @@ import os
 
 from twisted.logger import Logger
 
+from appserver.errors import StartupError
 from appserver.persisted import PersistentMultiService
 from appserver.ports import ListeningService
 from appserver.sessions.manager import (
-    DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, SessionManager,
+    DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, SessionManager, SessionStoreUnavailable,
 )
 from appserver.sessions.signing import Signer, loadOrCreateSecret, readSecretFile
-from appserver.sessions.stores import MemorySessionStore, storeFromSpec
+from appserver.sessions.stores import MemorySessionStore, RedisSessionStore, storeFromSpec
 from services.sessionserver.commands import Server
 from services.sessionserver.protocol import RedisFactory
 
@@ -98,15 +99,41 @@ class SessionsService(PersistentMultiService):
             self.log.info("Using the generated session secret at {path}", path=self.secretPath)
         return [secret]
 
-    def startService(self):
+    def privilegedStartService(self):
         """
-        Load the secrets (when signing), open the store, then start serving
-        it if asked.
+        Load the secrets (when signing) before C{twistd --uid} drops root:
+        a secret file may be readable by root only, and the generated
+        secret made where only root can write.
         """
         if self.signing:
             self.manager.signer = Signer(self.loadSecrets())
+        PersistentMultiService.privilegedStartService(self)
+
+    def startService(self):
+        """
+        Load the secrets (when signing) unless L{privilegedStartService}
+        did, open the store, then start serving it if asked.
+        """
+        if self.signing and self.manager.signer is None:
+            self.manager.signer = Signer(self.loadSecrets())
+        self._checkStore()
         self.store.open()
         PersistentMultiService.startService(self)
+
+    def _checkStore(self):
+        """
+        Check that a Redis store can be used, blocking (the reactor is not
+        serving yet), so that an unreachable server, a wrong password or
+        database stops the start in one sentence rather than failing every
+        request.
+
+        @raise StartupError: saying what is wrong.
+        """
+        if isinstance(self.store, RedisSessionStore):
+            try:
+                self.store.checkNow()
+            except SessionStoreUnavailable as e:
+                raise StartupError(str(e)) from None
 
     def stopService(self):
         """

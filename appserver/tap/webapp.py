@@ -29,6 +29,7 @@ C{app.yaml} is one more layer, between the defaults and C{--config}.
 
 import importlib.util
 import os
+import pwd
 
 from twisted.logger import Logger
 from twisted.python import usage
@@ -379,10 +380,25 @@ def _migrationDirs(options):
 
 def _database(options):
     """
-    The C{db} service: the pool, with the app's migrations.
+    The C{db} service: the pool, with the app's migrations, prepared as the
+    user C{twistd --uid} runs as.
     """
     return DatabaseService(options["db"], options["db-min-threads"],
-                           options["db-max-threads"], migrationDirs=_migrationDirs(options))
+                           options["db-max-threads"], migrationDirs=_migrationDirs(options),
+                           owner=_runAs(options))
+
+
+def _runAs(options):
+    """
+    The C{(uid, gid)} that C{twistd --uid} switches to after binding, as
+    twistd's own options (the parent of ours) say, or L{None}.
+    """
+    parent = getattr(options, "parent", None)
+    uid = parent.get("uid") if parent is not None else None
+    if uid is None:
+        return None
+    gid = parent.get("gid")
+    return (uid, pwd.getpwuid(uid).pw_gid if gid is None else gid)
 
 
 def _watchedDirectory(spec):
