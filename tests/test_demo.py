@@ -288,6 +288,19 @@ class DemoMixin:
         self.assertNotIn("Forged", [q["text"] for q in quotes])
 
     @inReactor
+    async def test_anonymousViews(self):
+        """Anonymous page views store no session; a form post stores one."""
+        store = self.browser.site.resource.manager.store.store
+        for _ in range(50):
+            answer = await Browser(self.browser.site.resource).fetch(b"GET", b"/")
+            self.assertEqual(answer.code, 200)
+            self.assertTrue(csrfFrom(answer.body))
+        self.assertEqual(len(store), 0)
+        token = csrfFrom((await self.browser.fetch(b"GET", b"/")).body)
+        await self.browser.postForm(b"/quotes", {"text": "Stored", "csrf_token": token})
+        self.assertEqual(len(store), 1)
+
+    @inReactor
     async def test_formTokenInQuery(self):
         """A CSRF token in the query string instead of the form is a 403."""
         token = csrfFrom((await self.browser.fetch(b"GET", b"/")).body)

@@ -17,6 +17,7 @@ from twisted.web.test.requesthelper import DummyChannel
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
+from appserver.errors import StartupError
 from appserver.sessions import (
     ISessionManager, ISessionStore, Session, SessionManager, SessionResource, SessionsService,
     Signer, checkCsrfToken, csrfToken, getSession, tokenFromRequest,
@@ -31,7 +32,8 @@ from appserver.web.hooks import runBeforeResponse
 from appserver.web.resource import AppResource
 from appserver.web.router import Router
 from services.sessionserver.store import Store
-from tests.support import assertPersists, tempDir
+from tests.support import assertPersists, freePort, tempDir
+from tests.test_session_stores import silentServer, startRedisServer
 from tests.websupport import request
 
 SECRET = b"k" * 32
@@ -493,27 +495,129 @@ class ManagerTests(SynchronousTestCase):
 
 
 class CsrfTests(SynchronousTestCase):
-    def test_token(self):
-        """A session's token is made once and then stays."""
-        session = Session(newSessionId(), START)
-        token = csrfToken(session)
+    """
+    CSRF tokens: signed and bound to a cookie for visitors without a
+    stored session (nothing kept on the server), the session's own token
+    once there is one.
+    """
+
+    def setUp(self):
+        self.clock = task.Clock()
+        self.clock.advance(START)
+        self.store = MemorySessionStore(Store(clock=self.clock))
+        self.manager = SessionManager(self.store, Signer([SECRET]), clock=self.clock)
+
+    def visit(self, cookies=(), secure=False):
+        """
+        A request with C{cookies}, and its session.
+        """
+        request = makeRequest(cookies, secure, self.manager)
+        return request, self.successResultOf(getSession(request))
+
+    def csrfCookie(self, request):
+        values = [c for c in setCookies(request) if c.split("=")[0] in ("csrf", "__Host-csrf")]
+        self.assertEqual(len(values), 1, setCookies(request))
+        return values[0]
+
+    def anonymousToken(self):
+        """
+        A token given to a new visitor, and the cookie the visitor keeps.
+        """
+        request, session = self.visit()
+        token = csrfToken(request, session)
+        cookie = self.csrfCookie(request).split(";")[0].split("=", 1)
+        self.successResultOf(runBeforeResponse(request))
+        return token, tuple(cookie)
+
+    def test_anonymousStoresNothing(self):
+        """A visitor without a session gets a token and a cookie, and no session is stored."""
+        request, session = self.visit()
+        token = csrfToken(request, session)
+        self.assertEqual(csrfToken(request, session), token)
         self.assertGreaterEqual(len(token), 32)
-        self.assertEqual(csrfToken(session), token)
-        self.assertNotEqual(csrfToken(Session(newSessionId(), START)), token)
+        cookie = self.csrfCookie(request)
+        for attribute in ["path=/", "httponly", "samesite=lax"]:
+            self.assertIn(attribute, cookie.lower())
+        self.assertEqual(request.responseHeaders.getRawHeaders(b"cache-control"),
+                         [b"private, no-store"])
+        self.successResultOf(runBeforeResponse(request))
+        self.assertEqual(len(session), 0)
+        self.assertEqual(len(self.store.store), 0)
 
-    def test_check(self):
-        """Only the session's own token passes, as str or bytes."""
-        session = Session(newSessionId(), START)
-        token = csrfToken(session)
-        self.assertTrue(checkCsrfToken(session, token))
-        self.assertTrue(checkCsrfToken(session, token.encode()))
-        for bad in [None, "", token[:-1], token + "x", csrfToken(Session(newSessionId(), START)),
-                    "é"]:
-            self.assertFalse(checkCsrfToken(session, bad), bad)
+    def test_anonymousCheck(self):
+        """The signed token passes with its cookie only, as str or bytes."""
+        token, cookie = self.anonymousToken()
+        request, session = self.visit([cookie])
+        self.assertTrue(checkCsrfToken(request, session, token))
+        self.assertTrue(checkCsrfToken(request, session, token.encode()))
+        otherToken, otherCookie = self.anonymousToken()
+        for bad in [None, "", token[:-1], token + "x", otherToken, "\u00e9"]:
+            self.assertFalse(checkCsrfToken(request, session, bad), bad)
+        for cookies in [(), [otherCookie], [("csrf", "forged")]]:
+            request, session = self.visit(cookies)
+            self.assertFalse(checkCsrfToken(request, session, token), cookies)
 
-    def test_noToken(self):
-        """A session that never issued a token accepts none."""
-        self.assertFalse(checkCsrfToken(Session(newSessionId(), START), ""))
+    def test_sameCookie(self):
+        """A browser keeps its cookie: later pages give it no new one and the same token."""
+        token, cookie = self.anonymousToken()
+        request, session = self.visit([cookie])
+        self.assertEqual(csrfToken(request, session), token)
+        self.assertEqual(setCookies(request), [])
+
+    def test_rotatedSecret(self):
+        """A token signed with an older secret still in use passes."""
+        token, cookie = self.anonymousToken()
+        self.manager.signer = Signer([b"n" * 32, SECRET])
+        self.assertTrue(checkCsrfToken(*self.visit([cookie]), token))
+        self.manager.signer = Signer([b"n" * 32])
+        self.assertFalse(checkCsrfToken(*self.visit([cookie]), token))
+
+    def test_secure(self):
+        """Over TLS the cookie is __Host-csrf, Secure."""
+        request, session = self.visit(secure=True)
+        csrfToken(request, session)
+        cookie = self.csrfCookie(request)
+        self.assertTrue(cookie.startswith("__Host-csrf="))
+        self.assertIn("Secure", cookie)
+
+    def test_sessionToken(self):
+        """A visitor with a session gets the session's own token, kept in it."""
+        request, session = self.visit()
+        session["user"] = "alice"
+        token = csrfToken(request, session)
+        self.assertEqual(csrfToken(request, session), token)
+        self.assertNotIn("csrf=", " ".join(setCookies(request)))
+        self.assertTrue(checkCsrfToken(request, session, token))
+        self.assertFalse(checkCsrfToken(request, session, token[:-1]))
+        other, otherSession = self.visit()
+        otherSession["user"] = "bob"
+        self.assertNotEqual(csrfToken(other, otherSession), token)
+
+    def test_sessionTokenWins(self):
+        """Once the session has its own token, the cookie's token no longer passes."""
+        token, cookie = self.anonymousToken()
+        request, session = self.visit([cookie])
+        session["user"] = "alice"
+        csrfToken(request, session)
+        self.assertFalse(checkCsrfToken(request, session, token))
+
+    def test_loadedSession(self):
+        """A session loaded from the store counts as one even when empty."""
+        request, session = self.visit()
+        session["flash"] = "hi"
+        self.successResultOf(runBeforeResponse(request))
+        sid = [c for c in setCookies(request) if c.startswith("sid=")][0].split(";")[0]
+        request, session = self.visit([tuple(sid.split("=", 1))])
+        del session["flash"]
+        csrfToken(request, session)
+        self.assertIn("_csrf", session)
+
+    def test_noSecrets(self):
+        """Without loaded secrets, asking for a token says why it cannot be made."""
+        request, session = self.visit()
+        self.manager.signer = None
+        error = self.assertRaises(RuntimeError, csrfToken, request, session)
+        self.assertIn("secrets", str(error))
 
     def test_fromRequest(self):
         """The token comes from the form field, else the X-CSRF-Token header."""
@@ -614,6 +718,39 @@ class SessionsServiceTests(SynchronousTestCase):
         """An unreadable secret file stops the start with the reason."""
         service = self.service(secretFiles=[os.path.join(self.directory, "none")])
         self.assertRaises(ValueError, service.startService)
+
+    def assertStartFails(self, spec, message, timeout=None):
+        """
+        Assert that a service over the Redis store C{spec} (with the
+        client's C{timeout}, when given) fails to start with
+        L{StartupError} saying C{message}, and is not running.
+        """
+        service = self.service(spec=spec, secrets=["s" * 32])
+        if timeout is not None:
+            service.store.client.timeout = timeout
+        e = self.assertRaises(StartupError, service.startService)
+        self.assertEqual(str(e), message)
+        self.assertFalse(service.running)
+
+    def test_storeUnreachable(self):
+        """A Redis store that cannot be reached stops the start, in one sentence."""
+        port = freePort()
+        self.assertStartFails(
+            f"redis://:sesame@127.0.0.1:{port}/0",
+            f"The session store redis://:***@127.0.0.1:{port}/0 cannot be reached: "
+            f"[Errno 111] Connection refused.")
+
+    def test_storeSilent(self):
+        """A Redis store that does not answer within the client's timeout stops the start."""
+        url = silentServer(self)
+        self.assertStartFails(
+            url, f"The session store {url} did not answer within 0.2 seconds.", timeout=0.2)
+
+    def test_storeWrongDatabase(self):
+        """A database the server does not have stops the start with the server's answer."""
+        url = f"redis://127.0.0.1:{startRedisServer(self)}/16"
+        self.assertStartFails(
+            url, f"The session store {url} answered an error: ERR DB index is out of range.")
 
     def test_fileStore(self):
         """A file store's directory is made when the service starts."""
@@ -771,7 +908,5 @@ class BrowserTests(TestCase):
 
     def test_redis(self):
         """Visits are counted in a real redis-server, and logout starts over."""
-        from tests.test_session_stores import startRedisServer
-
         self.serve(f"redis://127.0.0.1:{startRedisServer(self)}/0")
         return self.browse()

@@ -2,8 +2,11 @@
 The quotes demo: an HTML page with a form, and a JSON API, over the quotes
 of the app's database (C{self.db}).
 
-The form is protected against cross-site request forgery by a token kept
-in the session. The JSON API needs no token: it accepts only requests with
+The form is protected against cross-site request forgery by a token
+(L{appserver.sessions.csrf}): signed and kept in a cookie for a visitor
+without a session, so that anonymous page views store nothing, and kept in
+the session once there is one (the form's flash message makes one). The
+JSON API needs no token: it accepts only requests with
 C{Content-Type: application/json}, which a plain HTML form on another site
 cannot send (forms send only urlencoded, multipart or plain text bodies),
 and a cross-site script that sets that type needs a CORS preflight, which
@@ -102,13 +105,13 @@ class Quotes(Controller):
             quotes=quotes,
             count=len(quotes),
             flash=session.pop(FLASH, None),
-            csrf=csrfToken(session),
+            csrf=csrfToken(request, session),
         )
 
     @route("/quotes", methods=["POST"])
     async def addFromForm(self, request):
         session = await getSession(request)
-        if not checkCsrfToken(session, tokenFromRequest(request)):
+        if not checkCsrfToken(request, session, tokenFromRequest(request)):
             raise Forbidden("This form has expired or came from another site; "
                             "reload the page and try again.")
         try:
