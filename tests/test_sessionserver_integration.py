@@ -41,7 +41,8 @@ class SessionServerTestCase(TestCase):
         return startTwistd(self, args + list(extra), self.cwd, self.port)
 
     def client(self, **kwargs):
-        connection = redis.Redis(port=self.port, socket_timeout=TIMEOUT, **kwargs)
+        kwargs.setdefault("socket_timeout", TIMEOUT)
+        connection = redis.Redis(port=self.port, **kwargs)
         self.addCleanup(connection.close)
         return connection
 
