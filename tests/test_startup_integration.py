@@ -82,11 +82,41 @@ class FailureMixin:
         self.assertIn(expected, lines[0])
         self.assertNotIn("Traceback", output)
 
-    def fail(self, args, expected, cwd=None):
+    def startFails(self, args, expected, cwd=None):
+        """
+        Run the command with C{args} in C{cwd} (a new directory by default),
+        check that it fails with the sentence C{expected}, and return the
+        directory and the output.
+        """
         directory = cwd or tempDir(self)
         code, output = run(self.command + list(args), directory, timeout=DEADLINE)
         self.assertOneSentence(code, output, expected)
         return directory, output
+
+    def checkPortInUse(self):
+        """
+        A port already in use is named; return the run's directory.
+        """
+        port = takenPort(self)
+        directory, _ = self.startFails(
+            ["--port", loopback(port)],
+            f"web-app cannot start: Address already in use: cannot listen on {loopback(port)}")
+        return directory
+
+    def checkBrokenImport(self, name="app"):
+        """
+        A controller file that fails to import (in an app directory called
+        C{name}) is named with its line; return the directory, the
+        sentence and the output.
+        """
+        directory = tempDir(self)
+        app = appDirectory(directory, BROKEN_IMPORT, name)
+        reason = (f"web-app cannot start: Loading controller file {app}/controllers/a.py, "
+                  "line 1 failed: ModuleNotFoundError: No module named "
+                  "'nosuchmodule_for_startup'.")
+        _, output = self.startFails(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
+                                    reason, directory)
+        return directory, reason, output
 
 
 class TwistdForegroundTests(FailureMixin, SynchronousTestCase):
@@ -98,37 +128,29 @@ class TwistdForegroundTests(FailureMixin, SynchronousTestCase):
 
     def test_portInUse(self):
         """A port already in use is named, no traceback."""
-        port = takenPort(self)
-        self.fail(["--port", loopback(port)],
-                  f"web-app cannot start: Address already in use: cannot listen on "
-                  f"{loopback(port)}")
+        self.checkPortInUse()
 
     def test_controllerImportError(self):
         """A controller file that fails to import is named with its line."""
-        directory = tempDir(self)
-        app = appDirectory(directory, BROKEN_IMPORT)
-        self.fail(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
-                  f"Loading controller file {app}/controllers/a.py, line 1 failed: "
-                  "ModuleNotFoundError: No module named 'nosuchmodule_for_startup'.",
-                  directory)
+        self.checkBrokenImport()
 
     def test_routeConflict(self):
         """Two controllers claiming one route are named."""
         directory = tempDir(self)
         app = appDirectory(directory, CONFLICT)
-        self.fail(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
+        self.startFails(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
                   "In Two:", directory)
 
     def test_badConverter(self):
         """An unknown converter is named with its route and line."""
         directory = tempDir(self)
         app = appDirectory(directory, BAD_CONVERTER)
-        self.fail(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
+        self.startFails(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
                   "line 4 failed: RouteError: Unknown converter 'colour'", directory)
 
     def test_unreachableDatabase(self):
         """A database that cannot be opened is named."""
-        self.fail(["--db", "sqlite:///no/such/directory/app.sqlite3",
+        self.startFails(["--db", "sqlite:///no/such/directory/app.sqlite3",
                    "--port", "tcp:0:interface=127.0.0.1"],
                   "web-app cannot start: Cannot connect to database "
                   "sqlite:///no/such/directory/app.sqlite3")
@@ -144,17 +166,11 @@ class TwistTests(FailureMixin, SynchronousTestCase):
 
     def test_portInUse(self):
         """A port in use ends twist with the sentence."""
-        port = takenPort(self)
-        self.fail(["--port", loopback(port)],
-                  f"web-app cannot start: Address already in use: cannot listen on "
-                  f"{loopback(port)}")
+        self.checkPortInUse()
 
     def test_controllerImportError(self):
         """A broken controller ends twist, after the database pool had started."""
-        directory = tempDir(self)
-        app = appDirectory(directory, BROKEN_IMPORT)
-        self.fail(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
-                  "No module named 'nosuchmodule_for_startup'", directory)
+        self.checkBrokenImport()
 
 
 class TwistdDaemonTests(FailureMixin, SynchronousTestCase):
@@ -167,14 +183,8 @@ class TwistdDaemonTests(FailureMixin, SynchronousTestCase):
 
     def test_longReasonInFull(self):
         """A reason longer than twistd's 100-byte status pipe arrives whole."""
-        directory = tempDir(self)
-        app = appDirectory(directory, BROKEN_IMPORT, name="an-app-directory-" + "x" * 60)
-        reason = (f"web-app cannot start: Loading controller file {app}/controllers/a.py, "
-                  "line 1 failed: ModuleNotFoundError: No module named "
-                  "'nosuchmodule_for_startup'.")
+        directory, reason, output = self.checkBrokenImport("an-app-directory-" + "x" * 60)
         self.assertGreater(len(reason), 200)
-        _, output = self.fail(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
-                              reason, directory)
         self.assertIn(reason + "\n", output)
         self.assertFalse(os.path.exists(os.path.join(directory, "web.pid")))
         with open(os.path.join(directory, "web.log")) as f:
@@ -182,8 +192,5 @@ class TwistdDaemonTests(FailureMixin, SynchronousTestCase):
 
     def test_portInUse(self):
         """A port in use is reported to the shell, and no pidfile is left."""
-        port = takenPort(self)
-        directory, _ = self.fail(["--port", loopback(port)],
-                                 "Address already in use: cannot listen on "
-                                 f"{loopback(port)}")
+        directory = self.checkPortInUse()
         self.assertFalse(os.path.exists(os.path.join(directory, "web.pid")))
