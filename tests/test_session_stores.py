@@ -5,7 +5,9 @@ for the RESP client under the Redis store.
 
 import os
 import secrets
+import socket
 import subprocess
+import time
 
 from twisted.internet import defer, task
 from twisted.internet.error import ConnectionLost
@@ -232,6 +234,19 @@ def startRedisServer(testCase, *extra):
     testCase.addCleanup(stopProcess, process)
     waitForPort(port, process=process)
     return port
+
+
+def silentServer(testCase):
+    """
+    A socket that takes connections (into its backlog) and never answers,
+    as a stopped (SIGSTOP) server does, closed when the test ends; return
+    a C{redis://} URL to it.
+    """
+    listener = socket.socket()
+    testCase.addCleanup(listener.close)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    return f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
 
 
 class RealTimeStoreMixin(StoreContractMixin):
@@ -604,6 +619,32 @@ class RedisClientTests(TestCase):
         client = self.client(f"redis://127.0.0.1:{port}/0", poolSize=1, timeout=0.3)
         with self.assertRaises(defer.TimeoutError):
             yield client.execute(b"DEBUG", b"SLEEP", b"1")
+
+    def test_checkNow(self):
+        """checkNow returns once the server answers with the URL's password and database."""
+        port = startRedisServer(self, "--requirepass", "sesame")
+        RedisClient(f"redis://:sesame@127.0.0.1:{port}/3").checkNow()
+
+    def test_checkNowErrorReply(self):
+        """checkNow raises the server's error for a wrong database, password or none."""
+        port = startRedisServer(self, "--requirepass", "sesame")
+        for url, error in [(f"redis://:sesame@127.0.0.1:{port}/16", "DB index is out of range"),
+                           (f"redis://:wrong@127.0.0.1:{port}/0", "WRONGPASS"),
+                           (f"redis://127.0.0.1:{port}/0", "NOAUTH")]:
+            e = self.assertRaises(RedisError, RedisClient(url).checkNow)
+            self.assertIn(error, str(e))
+
+    def test_checkNowUnreachable(self):
+        """checkNow raises the connection's error when nothing listens."""
+        self.assertRaises(ConnectionRefusedError,
+                          RedisClient(f"redis://127.0.0.1:{freePort()}/0").checkNow)
+
+    def test_checkNowSilent(self):
+        """checkNow gives up after the client's timeout on a server that never answers."""
+        url = silentServer(self)
+        started = time.monotonic()
+        self.assertRaises(TimeoutError, RedisClient(url, timeout=0.2).checkNow)
+        self.assertLess(time.monotonic() - started, 5)
 
     def test_pickles(self):
         """The client pickles as its configuration."""

@@ -13,6 +13,8 @@ and selecting the database on each before using it.
 import collections
 import dataclasses
 import operator
+import socket
+import time
 from urllib.parse import unquote, urlsplit
 
 from twisted.internet import defer, endpoints, protocol
@@ -26,7 +28,7 @@ except ImportError:
 from appserver.persisted import keepAlive
 
 __all__ = [
-    "RedisAddress", "parseRedisURL", "encodeCommand", "ReplyParser", "HiredisReplyParser",
+    "RedisAddress", "parseRedisURL", "maskRedisURL", "encodeCommand", "ReplyParser", "HiredisReplyParser",
     "makeReplyParser", "RedisError",
     "ProtocolError", "RedisProtocol", "RedisClient",
 ]
@@ -81,6 +83,18 @@ def parseRedisURL(url):
         password=None if parts.password is None else unquote(parts.password),
         username=unquote(parts.username) if parts.username else None,
     )
+
+
+def maskRedisURL(url):
+    """
+    C{url} with its password, if any, replaced by C{***}, for messages.
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    credentials, _, location = parts.netloc.rpartition("@")
+    username = credentials.partition(":")[0]
+    return parts._replace(netloc=f"{username}:***@{location}").geturl()
 
 
 def _bytes(arg):
@@ -323,6 +337,22 @@ def _answer(d, replies):
     d.callback(replies)
 
 
+def _receiveReplies(connection, count, deadline):
+    """
+    Read C{count} replies from the blocking socket C{connection} before
+    the C{time.monotonic()} C{deadline}.
+    """
+    parser = makeReplyParser()
+    replies = []
+    while len(replies) < count:
+        connection.settimeout(max(deadline - time.monotonic(), 0.001))
+        data = connection.recv(65536)
+        if not data:
+            raise ConnectionResetError("the server closed the connection")
+        replies += parser.feed(data)
+    return replies
+
+
 class _Slot:
     """
     One pooled connection: made on first use, prepared (AUTH, SELECT) before
@@ -439,18 +469,48 @@ class RedisClient:
         d = endpoint.connect(protocol.Factory.forProtocol(RedisProtocol))
         return d.addCallback(self._prepare)
 
-    def _prepare(self, connection):
-        connection.timeout = self.timeout
-        connection.clock = self._getReactor()
+    def _setUpCommands(self):
+        """
+        The commands that prepare a connection: C{AUTH} with the URL's
+        credentials, C{SELECT} of its database.
+        """
         commands = []
         if self.address.password is not None:
             credentials = [self.address.username] if self.address.username else []
             commands.append([b"AUTH", *credentials, self.address.password])
         if self.address.db:
             commands.append([b"SELECT", self.address.db])
-        d = self._send(connection, commands)
+        return commands
+
+    def _prepare(self, connection):
+        connection.timeout = self.timeout
+        connection.clock = self._getReactor()
+        d = self._send(connection, self._setUpCommands())
         d.addErrback(self._unprepared, connection)
         return d.addCallback(lambda _: connection)
+
+    def checkNow(self):
+        """
+        Check, blocking, that the server can be used: connect, prepare the
+        connection as every connection is (C{AUTH}, C{SELECT}) and C{PING},
+        all within C{timeout} seconds. For start-up, before the reactor
+        runs; it needs no L{start}.
+
+        @raise OSError: if the server cannot be reached, closes the
+            connection, or does not answer in time (L{TimeoutError}).
+        @raise RedisError: for an error reply, such as a wrong password or
+            a database the server does not have.
+        @raise ProtocolError: if the server does not speak RESP2.
+        """
+        commands = self._setUpCommands() + [[b"PING"]]
+        deadline = time.monotonic() + self.timeout
+        address = (self.address.host, self.address.port)
+        with socket.create_connection(address, timeout=self.timeout) as connection:
+            connection.sendall(b"".join([encodeCommand(args) for args in commands]))
+            replies = _receiveReplies(connection, len(commands), deadline)
+        for reply in replies:
+            if isinstance(reply, RedisError):
+                raise reply
 
     def _unprepared(self, failure, connection):
         connection.transport.loseConnection()

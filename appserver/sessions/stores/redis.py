@@ -6,7 +6,8 @@ from twisted.internet import defer
 from zope.interface import implementer
 
 from appserver.sessions.interfaces import ISessionStore
-from appserver.sessions.resp import RedisClient
+from appserver.sessions.manager import SessionStoreUnavailable
+from appserver.sessions.resp import ProtocolError, RedisClient, RedisError, maskRedisURL
 from appserver.sessions.stores._util import DEFAULT_PREFIX, checkId, milliseconds
 
 __all__ = ["RedisSessionStore"]
@@ -38,6 +39,30 @@ class RedisSessionStore:
 
     def _key(self, sessionId):
         return self.prefix + checkId(sessionId).encode("ascii")
+
+    def checkNow(self):
+        """
+        Check, blocking, that the server answers and takes the URL's
+        password and database; see L{RedisClient.checkNow}.
+
+        @raise SessionStoreUnavailable: with one sentence naming the URL
+            (its password masked) and what is wrong.
+        """
+        try:
+            self.client.checkNow()
+        except Exception as e:
+            store = f"The session store {maskRedisURL(self.client.url)}"
+            raise SessionStoreUnavailable(f"{store} {self._problem(e)}.") from e
+
+    def _problem(self, error):
+        reason = str(error).rstrip(".")
+        if isinstance(error, TimeoutError):
+            return f"did not answer within {self.client.timeout:g} seconds"
+        if isinstance(error, RedisError):
+            return f"answered an error: {reason}"
+        if isinstance(error, ProtocolError):
+            return f"does not speak the Redis protocol: {reason}"
+        return f"cannot be reached: {reason}"
 
     def open(self):
         """
