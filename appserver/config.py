@@ -255,7 +255,7 @@ class LayeredOptions(usage.Options):
         The layers below the command line, lowest first, as C{(values,
         source)} pairs. Subclasses may add layers (such as an app's own file).
         """
-        path = _findConfigPath(argv) or self._fromEnvironment("CONFIG")
+        path = _findConfigPath(argv) or self._fromEnvironment("config")
         layers = []
         if path:
             layers.append((loadYAML(path), f"config file {path}"))
@@ -270,9 +270,9 @@ class LayeredOptions(usage.Options):
             return [ENVIRONMENT_PREFIX]
         return [ENVIRONMENT_PREFIX, ENVIRONMENT_PREFIX + _variable(self.command) + "_"]
 
-    def _fromEnvironment(self, suffix):
-        values = [self.environ[prefix + suffix] for prefix in self._prefixes()
-                  if prefix + suffix in self.environ]
+    def _fromEnvironment(self, name):
+        values = [self.environ[variable] for variable in self.variables(name)
+                  if variable in self.environ]
         return values[-1] if values else None
 
     def _othersOwn(self, variable):
@@ -282,19 +282,23 @@ class LayeredOptions(usage.Options):
         return any(variable.startswith(ENVIRONMENT_PREFIX + _variable(other) + "_")
                    for other in COMMANDS if other != self.command)
 
+    def variables(self, name):
+        """
+        The environment variables that set option C{name}, lowest
+        precedence first: C{APPSERVER_<OPTION>} (unless it is another
+        command's own variable), then C{APPSERVER_<COMMAND>_<OPTION>}.
+        """
+        generic, *own = [prefix + _variable(name) for prefix in self._prefixes()]
+        return own if self._othersOwn(generic) else [generic] + own
+
     def environmentLayers(self):
         """
-        One layer per variable naming an option of this command: the generic
-        C{APPSERVER_<OPTION>} ones, then this command's own.
+        One layer per variable naming an option of this command, each
+        option's generic variable before this command's own.
         """
-        layers = []
-        for index, prefix in enumerate(self._prefixes()):
-            for name in self._optionKinds():
-                variable = prefix + _variable(name)
-                if variable in self.environ and not (index == 0 and self._othersOwn(variable)):
-                    layers.append(({name: self.environ[variable]},
-                                   f"environment variable {variable}"))
-        return layers
+        return [({name: self.environ[variable]}, f"environment variable {variable}")
+                for name in self._optionKinds() for variable in self.variables(name)
+                if variable in self.environ]
 
     def _optionKinds(self):
         kinds = {}

@@ -1,6 +1,8 @@
 """
 The documentation works as written: docs/writing-a-plugin.md builds,
-installs and runs in a fresh virtual environment.
+installs and runs in a fresh virtual environment; docs/options.md describes
+every option our commands have now, and the other documents name no option
+that does not exist.
 """
 
 import importlib.util
@@ -10,11 +12,17 @@ import sys
 import sysconfig
 import time
 
+from twisted.python import usage
+from twisted.scripts.twistd import ServerOptions
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
+from appserver.config import COMMANDS
+from appserver.optionsdoc import reference, serviceMakers
 from tests.support import BIN, SOURCE, copyCheckout, environment, freePort, run, tempDir
 
 PLUGIN_DOCUMENT = os.path.join(SOURCE, "docs", "writing-a-plugin.md")
+OPTION_REFERENCE = os.path.join(SOURCE, "docs", "options.md")
+OPTION_DOCUMENTS = [os.path.join(SOURCE, "docs", name) for name in ("web-app.md", "sessions.md")]
 
 
 def readDocument(path):
@@ -184,3 +192,64 @@ class WritingAPluginTests(SynchronousTestCase):
             "myqotd/__init__.py", "myqotd/protocol.py", "myqotd/quoters.py", "myqotd/tap.py",
             "myqotd/test/__init__.py", "myqotd/test/test_myqotd.py", "pyproject.toml",
             "twisted/plugins/myqotd_plugin.py"])
+
+
+def longNames(optionsClass):
+    """
+    The long option names of a L{usage.Options} class.
+    """
+    return set(optionsClass().synonyms.values())
+
+
+def consoleScriptOptions():
+    """
+    The long option names of the console scripts setup.py installs.
+    """
+    with open(os.path.join(SOURCE, "setup.py")) as f:
+        modules = re.findall(r"\"[\w-]+ = ([\w.]+):\w+\"", f.read())
+    names = set()
+    for module in modules:
+        for value in vars(importlib.import_module(module)).values():
+            if isinstance(value, type) and issubclass(value, usage.Options):
+                names |= longNames(value)
+    return names
+
+
+class OptionReferenceTests(SynchronousTestCase):
+    """
+    docs/options.md is what appserver.optionsdoc makes of the Options classes
+    as they are now, and no document names an option that does not exist.
+    """
+
+    def test_current(self):
+        """Every option of web-app, session-server and qotd is in the reference, as generated."""
+        documented = readDocument(OPTION_REFERENCE)
+        missing = [f"twistd {maker.tapname} --{name}" for maker in serviceMakers(COMMANDS)
+                   for name in sorted(longNames(type(maker.options())) - {"help", "version"})
+                   if f"`--{name}`" not in documented]
+        self.assertEqual(missing, [], "run: python -m appserver.optionsdoc > docs/options.md")
+        self.assertEqual(documented, reference(),
+                         "docs/options.md is out of date; run: "
+                         "python -m appserver.optionsdoc > docs/options.md")
+
+    def test_mentionedOptionsExist(self):
+        """Each --option named in docs/web-app.md and docs/sessions.md exists."""
+        known = longNames(ServerOptions) | consoleScriptOptions()
+        for maker in serviceMakers(COMMANDS):
+            known |= longNames(type(maker.options()))
+        for path in OPTION_DOCUMENTS:
+            mentioned = set(re.findall(r"(?<![\w-])--([a-z][a-z0-9-]*[a-z0-9])(?![\w-])", readDocument(path)))
+            self.assertEqual(sorted(mentioned - known), [], path)
+
+    def test_serviceTree(self):
+        """docs/web-app.md lists the children of web-app's tree in start order."""
+        from appserver.tap import webapp
+        from tests.support import parseOptions
+
+        options = parseOptions(webapp.Options, [
+            "--app", webapp.DEMO_APP, "--wsgi", "tests.test_webapp_tap:wsgiHello", "--reload",
+            "--qotd-port", "tcp:0:interface=127.0.0.1"])
+        names = [child.name for child in webapp.makeService(options)]
+        text = readDocument(os.path.join(SOURCE, "docs", "web-app.md"))
+        tree = re.search(r"```\nweb-app\n(.*?)```", text, re.S).group(1)
+        self.assertEqual([line.split()[0] for line in tree.splitlines()], names)
