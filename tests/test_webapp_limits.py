@@ -6,10 +6,12 @@ change at run time through C{app.yaml}.
 
 import os
 
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
 from appserver.tap import reloading, webapp
+from appserver.web.status import serviceFigures
 from services.web import WebService
 from tests.support import parseOptions, tempDir
 from tests.test_webapp_tap import appDir
@@ -83,3 +85,19 @@ class LimitReloadTests(SynchronousTestCase):
                                         "bodyTimeout": 4, "maxConnections": 5})
         self.assertEqual((web.site.maxBody, web.site.timeOut, web.site.headerTimeout,
                           web.site.bodyTimeout, web.site.maxConnections), (7, 6, 3, 4, 5))
+
+
+class StatusTests(SynchronousTestCase):
+    """
+    The status page reports the web service's connections.
+    """
+
+    def test_connections(self):
+        """Open connections and those shed for --max-connections are reported while running."""
+        web = WebService(None, [], maxConnections=1, reactor=MemoryReactorClock())
+        self.assertNotIn("openConnections", serviceFigures(web))
+        web.site = web.buildSite()
+        web.site.buildProtocol(None).makeConnection(StringTransport())
+        web.site.buildProtocol(None).makeConnection(StringTransport())
+        figures = serviceFigures(web)
+        self.assertEqual((figures["openConnections"], figures["shedConnections"]), (1, 1))

@@ -181,7 +181,7 @@ class WebServiceTests(SynchronousTestCase):
         self.assertRaises(TypeError, service.setLimits, headerTimeOut=1)
 
     def test_oldPickle(self):
-        """A service pickled before the deadlines and connection limit existed gets their defaults."""
+        """A service pickled before the deadlines and connection limit gets their defaults."""
         service = WebService(Echo(), ["tcp:8080"])
         state = service.__getstate__()
         for name in ["headerTimeout", "bodyTimeout", "maxConnections"]:

@@ -40,7 +40,9 @@ class SessionsService(PersistentMultiService):
     given, additionally serves the store over RESP, so that other processes
     share these sessions with C{--sessions redis://...}: it speaks the
     session server's protocol, requires C{portPassword} when one is given,
-    and should listen on loopback or a private network only.
+    and should listen on loopback or a private network only. C{maxMemory}
+    bounds the memory store, which then evicts the least recently used
+    sessions (see L{MemorySessionStore}); other stores ignore it.
 
     @ivar spec: the C{--sessions} spec.
     @ivar store: the L{ISessionStore}.
@@ -57,7 +59,7 @@ class SessionsService(PersistentMultiService):
                  secretPath=DEFAULT_SECRET_PATH, idleTimeout=DEFAULT_IDLE_TIMEOUT,
                  absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
                  cookieMaxAge=None, port=None, portPassword=None, reactor=None,
-                 signing=True):
+                 signing=True, maxMemory=0):
         PersistentMultiService.__init__(self)
         self.setName("sessions")
         self.spec = spec
@@ -65,7 +67,7 @@ class SessionsService(PersistentMultiService):
         self.secrets = list(secrets)
         self.secretFiles = [os.path.abspath(path) for path in secretFiles]
         self.secretPath = os.path.abspath(secretPath)
-        self.store = storeFromSpec(spec, clock=reactor, reactor=reactor)
+        self.store = storeFromSpec(spec, clock=reactor, reactor=reactor, maxMemory=maxMemory)
         self.manager = SessionManager(
             self.store, idleTimeout=idleTimeout, absoluteTimeout=absoluteTimeout,
             cookieName=cookieName, cookieMaxAge=cookieMaxAge, clock=reactor,

@@ -59,6 +59,7 @@ __all__ = ["Options", "makeService", "DEMO_APP"]
 
 DEMO_APP = "appserver.web.demo"
 DEFAULT_DB = "sqlite:///appserver.sqlite3"
+DEFAULT_SESSION_MAX_MEMORY = 64 * 1024 * 1024
 DB_UNAVAILABLE = b"Service Unavailable: the database cannot be reached; try again shortly."
 UNSTORABLE_TEXT = b"Bad Request: the database cannot store text holding a NUL character."
 SESSIONS_UNAVAILABLE = (b"Service Unavailable: the session store cannot be reached; "
@@ -133,6 +134,9 @@ class Options(LayeredOptions):
         ["session-absolute-timeout", None, 43200, "Seconds after which a session ends "
                                                   "however active it is.", positiveInt],
         ["session-cookie-name", None, "sid", "Name of the session cookie."],
+        ["session-max-memory", None, DEFAULT_SESSION_MAX_MEMORY, "Most memory the memory "
+         "session store may use (0: no bound); least recently used sessions are evicted.",
+         byteSize],
         ["db", None, DEFAULT_DB, "Database URL.", databaseURL],
         ["db-min-threads", None, 3, "Fewest database pool threads kept.", nonNegativeInt],
         ["db-max-threads", None, 10, "Most database pool threads (and connections).",
@@ -349,7 +353,8 @@ def _sessions(options):
         idleTimeout=options["session-idle-timeout"],
         absoluteTimeout=options["session-absolute-timeout"],
         cookieName=options["session-cookie-name"], port=options["session-port"],
-        portPassword=options["session-port-password"], signing=bool(options["app"]))
+        portPassword=options["session-port-password"], signing=bool(options["app"]),
+        maxMemory=options["session-max-memory"])
 
 
 def _packageDirectory(spec):

@@ -7,8 +7,11 @@ C{children} when it has any, and C{figures}: what the service reports
 through a C{stats()} or C{status()} method (the database pool's masked URL,
 thread settings, threads started and busy; the reloader's mode, last reload
 time, duration, paths and error), the addresses its ports are actually
-bound to, the session store and how many sessions it holds, and the app's
-route count and last reload error.
+bound to, the web service's open connections and those answered 503 for
+being over its limit, the session store and what it reports (the memory store: how
+many sessions it holds, the bytes they use and may use, how many were
+evicted to stay under that bound), and the app's route count and last
+reload error.
 
 Who may see it (C{access}): C{"loopback"} (the default of C{twistd
 web-app}) answers only clients connecting from 127.0.0.0/8, C{::1} or a
@@ -80,10 +83,10 @@ def _boundPorts(listeners):
 
 
 def _sessionFigures(service):
-    store = service.store
-    inner = getattr(store, "store", None)
-    count = len(inner) if inner is not None and hasattr(inner, "__len__") else None
-    return {"store": service.spec, "sessions": count}
+    stats = getattr(service.store, "stats", None)
+    figures = dict(stats()) if callable(stats) else {"sessions": None}
+    figures["store"] = service.spec
+    return figures
 
 
 def _appFigures(service):
@@ -109,6 +112,10 @@ def serviceFigures(service):
     if hasattr(service, "listeners"):
         figures["ports"] = _boundPorts(service.listeners)
         figures["configuredPorts"] = list(getattr(service, "ports", []))
+    site = getattr(service, "site", None)
+    if hasattr(site, "openConnections"):
+        figures.update(openConnections=site.openConnections,
+                       shedConnections=site.shedConnections)
     if getattr(service, "port", None) is not None and hasattr(service.port, "getHost"):
         figures["ports"] = _boundPorts([service])
         figures["configuredPorts"] = [service.description]

@@ -34,17 +34,18 @@ def checkStoreSpec(spec):
 checkStoreSpec.coerceDoc = f"One of {SPEC_HELP}."
 
 
-def storeFromSpec(spec, clock=None, reactor=None):
+def storeFromSpec(spec, clock=None, reactor=None, maxMemory=0):
     """
     The L{ISessionStore} a C{--sessions} spec names; nothing is opened yet.
 
     @param clock: the clock of expiry (memory and file stores).
     @param reactor: the reactor to connect with (redis).
+    @param maxMemory: the memory store's bound in bytes (0: none).
     @raise ValueError: with one sentence, if C{spec} is not a store spec.
     """
     text = checkStoreSpec(spec)
     if text == "memory":
-        return MemorySessionStore(clock=clock)
+        return MemorySessionStore(clock=clock, maxMemory=maxMemory)
     if text.startswith("file:"):
         return FileSessionStore(text[len("file:"):], clock=clock)
     return RedisSessionStore.fromURL(text, reactor=reactor)

@@ -29,6 +29,10 @@ class MemorySessionStore:
         L{RedisSessionStore}'s, so processes sharing the store over RESP
         see the same sessions).
     @ivar sweepInterval: seconds between sweeps of expired keys.
+
+    With C{maxMemory} (bytes, by the store's estimate; 0 for no bound) the
+    store evicts the least recently used sessions (read or written longest
+    ago) to make room for a new one.
     """
 
     # The last session id turned into a key, and the last timeout into
@@ -36,9 +40,10 @@ class MemorySessionStore:
     _lastKey = (None, None, None)
     _lastTimeout = (None, None)
 
-    def __init__(self, store=None, clock=None, prefix=DEFAULT_PREFIX, sweepInterval=1.0):
+    def __init__(self, store=None, clock=None, prefix=DEFAULT_PREFIX, sweepInterval=1.0,
+                 maxMemory=0):
         if store is None:
-            store = Store(clock=clock)
+            store = Store(clock=clock, maxmemory=maxMemory, policy="allkeys-lru")
         self.store = store
         self.prefix = prefix
         self.sweepInterval = sweepInterval
@@ -63,6 +68,15 @@ class MemorySessionStore:
             key = self.prefix + checkId(sessionId).encode("ascii")
             self._lastKey = (sessionId, self.prefix, key)
         return key
+
+    def stats(self):
+        """
+        How many sessions the store holds, the bytes they use and may use
+        (0: no bound), and how many were evicted to stay under the bound.
+        """
+        store = self.store
+        return {"sessions": len(store), "usedMemory": store.usedMemory,
+                "maxMemory": store.maxmemory, "evictedSessions": store.evictedKeys}
 
     def open(self):
         """
