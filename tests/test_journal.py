@@ -4,6 +4,7 @@ policies, torn-tail truncation, file permissions and background compaction
 (corruption: test_journal_corruption; failed writes: test_journal_failures).
 """
 
+import io
 import os
 
 from twisted.internet.task import Clock
@@ -11,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from services.sessionserver import journal as journalModule
 from services.sessionserver.journal import Journal
-from services.sessionserver.journalfile import HEADER, encodeRecord
+from services.sessionserver.journalfile import HEADER, JournalReader, encodeRecord
 from services.sessionserver.store import Store
 from tests.support import captureLog, tempDir
 
@@ -292,3 +293,28 @@ class CompactionTests(JournalTestCase):
         self.assertFalse(os.path.exists(self.path + ".rewrite"))
         restored, count = self.reopen()
         self.assertEqual(restored.keys(), [b"a"])
+
+
+class ReaderTests(SynchronousTestCase):
+    """
+    L{JournalReader} reads the same records whatever the size of its reads.
+    """
+
+    def test_chunkBoundaries(self):
+        """Records read a few bytes at a time, large values included, are all found."""
+        records = [(b"SET", b"k%d" % i, b"v" * (i * 37), b"PXAT", b"%d" % (9000000 + i))
+                   for i in range(40)] + [(b"DEL", b"k1"), (b"FLUSHALL",)]
+        data = HEADER + b"".join(encodeRecord(*r) for r in records)
+        for chunkSize in (1, 7, 64, 1 << 20):
+            reader = JournalReader(io.BytesIO(data), chunkSize)
+            self.assertEqual([tuple(args) for args, end in reader], records)
+            self.assertEqual((reader.end, reader.torn), (len(data), False))
+
+    def test_tornAtEveryByte(self):
+        """A file cut at any byte inside its last record reads as a torn tail."""
+        first = HEADER + encodeRecord(b"SET", b"a", b"1")
+        last = encodeRecord(b"SET", b"b", b"2", b"PXAT", b"9000000")
+        for cut in range(1, len(last)):
+            reader = JournalReader(io.BytesIO(first + last[:cut]), 5)
+            self.assertEqual(len(list(reader)), 1)
+            self.assertEqual((reader.end, reader.torn), (len(first), True))

@@ -16,6 +16,7 @@ of the file, which is what a crash mid-write leaves) or the offset of the
 first bad byte and why it is bad.
 """
 
+import re
 import zlib
 
 from services.sessionserver.resp import _integer
@@ -33,6 +34,10 @@ READ_CHUNK = 1024 * 1024
 _LENGTH_LINE = 22
 """The longest C{*N} or C{$N} line that can be valid, CRLF included."""
 _CHECKSUM_LINE = 11
+_CHECKSUM_MATCH = re.compile(rb"#([0-9a-f]{8})\r\n").match
+_CHECKSUM_PREFIX = re.compile(rb"(#[0-9a-f]{0,8}\r?)?\Z").match
+_LENGTH_MATCH = re.compile(rb"[*$](\d{1,18})\r\n").match
+_LENGTH_PREFIX = re.compile(rb"[*$]\d{0,18}\r?\Z").match
 
 
 class CorruptJournal(Exception):
@@ -176,11 +181,7 @@ class JournalReader:
         @raise _Bad: if it is not a good record.
         """
         buffer = self._buffer
-        if pos >= len(buffer):
-            return None
-        if buffer[pos] != 0x2A:
-            raise _Bad("a record does not start with '*'")
-        line = _lengthLine(buffer, pos)
+        line = _lengthLine(buffer, pos, b"*", "a record")
         if line is None:
             return None
         count, p = line
@@ -188,11 +189,16 @@ class JournalReader:
             raise _Bad(f"a record has {count} arguments")
         args = []
         for _ in range(count):
-            argument = _argument(buffer, p)
-            if argument is None:
+            line = _lengthLine(buffer, p, b"$", "an argument")
+            if line is None:
                 return None
-            value, p = argument
-            args.append(value)
+            length, p = line
+            if buffer[p + length:p + length + 2] != b"\r\n":
+                if p + length + 2 > len(buffer):
+                    return None
+                raise _Bad("an argument is longer than its length says")
+            args.append(buffer[p:p + length])
+            p += length + 2
         reason = badRecord(args)
         if reason is not None:
             raise _Bad(reason)
@@ -206,58 +212,33 @@ class JournalReader:
         """
         if not self.checksums:
             return end
-        line = buffer[end:end + _CHECKSUM_LINE]
-        if len(line) < _CHECKSUM_LINE:
-            if not b"#".startswith(line[:1]):
-                raise _Bad("a record has no checksum")
-            return None
-        if line[0] != 0x23 or line[9:] != b"\r\n" or not _isHex(line[1:9]):
+        match = _CHECKSUM_MATCH(buffer, end)
+        if match is None:
+            line = buffer[end:end + _CHECKSUM_LINE]
+            if len(line) < _CHECKSUM_LINE and _CHECKSUM_PREFIX(line):
+                return None
             raise _Bad("a record has no checksum")
-        if int(line[1:9], 16) != zlib.crc32(memoryview(buffer)[start:end]):
+        if int(match.group(1), 16) != zlib.crc32(memoryview(buffer)[start:end]):
             raise _Bad("a record's checksum does not match")
-        return end + _CHECKSUM_LINE
+        return match.end()
 
 
-def _isHex(text):
-    return all(c in b"0123456789abcdef" for c in text)
-
-
-def _lengthLine(buffer, pos):
+def _lengthLine(buffer, pos, marker, what):
     """
-    The number on the C{*N} or C{$N} line at C{pos} and the offset after
-    it, or L{None} if the buffer ends first.
+    The number on the line at C{pos} that starts with C{marker} (C{*N} for
+    C{what}, a record, or C{$N} for an argument) and the offset after it,
+    or L{None} if the buffer ends first.
 
-    @raise _Bad: if the line is not a number.
+    @raise _Bad: if the line does not start with C{marker} or is not a
+        number.
     """
-    eol = buffer.find(b"\r\n", pos, pos + _LENGTH_LINE)
-    if eol < 0:
-        if len(buffer) - pos < _LENGTH_LINE and b"\r" not in buffer[pos:len(buffer) - 1]:
-            return None
-        raise _Bad("a length line is not a number")
-    digits = buffer[pos + 1:eol]
-    if not digits.isdigit():
-        raise _Bad("a length line is not a number")
-    return int(digits), eol + 2
-
-
-def _argument(buffer, pos):
-    """
-    The bulk string at C{pos} and the offset after it, or L{None} if the
-    buffer ends first.
-
-    @raise _Bad: if it is not a bulk string.
-    """
+    match = _LENGTH_MATCH(buffer, pos)
+    if match is not None and buffer[pos:pos + 1] == marker:
+        return int(match.group(1)), match.end()
     if pos >= len(buffer):
         return None
-    if buffer[pos] != 0x24:
-        raise _Bad("an argument does not start with '$'")
-    line = _lengthLine(buffer, pos)
-    if line is None:
+    if buffer[pos:pos + 1] != marker:
+        raise _Bad(f"{what} does not start with '{marker.decode()}'")
+    if len(buffer) - pos < _LENGTH_LINE and _LENGTH_PREFIX(buffer, pos):
         return None
-    length, start = line
-    end = start + length
-    if end + 2 > len(buffer):
-        return None
-    if buffer[end:end + 2] != b"\r\n":
-        raise _Bad("an argument is longer than its length says")
-    return buffer[start:end], end + 2
+    raise _Bad("a length line is not a number")
