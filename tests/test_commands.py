@@ -9,6 +9,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from services.sessionserver import commands, keyspace
 from services.sessionserver.commands import Server
+from services.sessionserver.glob import MAX_PATTERN_BYTES
 from services.sessionserver.resp import ReplyError, Status
 from services.sessionserver.store import Store
 from tests.support import captureLog
@@ -312,6 +313,15 @@ class KeyTests(CommandTestCase):
         self.run_("SET", "a" * 40, "v")
         self.assertEqual(self.run_("KEYS", "a*" * 20 + "b"), [])
         self.assertEqual(self.run_("KEYS", "a*" * 20), [b"a" * 40])
+
+    def test_patternTooLong(self):
+        """KEYS, SCAN MATCH and CONFIG GET refuse patterns over MAX_PATTERN_BYTES."""
+        pattern = "?" * (MAX_PATTERN_BYTES + 1)
+        error = f"ERR pattern is longer than {MAX_PATTERN_BYTES} bytes"
+        self.assertError(error, "KEYS", pattern)
+        self.assertError(error, "SCAN", 0, "MATCH", pattern)
+        self.assertError(error, "CONFIG", "GET", pattern)
+        self.assertEqual(self.run_("KEYS", "?" * MAX_PATTERN_BYTES), [])
 
     def test_keysLimit(self):
         """KEYS over more keys than KEYS_LIMIT is refused with an error naming SCAN."""

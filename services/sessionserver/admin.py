@@ -6,7 +6,7 @@ CONFIG GET, DBSIZE, FLUSHDB, FLUSHALL.
 import os
 import sys
 
-from services.sessionserver.glob import compileGlob
+from services.sessionserver.keyspace import globMatcher
 from services.sessionserver.resp import OK, ReplyError, Status
 from services.sessionserver.table import (
     COMMANDS, SERVER_VERSION, command, parseInteger, syntaxError, unknownSubcommand,
@@ -223,7 +223,7 @@ def _config(server):
 
 
 def _configGet(server, client, args):
-    matches = [compileGlob(pattern.lower()) for pattern in args[2:]]
+    matches = [globMatcher(pattern.lower()) for pattern in args[2:]]
     return {name.encode(): value.encode() for name, value in _config(server).items()
             if any(match(name.encode()) for match in matches)}
 

@@ -14,21 +14,32 @@ of the key, the last at its end, and each one between at its leftmost place
 after the one before (the leftmost place leaves the most room for the
 rest, so no other place needs trying). Each segment is a regular
 expression without quantifiers, so matching a key costs at most
-O(len(key) * len(pattern)) steps, however many stars there are.
+O(len(key) * len(pattern)) steps, however many stars there are. Compiling
+costs more per byte, so patterns are bounded (L{MAX_PATTERN_BYTES}) and
+the last ones compiled are kept (a SCAN walk sends the same one each step).
 """
 
 import re
+from functools import lru_cache
 
-__all__ = ["compileGlob"]
+__all__ = ["compileGlob", "MAX_PATTERN_BYTES"]
+
+MAX_PATTERN_BYTES = 4096
+"""The longest pattern L{compileGlob} accepts."""
 
 _STAR = None
 
 
+@lru_cache(maxsize=64)
 def compileGlob(pattern):
     """
     A function telling whether a C{bytes} key matches the Redis glob
     C{pattern} (C{bytes}).
+
+    @raise ValueError: if C{pattern} is longer than L{MAX_PATTERN_BYTES}.
     """
+    if len(pattern) > MAX_PATTERN_BYTES:
+        raise ValueError(f"pattern is longer than {MAX_PATTERN_BYTES} bytes")
     tokens = _tokens(pattern)
     if _STAR not in tokens:
         whole = re.compile(b"".join(tokens), re.DOTALL)
@@ -93,8 +104,21 @@ def _byteClass(members, negate=False):
     """
     if not members:
         return b"." if negate else b"(?!)"
-    body = b"".join(b"\\x%02x" % c for c in sorted(members))
+    body = b"".join(b"\\x%02x-\\x%02x" % run for run in _runs(sorted(members)))
     return b"[" + (b"^" if negate else b"") + body + b"]"
+
+
+def _runs(ordered):
+    """
+    The C{(first, last)} runs of consecutive numbers in C{ordered}.
+    """
+    runs = []
+    for c in ordered:
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+    return runs
 
 
 class _Segment:

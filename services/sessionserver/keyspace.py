@@ -8,7 +8,7 @@ from services.sessionserver.resp import OK, ReplyError, Status
 from services.sessionserver.table import (
     command, parseInteger, syntaxError, wrongArity, INTEGER_ERROR)
 
-__all__ = ["KEYS_LIMIT", "SCAN_COUNT_LIMIT"]
+__all__ = ["KEYS_LIMIT", "SCAN_COUNT_LIMIT", "globMatcher"]
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -2**63
@@ -338,6 +338,16 @@ def strlen(server, client, args):
     return len(server.store.get(args[1]) or b"")
 
 
+def globMatcher(pattern):
+    """
+    L{compileGlob}C{(pattern)}, or an error reply for a pattern too long.
+    """
+    try:
+        return compileGlob(pattern)
+    except ValueError as e:
+        raise ReplyError(f"ERR {e}") from None
+
+
 @command("keys", 2, "readonly", (0, 0, 0), "keyspace")
 def keys(server, client, args):
     """All keys matching a pattern."""
@@ -347,7 +357,7 @@ def keys(server, client, args):
                          f"(there are {len(store)}); use SCAN")
     if args[1] == b"*":
         return store.keys()
-    match = compileGlob(args[1])
+    match = globMatcher(args[1])
     return [key for key in store.keys() if match(key)]
 
 
@@ -367,7 +377,7 @@ def scan(server, client, args):
                 raise syntaxError()
             count = min(count, SCAN_COUNT_LIMIT)
         elif name == b"MATCH":
-            match = None if value == b"*" else compileGlob(value)
+            match = None if value == b"*" else globMatcher(value)
         elif name == b"TYPE":
             kind = value.lower()
         else:
