@@ -1,21 +1,22 @@
 """
 Tests for C{appserver-check-journal}, run as a real command: it reports a
 good journal, a torn tail and corruption, and with C{--fix} keeps a backup
-before cutting, after which the session server starts with every record
-before the cut.
+before cutting; a real C{twistd session-server} refuses a corrupt journal
+and starts once it is fixed.
 """
 
 import os
 import re
 import sys
 
+import redis
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from services.sessionserver.journal import Journal
 from services.sessionserver.journalfile import HEADER, encodeRecord
 from services.sessionserver.store import Store
-from tests.support import BIN, SOURCE, run, tempDir
+from tests.support import BIN, SOURCE, TWISTD, freePort, run, startTwistd, tempDir
 
 SCRIPT = os.path.join(BIN, "appserver-check-journal")
 
@@ -168,3 +169,32 @@ class ConsoleScriptTests(CheckTestCase):
         code, output = self.check("--fix", command=[SCRIPT])
         self.assertEqual(code, 0, output)
         self.assertEqual(os.path.getsize(self.path), offset)
+
+
+class ServerTests(CheckTestCase):
+    """
+    What an operator sees: twistd refuses the corrupt journal, the checker
+    fixes it, twistd starts with the records before the cut.
+    """
+
+    def serverArgs(self, port):
+        return ["session-server", "--port", f"tcp:{port}:interface=127.0.0.1",
+                "--journal", self.path]
+
+    def test_refusedThenFixed(self):
+        """twistd exits non-zero naming the file, the byte and the fix; after --fix it starts."""
+        offset = self.corruptFifth()
+        before = readFile(self.path)
+        code, output = run([TWISTD, "-n", "--pidfile="] + self.serverArgs(freePort()),
+                           self.directory)
+        self.assertNotEqual(code, 0, output)
+        self.assertIn(f"The journal {self.path} is corrupt at byte {offset} (a record's "
+                      f"checksum does not match)", output)
+        self.assertIn(f"appserver-check-journal --fix {self.path}", output)
+        self.assertEqual(readFile(self.path), before)
+        self.check("--fix")
+        port = freePort()
+        startTwistd(self, self.serverArgs(port), self.directory, port)
+        client = redis.Redis(port=port, socket_timeout=30)
+        self.addCleanup(client.close)
+        self.assertEqual(sorted(client.keys()), [b"k0", b"k1", b"k2", b"k3"])
