@@ -68,6 +68,7 @@ def nonNegativeInt(value):
 
 nonNegativeInt.coerceDoc = "A whole number, 0 or more."
 
+
 def choice(*choices):
     """
     An option coerce function accepting only C{choices} (case-insensitive).
@@ -168,6 +169,9 @@ class _CoerceOption(usage.CoerceParameter):
     """
 
     def dispatch(self, parameterName, value):
+        """
+        Store the coerced C{value} of C{--parameterName}.
+        """
         if value is None:
             raise usage.UsageError(f"--{parameterName} needs a value.")
         self.options.opts[parameterName] = _coerced(self.coerce, value, f"--{parameterName}")
