@@ -32,6 +32,8 @@ Limits:
  - request heads are bounded by twisted.web itself (16 KiB, 500 headers).
 """
 
+from functools import partial
+
 from twisted.internet import defer, protocol
 from twisted.logger import Logger
 from twisted.web import http, server
@@ -257,9 +259,25 @@ class LimitedChannel(http.HTTPChannel):
         """
         Stop the deadline and stop counting the connection.
         """
+        self._release()
+        http.HTTPChannel.connectionLost(self, reason)
+
+    def _release(self):
         self._deadline.stop()
         self.site.openConnections -= 1
-        http.HTTPChannel.connectionLost(self, reason)
+
+    def _protocolUpgradeForWebsockets(self, protocol):
+        """
+        Hand the connection over to C{protocol} (a websocket), counting it
+        until it is lost: Twisted gives the protocol this channel's
+        C{connectionLost}.
+        """
+        http.HTTPChannel._protocolUpgradeForWebsockets(self, protocol)
+        self.connectionLost = partial(self._upgradedConnectionLost, protocol.connectionLost)
+
+    def _upgradedConnectionLost(self, protocolConnectionLost, reason):
+        self._release()
+        protocolConnectionLost(reason)
 
     def _deadlinePassed(self):
         if self._heardFrom:

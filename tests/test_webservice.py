@@ -5,6 +5,7 @@ persistence.
 
 import os
 
+from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
@@ -398,6 +399,18 @@ class MaxConnectionsTests(SynchronousTestCase):
             channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             self.assertIn(b"200 OK", transport.value())
         self.assertEqual((self.site.openConnections, self.site.shedConnections), (2, 1))
+
+    def test_upgraded(self):
+        """A connection handed over to another protocol (a websocket) counts until it is lost."""
+        channel, transport = connect(self.site)
+        lost = []
+        upgraded = Protocol()
+        upgraded.connectionLost = lost.append
+        channel._protocolUpgradeForWebsockets(upgraded)
+        self.assertEqual(self.site.openConnections, 1)
+        channel.connectionLost("reason")
+        self.assertEqual(self.site.openConnections, 0)
+        self.assertEqual(lost, ["reason"])
 
     def test_slotFreed(self):
         """Once an open connection closes, a new one is accepted."""
