@@ -3,14 +3,21 @@ Tests for L{services.sessionserver.albatross}: Albatross's session protocol
 over the session server's store, in memory.
 """
 
+import errno
+import os
+
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
 from services.sessionserver.albatross import (
     MAX_AGE, MAX_SESSION_BYTES, AlbatrossFactory, sessionKey)
+from services.sessionserver import journal as journalModule
 from services.sessionserver.commands import Server
+from services.sessionserver.journal import Journal
 from services.sessionserver.store import Store
+from tests.support import captureLog, tempDir
+from tests.test_journal_failures import FailingDisk
 
 
 class AlbatrossTests(SynchronousTestCase):
@@ -181,3 +188,58 @@ class AlbatrossLimitTests(SynchronousTestCase):
         self.assertEqual(self.send(b"get app x"), b"ERROR no such session\r\n")
         self.assertEqual(self.send(b"put app x"), b"ERROR no such session\r\n")
         self.assertFalse(self.transport.disconnecting)
+
+
+class AlbatrossJournalFailureTests(SynchronousTestCase):
+    """
+    Albatross writes when the journal cannot be written: not acknowledged,
+    undone, and the connection carries on.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(1000)
+        self.disk = FailingDisk(journalModule._writeAll)
+        self.patch(journalModule, "_writeAll", self.disk)
+        captureLog(self)
+        self.path = os.path.join(tempDir(self), "journal.aof")
+        self.store = Store(self.clock)
+        self.journal = Journal(self.path, "always", self.clock)
+        self.journal.load(self.store)
+        self.addCleanup(self.journal.close)
+        server = Server(self.store)
+        server.journal = self.journal
+        self.protocol = AlbatrossFactory(server).buildProtocol(None)
+        self.transport = StringTransport()
+        self.protocol.makeConnection(self.transport)
+
+    def send(self, *lines):
+        for line in lines:
+            self.protocol.dataReceived(line + b"\r\n")
+        value = self.transport.value()
+        self.transport.clear()
+        return value
+
+    def test_failedWritesRefused(self):
+        """new, put, get and del that cannot be journaled answer ERROR and change nothing."""
+        sessionId = self.send(b"new app 60")[3:].strip()
+        self.send(b"put app " + sessionId, b"kept", b"")
+        before = list(self.store.items())
+        self.disk.full = True
+        refused = b"ERROR cannot write the journal: " + os.strerror(errno.ENOSPC).encode() \
+            + b"\r\n"
+        self.assertEqual(self.send(b"new app 60"), refused)
+        self.send(b"put app " + sessionId)
+        self.assertEqual(self.send(b"changed", b""), refused)
+        self.clock.advance(10)
+        self.assertEqual(self.send(b"get app " + sessionId), refused)
+        self.assertEqual(self.send(b"del app " + sessionId), refused)
+        self.assertEqual(list(self.store.items()), before)
+        self.assertFalse(self.transport.disconnecting)
+        self.disk.full = False
+        self.assertEqual(self.send(b"get app " + sessionId),
+                         b"OK - session follows\r\nkept\r\n\r\n")
+        self.journal.close()
+        restored = Store(self.clock)
+        Journal(self.path, "no", self.clock).load(restored)
+        self.assertEqual(list(restored.items()), list(self.store.items()))

@@ -23,7 +23,9 @@ told otherwise; expose it only to trusted machines. What an Albatross
 client writes never evicts other keys: under C{--maxmemory}, a C{new} or
 C{put} that does not fit answers C{ERROR out of memory} instead, so a
 client that did not authenticate cannot push out the sessions of the
-authenticated RESP clients. C{age} is at most L{MAX_AGE} seconds.
+authenticated RESP clients. C{age} is at most L{MAX_AGE} seconds. A change
+the journal cannot take is undone and answered C{ERROR cannot write the
+journal: <reason>}, never C{OK}.
 """
 
 import secrets
@@ -31,6 +33,7 @@ import secrets
 from twisted.internet.protocol import Factory
 from twisted.protocols.basic import LineReceiver
 
+from services.sessionserver.journal import JournalWriteError
 from services.sessionserver.store import OutOfMemory
 
 __all__ = ["AlbatrossProtocol", "AlbatrossFactory", "MAX_SESSION_BYTES", "MAX_AGE"]
@@ -107,6 +110,7 @@ class AlbatrossProtocol(LineReceiver):
         expiring from now, evicting nothing.
         """
         store = self._store()
+        self.factory.beforeChange(key)
         store.set(key, b"\n".join([b"%d" % age] + lines), store.now() + age * 1000,
                   evict=False)
 
@@ -167,16 +171,17 @@ class AlbatrossProtocol(LineReceiver):
             return
         age, lines = session
         store = self._store()
+        self.factory.beforeChange(key)
         store.pexpireAt(key, store.now() + age * 1000)
-        self.factory.commit()
-        self.transport.write(b"".join(line + b"\r\n" for line in
-                                      [b"OK - session follows"] + lines + [b""]))
+        self._send([b"OK - session follows"] + lines + [b""])
 
     def do_del(self, appid, sessionId):
         """
         Delete a session.
         """
-        self._store().delete(sessionKey(appid, sessionId))
+        key = sessionKey(appid, sessionId)
+        self.factory.beforeChange(key)
+        self._store().delete(key)
         self.sendLine(b"OK")
 
     def do_quit(self):
@@ -189,8 +194,18 @@ class AlbatrossProtocol(LineReceiver):
         """
         Send C{line} with CRLF, as Albatross clients expect.
         """
-        self.factory.commit()
-        self.transport.write(line + b"\r\n")
+        self._send([line])
+
+    def _send(self, lines):
+        """
+        Send C{lines} once the writes they acknowledge are journaled, or an
+        error saying that they could not be (and were undone).
+        """
+        try:
+            self.factory.commit()
+        except JournalWriteError as e:
+            lines = [b"ERROR cannot write the journal: " + e.strerror.encode()]
+        self.transport.write(b"".join(line + b"\r\n" for line in lines))
 
     def lineLengthExceeded(self, line):
         """
@@ -236,8 +251,18 @@ class AlbatrossFactory(Factory):
         """
         return self.server.store
 
+    def beforeChange(self, key):
+        """
+        Let the journal remember C{key} as it is, to put it back if the
+        change about to be made cannot be journaled.
+        """
+        if self.server.journal is not None:
+            self.server.journal.beforeChange([key])
+
     def commit(self):
         """
         Make the writes so far durable before a reply acknowledges them.
+
+        @raise JournalWriteError: if they could not be; they were undone.
         """
         self.server.commit()
