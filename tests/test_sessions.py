@@ -10,6 +10,7 @@ import os
 import pickle
 
 from twisted.internet import defer, task
+from twisted.logger import LogLevel, formatEvent
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web import client, server
 from twisted.web.resource import Resource
@@ -32,7 +33,7 @@ from appserver.web.hooks import runBeforeResponse
 from appserver.web.resource import AppResource
 from appserver.web.router import Router
 from services.sessionserver.store import Store
-from tests.support import assertPersists, freePort, tempDir
+from tests.support import assertPersists, captureLog, freePort, tempDir
 from tests.test_session_stores import silentServer, startRedisServer
 from tests.websupport import request
 
@@ -406,6 +407,22 @@ class ManagerTests(SynchronousTestCase):
         self.clock.advance(20 * MINUTE)
         self.assertTrue(self.session(self.request(value)).isNew)
         self.assertEqual(self.store.calls[-1], ("delete", session.id))
+
+    def test_expiredDeleteFails(self):
+        """A store failing to delete an expired session logs one warning; the visitor
+        gets a new session."""
+        self.manager.idleTimeout = 24 * HOUR
+        value, _ = self.login()
+        self.clock.advance(11 * HOUR)
+        self.assertFalse(self.session(self.request(value)).isNew)
+        self.store.delete = lambda sessionId: defer.fail(ConnectionError("down"))
+        events = captureLog(self)
+        self.clock.advance(2 * HOUR)
+        self.assertTrue(self.session(self.request(value)).isNew)
+        self.assertEqual([formatEvent(e) for e in events if e["log_level"] >= LogLevel.warn],
+                         ["Deleting an expired session failed: "
+                          "The session store could not delete a session: down"])
+        self.assertEqual(self.flushLoggedErrors(), [])
 
     def test_saveTimeoutBounded(self):
         """Near the absolute limit, a save's expiry is what remains of it."""

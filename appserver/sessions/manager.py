@@ -214,8 +214,9 @@ class SessionManager:
             self.log.warn("Discarding the unreadable record of session {id}", id=sessionId[:8])
             return self._newSession()
         if created + self.absoluteTimeout <= self._now():
-            self.store.delete(sessionId).addErrback(
-                lambda f: self.log.failure("Deleting expired session {id}", f, id=sessionId[:8])
+            self._ask("delete", self.store.delete, sessionId).addErrback(
+                lambda f: self.log.warn("Deleting an expired session failed: {error}",
+                                        error=f.getErrorMessage())
             )
             return self._newSession()
         return Session(sessionId, created, data, loaded=record, now=self._now)
