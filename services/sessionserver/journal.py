@@ -23,6 +23,7 @@ When the file grows well past the size of the live data, it is rewritten in
 the background, a few keys per reactor turn, while writes go on.
 """
 
+import io
 import os
 
 from twisted.internet import defer
@@ -152,10 +153,7 @@ class Journal:
             store.maxmemory = limit
         self._fd = _openAppend(self.path)
         if reader.torn:
-            self.log.warn("Journal {path}: cut off a torn record at byte {good} "
-                          "(the {bad} bytes a crash left unfinished)",
-                          path=self.path, good=reader.end, bad=self._tornSize(reader))
-            os.ftruncate(self._fd, reader.end)
+            self._cutTornTail(reader.end)
         self.size = self.baseSize = reader.end
         self.checksums = reader.checksums or not reader.end
         if not reader.end:
@@ -165,18 +163,25 @@ class Journal:
             self.compact()
         return count
 
-    def _tornSize(self, reader):
-        return os.fstat(self._fd).st_size - reader.end
+    def _cutTornTail(self, end):
+        """
+        Cut off the record a crash left unfinished after byte C{end}.
+        """
+        self.log.warn("Journal {path}: cut off a torn record at byte {good} "
+                      "(the {bad} bytes a crash left unfinished)", path=self.path,
+                      good=end, bad=os.fstat(self._fd).st_size - end)
+        os.ftruncate(self._fd, end)
 
     def _replay(self, store):
         """
         Apply every good record; return C{(records, the reader)}.
         """
-        reader = JournalReader(None)
-        if not os.path.exists(self.path):
-            return 0, reader
+        try:
+            f = open(self.path, "rb")
+        except FileNotFoundError:
+            f = io.BytesIO()
         count = 0
-        with open(self.path, "rb") as f:
+        with f:
             reader = JournalReader(f)
             for args, end in reader:
                 applyRecord(store, args)
