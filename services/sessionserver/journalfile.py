@@ -51,7 +51,7 @@ class CorruptJournal(Exception):
     """
 
     def __init__(self, offset, reason):
-        Exception.__init__(self, offset, reason)
+        Exception.__init__(self, f"corrupt at byte {offset}: {reason}")
         self.offset = offset
         self.reason = reason
 
