@@ -4,13 +4,15 @@ the offset of the bad record and leaves the file untouched; checksums catch
 a changed byte; journals from before checksums still load.
 """
 
+import io
 import os
 
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from services.sessionserver.journal import CorruptJournal, Journal
-from services.sessionserver.journalfile import HEADER, encodeCommand, encodeRecord
+from services.sessionserver.journalfile import (
+    HEADER, JournalReader, encodeCommand, encodeRecord)
 from services.sessionserver.service import SessionServerService
 from services.sessionserver.store import Store
 from tests.support import tempDir
@@ -208,3 +210,31 @@ class StartTests(CorruptionTestCase):
         self.assertIn(f"appserver-check-journal --fix {self.path}", message)
         self.assertEqual(message.count(". "), 0)
         self.assertEqual(readFile(self.path), HEADER + b"*2\r\n!!" + self.records(3))
+
+
+class FlippedByteTests(CorruptionTestCase):
+    """
+    A changed byte anywhere in a journal is never loaded as data.
+    """
+
+    def test_everyByte(self):
+        """Each byte changed in turn: corruption, or a torn tail cut at a good record."""
+        records = [encodeRecord(b"SET", b"k%d" % i, b"value %d" % i, b"PXAT", b"9000000")
+                   for i in range(3)] + [encodeRecord(b"DEL", b"k0"), encodeRecord(b"FLUSHALL")]
+        data = HEADER + b"".join(records)
+        ends = [len(HEADER) + len(b"".join(records[:i])) for i in range(len(records) + 1)]
+        for position in range(len(data)):
+            for mask in (0x01, 0x10, 0x80):
+                changed = bytearray(data)
+                changed[position] ^= mask
+                reader = JournalReader(io.BytesIO(bytes(changed)))
+                try:
+                    read = [tuple(args) for args, end in reader]
+                except CorruptJournal as e:
+                    self.assertLessEqual(e.offset, position)
+                    continue
+                self.assertTrue(reader.torn, (position, mask))
+                self.assertIn(reader.end, ends)
+                self.assertLessEqual(reader.end, position)
+                self.assertEqual(b"".join(encodeRecord(*args) for args in read),
+                                 data[len(HEADER):reader.end])
