@@ -28,11 +28,14 @@ Limits:
  - at most C{maxConnections} connections are open at once: one more is
    accepted, answered C{503 Service Unavailable} and closed at once, so it
    costs the open ones next to nothing (an attacker's idle connections
-   are ended by the deadlines above);
+   are ended by the deadlines above); starting with more than the
+   process's file limit allows (L{descriptorLimit}, less L{FILE_HEADROOM})
+   logs a warning;
  - request heads are bounded by twisted.web itself (16 KiB, 500 headers).
 """
 
 from functools import partial
+from resource import RLIMIT_NOFILE, getrlimit
 
 from twisted.internet import defer, protocol
 from twisted.logger import Logger
@@ -43,7 +46,8 @@ from appserver.ports import ListeningService
 
 __all__ = ["WebService", "LimitedSite", "LimitedChannel", "LimitedRequest", "LIMITS",
            "DEFAULT_MAX_BODY", "DEFAULT_TIMEOUT", "DEFAULT_HEADER_TIMEOUT",
-           "DEFAULT_BODY_TIMEOUT", "DEFAULT_MAX_CONNECTIONS", "HOST_REQUIRED", "plainResponse"]
+           "DEFAULT_BODY_TIMEOUT", "DEFAULT_MAX_CONNECTIONS", "HOST_REQUIRED", "FILE_HEADROOM",
+           "plainResponse", "descriptorLimit"]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 60
@@ -55,6 +59,11 @@ LIMITS = ("maxBody", "timeout", "headerTimeout", "bodyTimeout", "maxConnections"
 """The names of the limits of L{LimitedSite} and L{WebService}."""
 
 _SHED_WARNING_INTERVAL = 60
+
+FILE_HEADROOM = 32
+"""Files a web-app process keeps open besides its connections (logs,
+database, listening ports), for the check of C{maxConnections} against
+L{descriptorLimit}."""
 _log = Logger()
 
 HOST_REQUIRED = b"Bad Request: send exactly one Host header."
@@ -76,6 +85,14 @@ _TOO_LARGE = plainResponse(413, b"Payload Too Large")
 _BAD_HOST = plainResponse(400, b"Bad Request", HOST_REQUIRED)
 _TOO_SLOW = plainResponse(408, b"Request Timeout")
 _TOO_MANY = plainResponse(503, b"Service Unavailable")
+
+
+def descriptorLimit():
+    """
+    How many files (connections included) this process may have open: its
+    soft C{RLIMIT_NOFILE}.
+    """
+    return getrlimit(RLIMIT_NOFILE)[0]
 
 
 def _checkedLimits(limits):
@@ -426,9 +443,18 @@ class WebService(PersistentService):
         return site
 
     def _makeListeners(self):
+        self._checkDescriptorLimit()
         self.site = self.buildSite()
         self.listeners = [ListeningService(description, self.site, self._reactor)
                           for description in self.ports]
+
+    def _checkDescriptorLimit(self):
+        limit = descriptorLimit()
+        if self.maxConnections + FILE_HEADROOM > limit:
+            _log.warn("max-connections {max} is more than the {limit} files this process may "
+                      "open (ulimit -n) allow, with room for its other files: raise the limit "
+                      "or lower max-connections, else new connections wait unanswered once the "
+                      "files run out", max=self.maxConnections, limit=limit)
 
     def privilegedStartService(self):
         """

@@ -1,18 +1,20 @@
 """
-Tests for services.web: body limit, idle timeout, access log, ports and
-persistence.
+Tests for services.web: body limit, Host headers, deadlines, connection
+limit, idle timeout, access log, ports and persistence.
 """
 
 import os
 
 from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.logger import LogLevel, formatEvent
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
+from services import web
 from services.web import HOST_REQUIRED, LimitedSite, WebService, plainResponse
-from tests.support import assertPersists, tempDir
+from tests.support import assertPersists, captureLog, tempDir
 
 
 class Echo(Resource):
@@ -144,6 +146,21 @@ class WebServiceTests(SynchronousTestCase):
         self.assertIs(reactor.tcpServers[0][1], service.site)
         self.successResultOf(service.stopService())
         self.assertIsNone(service.site)
+
+    def test_descriptorLimit(self):
+        """Allowing more connections than the process may open files is warned about at start."""
+        self.patch(web, "descriptorLimit", lambda: 256)
+        events = captureLog(self)
+        WebService(Echo(), ["tcp:8080"], maxConnections=1000,
+                   reactor=MemoryReactorClock()).startService()
+        warnings = [formatEvent(e) for e in events if e.get("log_level") == LogLevel.warn]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("1000", warnings[0])
+        self.assertIn("256", warnings[0])
+        del events[:]
+        WebService(Echo(), ["tcp:8080"], maxConnections=200,
+                   reactor=MemoryReactorClock()).startService()
+        self.assertEqual([e for e in events if e.get("log_level") == LogLevel.warn], [])
 
     def test_startWithoutPrivileged(self):
         """Under `twist` (no privilegedStartService) start binds the ports."""
