@@ -157,7 +157,7 @@ class ArityTests(CorruptionTestCase):
     def test_emptyRecord(self):
         """A record of no arguments is corruption."""
         self.write(HEADER + b"*0\r\n" + self.records(2))
-        self.assertCorruptAt(len(HEADER), "0 arguments")
+        self.assertCorruptAt(len(HEADER), "argument count")
 
 
 class OldFormatTests(CorruptionTestCase):

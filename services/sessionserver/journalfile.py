@@ -36,6 +36,8 @@ _LENGTH_LINE = 22
 _CHECKSUM_LINE = 11
 _CHECKSUM_MATCH = re.compile(rb"#([0-9a-f]{8})\r\n").match
 _CHECKSUM_PREFIX = re.compile(rb"(#[0-9a-f]{0,8}\r?)?\Z").match
+_COUNT_MATCH = re.compile(rb"\*([1-%d])\r\n" % MAX_ARGUMENTS).match
+_ARGUMENT_MATCH = re.compile(rb"\$(\d{1,18})\r\n").match
 _LENGTH_MATCH = re.compile(rb"[*$](\d{1,18})\r\n").match
 _LENGTH_PREFIX = re.compile(rb"[*$]\d{0,18}\r?\Z").match
 
@@ -181,18 +183,22 @@ class JournalReader:
         @raise _Bad: if it is not a good record.
         """
         buffer = self._buffer
-        line = _lengthLine(buffer, pos, b"*", "a record")
-        if line is None:
-            return None
-        count, p = line
-        if not 1 <= count <= MAX_ARGUMENTS:
-            raise _Bad(f"a record has {count} arguments")
-        args = []
-        for _ in range(count):
-            line = _lengthLine(buffer, p, b"$", "an argument")
+        match = _COUNT_MATCH(buffer, pos)
+        if match is None:
+            line = _lengthLine(buffer, pos, b"*", "a record")
             if line is None:
                 return None
-            length, p = line
+            raise _Bad(f"a record's argument count is not 1 to {MAX_ARGUMENTS}")
+        count, p = int(match.group(1)), match.end()
+        args = []
+        for _ in range(count):
+            match = _ARGUMENT_MATCH(buffer, p)
+            if match is None:
+                # Not a good "$N" line: _lengthLine raises why, unless the
+                # buffer ends before the line does.
+                _lengthLine(buffer, p, b"$", "an argument")
+                return None
+            length, p = int(match.group(1)), match.end()
             if buffer[p + length:p + length + 2] != b"\r\n":
                 if p + length + 2 > len(buffer):
                     return None
