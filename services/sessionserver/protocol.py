@@ -55,7 +55,7 @@ class RedisProtocol(Protocol):
         self._process()
 
     def _process(self):
-        server, client, parser = self.factory.server, self.client, self.parser
+        client, parser = self.client, self.parser
         out, changed, size = [], [], 0
         while not self._paused and not self._closed:
             try:
@@ -66,12 +66,10 @@ class RedisProtocol(Protocol):
                 return
             if args is None:
                 break
-            journal = server.journal
-            pending = journal.pendingCount if journal is not None else 0
-            reply = encode(server.execute(client, args), client.resp3)
+            reply, changes = self._execute(args)
+            if changes:
+                changed.append(len(out))
             out.append(reply)
-            if journal is not None and journal.pendingCount != pending:
-                changed.append(len(out) - 1)
             parser.authenticated = client.authenticated
             if client.closing:
                 self._close(out, changed)
@@ -81,6 +79,19 @@ class RedisProtocol(Protocol):
                 self._send(out, changed)
                 out, changed, size = [], [], 0
         self._send(out, changed)
+
+    def _execute(self, args):
+        """
+        Run one command: its encoded reply, and whether it changed anything
+        the journal has to write before the reply may be sent.
+        """
+        server, client = self.factory.server, self.client
+        journal = server.journal
+        if journal is None:
+            return encode(server.execute(client, args), client.resp3), False
+        pending = journal.pendingCount
+        reply = encode(server.execute(client, args), client.resp3)
+        return reply, journal.pendingCount != pending
 
     def _send(self, out, changed):
         """
