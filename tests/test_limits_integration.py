@@ -1,8 +1,11 @@
 """
 Integration tests: a real C{twistd web-app} under hostile load from real
-sockets on loopback (slowloris, too many connections), bounded in time.
+sockets on loopback (slowloris, too many connections, anonymous page
+views), bounded in time.
 """
 
+import http.client
+import json
 import os
 import socket
 import time
@@ -152,3 +155,27 @@ class MaxConnectionsTests(SynchronousTestCase):
             if not response.startswith(b"HTTP/1.1 503"):
                 return response
         raise AssertionError(f"no connection served within {GIVE_UP} s of one closing")
+
+
+class AnonymousSessionsTests(SynchronousTestCase):
+    """
+    Anonymous page views of the demo store no session in a real twistd.
+    """
+
+    def test_noSessions(self):
+        """A hundred anonymous views of the demo's form page leave the store empty."""
+        root = tempDir(self)
+        port = freePort()
+        startTwistd(self, ["web-app", "--port", f"tcp:{port}:interface=127.0.0.1",
+                           "--session-max-memory", "1mb"], root, port)
+        for _ in range(100):
+            client = http.client.HTTPConnection("127.0.0.1", port, timeout=GIVE_UP)
+            client.request("GET", "/")
+            response = client.getresponse()
+            self.assertIn(b'name="csrf_token"', response.read())
+            client.close()
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=GIVE_UP)
+        client.request("GET", "/_appserver/services")
+        tree = json.loads(client.getresponse().read())["services"][0]
+        sessions = {child["name"]: child for child in tree["children"]}["sessions"]["figures"]
+        self.assertEqual((sessions["sessions"], sessions["maxMemory"]), (0, 1024 * 1024))
