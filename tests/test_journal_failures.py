@@ -62,6 +62,10 @@ class FailureTestCase(SynchronousTestCase):
         self.journal.beforeChange(keys)
         function(*args)
 
+    def contents(self):
+        with open(self.path, "rb") as f:
+            return f.read()
+
     def reopen(self):
         self.journal.close()
         store = Store(self.clock)
@@ -179,14 +183,14 @@ class BackgroundFailureTests(FailureTestCase):
         """A rewrite that cannot write gives up, keeps the current file and logs why."""
         self.change([b"a"], self.store.set, b"a", b"1")
         self.journal.commit()
-        before = open(self.path, "rb").read()
+        before = self.contents()
         self.disk.full = True
         done = self.journal.compact()
         self.clock.advance(0)
         self.assertIsNone(self.successResultOf(done))
         self.assertEqual(self.journal.info()["aof_rewrite_in_progress"], 0)
         self.assertFalse(os.path.exists(self.path + ".rewrite"))
-        self.assertEqual(open(self.path, "rb").read(), before)
+        self.assertEqual(self.contents(), before)
         self.assertTrue([e for e in self.events if "rewriting failed" in e.get("log_format", "")])
 
     def test_syncFailureReported(self):
