@@ -297,6 +297,11 @@ class LimitedChannel(http.HTTPChannel):
         protocolConnectionLost(reason)
 
     def _deadlinePassed(self):
+        if self.transport.disconnecting:
+            # A refused request, answered, whose client still has not read
+            # the answer nor closed.
+            self.transport.abortConnection()
+            return
         if self._heardFrom:
             self.transport.write(_TOO_SLOW)
         self.timeoutConnection()

@@ -374,6 +374,15 @@ class DeadlineTests(SynchronousTestCase):
         self.assertEqual(self.resource.bodies, [b"abcdef"])
         self.assertNotIn(b"408", self.transport.value())
 
+    def test_refusedNotReading(self):
+        """A refused request's connection still open at the deadline is aborted, with no 408."""
+        self.channel.dataReceived(b"POST / HTTP/1.1\r\nHost: x\r\n"
+                                  b"Content-Length: 99999999\r\n\r\n")
+        self.assertTrue(self.transport.disconnecting)
+        self.wait(20)
+        self.assertTrue(self.transport.value().endswith(b"Payload Too Large"))
+        self.assertTrue(self.transport.disconnected)
+
     def test_slowAnswer(self):
         """No deadline runs while the server prepares its answer."""
         resource = Pending()
