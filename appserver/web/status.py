@@ -8,10 +8,10 @@ through a C{stats()} or C{status()} method (the database pool's masked URL,
 thread settings, threads started and busy; the reloader's mode, last reload
 time, duration, paths and error), the addresses its ports are actually
 bound to, the web service's open connections and those answered 503 for
-being over its limit, the session store and what it reports (the memory store: how
-many sessions it holds, the bytes they use and may use, how many were
-evicted to stay under that bound), and the app's route count and last
-reload error.
+being over its limit, the session store and what it reports (the memory
+store: how many sessions it holds, the bytes they use and may use, how
+many were evicted to stay under that bound), and the app's route count and
+last reload error.
 
 Who may see it (C{access}): C{"loopback"} (the default of C{twistd
 web-app}) answers only clients connecting from 127.0.0.0/8, C{::1} or a
