@@ -294,3 +294,16 @@ class DispatchTests(SynchronousTestCase):
         self.assertEqual(request(AppResource(router), path=b"/say/a%20b").body, b"a b")
         self.assertEqual(request(AppResource(router), path=b"/say/caf%C3%A9").body,
                          "caf\u00e9".encode())
+
+    def test_invalidUTF8NeverReachesHandler(self):
+        """A segment that is not UTF-8 matches no str or path parameter: 404, not 500."""
+        router = Router()
+        # A handler that stores its text, as a database driver would, fails
+        # on undecodable (surrogate-escaped) characters.
+        router.add("/say/<word>", ["GET"], lambda request, word: word.encode("utf-8"))
+        router.add("/files/<path:rest>", ["GET"], lambda request, rest: rest.encode("utf-8"))
+        resource = AppResource(router)
+        for path in [b"/say/%ff", b"/files/%ff", b"/files/a/%C3%28/b", b"/files/ok/%ed%a0%80"]:
+            self.assertEqual(request(resource, path=path).code, 404, path)
+        self.assertEqual(request(resource, path=b"/files/caf%C3%A9/x").body,
+                         "caf\u00e9/x".encode())

@@ -14,7 +14,8 @@ literal segments, then the segment's converters from most to least specific
 takes the rest of the path and must end a pattern). Patterns without
 converters are also kept in one dict keyed by their segments, so the common
 case costs one hash. Either way the cost does not grow with the number of
-routes. A value that does not convert simply does not match (a 404).
+routes. A value that does not convert simply does not match (a 404), and
+so does a segment that is not UTF-8, for every converter, C{path} included.
 
 Two routes conflict when their patterns have the same shape (the same
 literal segments and converter types, whatever the parameter names) and
@@ -362,20 +363,29 @@ def _search(node, segments, index, method, values, found):
         if _searchDynamic(node, segments, index, method, values, found):
             return True
     if node.rest is not None and node.rest.endpoints is not None:
-        rest = b"/".join(segments[index:])
+        rest = _text(b"/".join(segments[index:]))
         if rest:
             found.append(node.rest.endpoints)
             if method in node.rest.endpoints:
-                values.append(rest.decode("utf-8", "surrogateescape"))
+                values.append(rest)
                 return True
     return False
 
 
-def _searchDynamic(node, segments, index, method, values, found):
+def _text(data):
+    """
+    C{data} decoded as UTF-8, or L{None} if it is not UTF-8: such a value
+    matches no converter (a 404), rather than reaching a controller as
+    text it cannot encode again.
+    """
     try:
-        text = segments[index].decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return False
+        return None
+
+
+def _searchDynamic(node, segments, index, method, values, found):
+    text = _text(segments[index])
     if not text:
         return False
     for matcher, child in node.dynamic:
