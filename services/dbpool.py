@@ -34,7 +34,9 @@ went away and came back while idle fails no call; only the calls running
 at that moment fail. A failed call is never retried: it may have been
 killed on purpose.
 
-B{SQLite}: connections use WAL, a busy timeout (the URL's C{timeout},
+B{SQLite}: a database file the service creates is mode 0600 whatever the
+umask (its C{-wal}, C{-shm} and C{-journal} files follow it); an existing
+file keeps its mode. Connections use WAL, a busy timeout (the URL's C{timeout},
 default 5 s; a lock held longer makes the call fail with
 L{DatabaseUnavailable}) and C{foreign_keys=ON}. A file that is not writable
 when a connection opens it gives a read-only connection (SQLite's own
@@ -172,7 +174,8 @@ def _sqliteFailure(error, messages):
 
 class _SQLiteConnection(sqlite3.Connection):
     """
-    An SQLite connection that remembers whether it was opened read-only.
+    An SQLite connection that creates a missing database file privately and
+    remembers whether it was opened read-only.
 
     @ivar readOnly: whether the file was not writable when this connection
         opened it: SQLite then opens it read-only for good, and every write
@@ -180,6 +183,30 @@ class _SQLiteConnection(sqlite3.Connection):
     """
 
     readOnly = False
+
+    def __init__(self, database, *args, uri=False, **kwargs):
+        if not uri:
+            _createPrivately(database)
+        sqlite3.Connection.__init__(self, database, *args, uri=uri, **kwargs)
+
+
+def _createPrivately(path):
+    """
+    Create the database file C{path}, if there is none, empty and with mode
+    0600 whatever the umask: it holds the application's data, and SQLite
+    would create it with the umask's mode (readable by all under the usual
+    022). Its C{-wal}, C{-shm} and C{-journal} files take the database
+    file's mode. An existing file is left as it is.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError:
+        # It exists, or cannot be created: SQLite opens it or says why.
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _writable(path):

@@ -5,6 +5,7 @@ threads and the real reactor.
 
 import os
 import sqlite3
+import stat
 import subprocess
 import time
 
@@ -394,3 +395,63 @@ class MemoryTests(TestCase):
         self.assertEqual((yield db.runQuery("SELECT count(*) FROM t")), [(10,)])
         db.setThreads(2, 20)
         self.assertEqual(db.pool.threadpool.max, 1)
+
+
+class FileModeTests(TestCase):
+    """
+    An SQLite database the service creates is private to its owner whatever
+    the umask; an existing file keeps the mode its operator gave it.
+    """
+
+    timeout = 30
+
+    def setUp(self):
+        self.addCleanup(os.umask, os.umask(0o000))
+        self.path = os.path.join(tempDir(self), "app.sqlite3")
+
+    def mode(self, path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    @defer.inlineCallbacks
+    def test_createdPrivate(self):
+        """
+        Under umask 000 the new database and its -wal and -shm files are
+        0600, and so is a -journal file made by a rollback-journal transaction.
+        """
+        db = DatabaseService(f"sqlite:///{self.path}")
+        db.startService()
+        self.addCleanup(db.stopService)
+        yield db.runOperation("CREATE TABLE t (x)")
+        self.assertEqual(self.mode(self.path), 0o600)
+        for suffix in ("-wal", "-shm"):
+            self.assertEqual(self.mode(self.path + suffix), 0o600, suffix)
+
+        def journal(cursor):
+            cursor.execute("PRAGMA journal_mode=DELETE")
+            cursor.execute("PRAGMA locking_mode=EXCLUSIVE")
+            cursor.execute("INSERT INTO t VALUES (1)")
+            return self.mode(self.path + "-journal")
+
+        db.setThreads(1, 1)
+        self.assertEqual((yield db.runInteraction(journal)), 0o600)
+
+    def test_createdPrivateBeforeMigrations(self):
+        """
+        The database is 0600 from the moment it exists, whoever opens it
+        first: preparing it at start-up too.
+        """
+        db = DatabaseService(f"sqlite:///{self.path}")
+        db.privilegedStartService()
+        self.addCleanup(db.stopService)
+        self.assertEqual(self.mode(self.path), 0o600)
+
+    def test_existingModeKept(self):
+        """
+        A database file that exists keeps its mode.
+        """
+        sqlite3.connect(self.path).close()
+        os.chmod(self.path, 0o640)
+        db = DatabaseService(f"sqlite:///{self.path}")
+        db.startService()
+        self.addCleanup(db.stopService)
+        self.assertEqual(self.mode(self.path), 0o640)
