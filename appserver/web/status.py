@@ -4,14 +4,15 @@ tree as JSON.
 
 Each entry has the service's C{name}, C{class} (dotted), C{running}, its
 C{children} when it has any, and C{figures}: what the service reports
-through a C{stats()} or C{status()} method (the database pool's masked URL,
+through a C{stats()} or C{status()} method (the database pool's URL,
 thread settings, threads started and busy; the reloader's mode, last reload
 time, duration, paths and error), the addresses its ports are actually
 bound to, the web service's open connections and those answered 503 for
 being over its limit, the session store and what it reports (the memory
 store: how many sessions it holds, the bytes they use and may use, how
 many were evicted to stay under that bound), and the app's route count and
-last reload error.
+last reload error. Every URL in them is shown with its password masked
+(C{redis://:***@host:6379/0}).
 
 Who may see it (C{access}): C{"loopback"} (the default of C{twistd
 web-app}) answers only clients connecting from 127.0.0.0/8, C{::1} or a
@@ -30,6 +31,7 @@ from twisted.web.resource import IResource, getChildForRequest
 from zope.interface import implementer
 
 from appserver.config import choice
+from services.dburl import maskURL
 
 __all__ = ["StatusGate", "ServicesPage", "describeTree", "isLocalRequest", "ACCESS_CHOICES", "PATH",
            "statusAccess"]
@@ -102,8 +104,28 @@ def _appFigures(service):
 def serviceFigures(service):
     """
     The key figures of one service, a JSON-ready dict (see the module
-    docstring).
+    docstring), with the password of every URL in them masked.
     """
+    return _masked(_figures(service))
+
+
+def _masked(value):
+    """
+    C{value} with every string in it (however deep in dicts and lists)
+    passed through L{maskURL}: figures come from any service's C{stats()},
+    a session store spec or an error message, and a URL in any of them may
+    carry a password.
+    """
+    if isinstance(value, str):
+        return maskURL(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(item) for item in value]
+    return value
+
+
+def _figures(service):
     for method in ("stats", "status"):
         report = getattr(service, method, None)
         if callable(report):
