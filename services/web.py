@@ -23,8 +23,8 @@ Limits:
  - its body must arrive whole within C{bodyTimeout} seconds of the end of
    the head, else C{408 Request Timeout}; no deadline runs while the
    server prepares its answer;
- - connections silent for C{timeout} seconds while a request is being
-   received are closed (Twisted's idle timeout, restarted by every byte);
+ - connections silent for C{timeout} seconds are closed unless an answer
+   is being prepared (Twisted's idle timeout, restarted by every byte);
  - at most C{maxConnections} connections are open at once: one more is
    accepted, answered C{503 Service Unavailable} and closed at once, so it
    costs the open ones next to nothing (an attacker's idle connections
