@@ -185,6 +185,29 @@ class ServedDirectoryTests(WorkingDirectoryTestCase):
         os.symlink(".", "here")
         self.refusal(["--app", makeApp(self), "--static", "here"])
 
+    def test_configFile(self):
+        """The --config file (or APPSERVER_CONFIG's) in a served directory is refused."""
+        os.mkdir("www")
+        with open(os.path.join("www", "web.yaml"), "w") as f:
+            f.write("timeout: 30\n")
+        for argv, environ in [(["--config", "www/web.yaml", "--static", "www"], None),
+                              (["--static", "www"], {"APPSERVER_CONFIG": "www/web.yaml"})]:
+            with self.assertRaises(usage.UsageError) as caught:
+                parse(argv, environ)
+            message = str(caught.exception)
+            self.assertIn(os.path.join(self.cwd, "www", "web.yaml"), message)
+            self.assertIn("--config", message)
+        parse(["--config", "www/web.yaml", "--static", tempDir(self)])
+
+    def test_appConfig(self):
+        """Serving the app directory itself (--app . --static .) would serve its app.yaml."""
+        root = makeApp(self)
+        os.chdir(root)
+        message = self.refusal(["--app", ".", "--static", ".", "--db", "sqlite://:memory:",
+                                "--secret", "x" * 16])
+        self.assertIn(os.path.join(os.path.realpath(root), "app.yaml"), message)
+        self.assertIn("--app", message)
+
 
 class FileStoreModeTests(SynchronousTestCase):
     """

@@ -317,7 +317,7 @@ def _privateFiles(options):
     The files this run keeps data or secrets in, as C{(what, path,
     option)}: what no served directory may hold.
     """
-    files = []
+    files = _configFiles(options)
     db = databaseURL(options["db"])
     if _usesDatabase(options) and db.backend == "sqlite" and not db.inMemory:
         files.append(("the database", db.path, "--db"))
@@ -328,6 +328,22 @@ def _privateFiles(options):
             files.append(("the generated session secret", DEFAULT_SECRET_PATH, "--secret-file"))
         if options["sessions"].startswith("file:"):
             files.append(("the session files", options["sessions"][len("file:"):], "--sessions"))
+    return files
+
+
+def _configFiles(options):
+    """
+    The YAML files this run read options from (C{--config} or its
+    variable, the app's C{app.yaml}), as L{_privateFiles} gives them: they
+    may hold a secret or a database password.
+    """
+    files = []
+    config = options["config"] or options._fromEnvironment("config")
+    if config:
+        files.append(("the config file", config, "--config"))
+    appConfig = appConfigPath(options["app"])
+    if appConfig:
+        files.append(("the app's configuration", appConfig, "--app"))
     return files
 
 
