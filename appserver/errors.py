@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 from appserver.persisted import PersistentMultiService
 from services.dbpool import DatabaseUnavailable
 from services.migrations import MigrationError
+from services.sessionserver.journal import JournalUnavailable
 
 __all__ = ["StartupError", "CommandService", "startupReason"]
 
@@ -47,7 +48,8 @@ class StartupError(SystemExit, Exception):
 
 
 # Errors whose message is already a sentence for the operator.
-_WORDED = (StartupError, DatabaseUnavailable, MigrationError, ValueError, OSError)
+_WORDED = (StartupError, DatabaseUnavailable, MigrationError, JournalUnavailable, ValueError,
+           OSError)
 
 
 def startupReason(error):

@@ -26,6 +26,14 @@ def parse(*args, environ=None):
     return options
 
 
+def makeServer(*args):
+    """
+    The L{SessionServerService} C{twistd session-server ARGS} assembles, under
+    its command's root.
+    """
+    return sessionserver.makeService(parse(*args)).getServiceNamed("session-server")
+
+
 class MemoryClock(MemoryReactor, Clock):
     """
     A MemoryReactor that is also a Clock.
@@ -104,9 +112,9 @@ class MakeServiceTests(SynchronousTestCase):
 
     def test_tree(self):
         """A named service with a listener per RESP and Albatross port."""
-        service = sessionserver.makeService(parse(
+        service = makeServer(
             "--port", "7000", "--port", "7001", "--albatross-port", "7002",
-            "--requirepass", "pw", "--maxmemory", "1mb", "--maxmemory-policy", "noeviction"))
+            "--requirepass", "pw", "--maxmemory", "1mb", "--maxmemory-policy", "noeviction")
         self.assertEqual(service.name, "session-server")
         listeners = list(service)
         self.assertEqual([l.description for l in listeners],
@@ -174,7 +182,7 @@ class ServiceTests(SynchronousTestCase):
 
     def test_persistsData(self):
         """Without a journal, the keys are part of the pickle."""
-        service = sessionserver.makeService(parse("--port", "tcp:0", "--albatross-port", "0"))
+        service = makeServer("--port", "tcp:0", "--albatross-port", "0")
         service.store.clock = Clock()
         service.store.set(b"session:1", b"data", 10**12)
 
@@ -189,7 +197,7 @@ class ServiceTests(SynchronousTestCase):
 
     def test_persistsWithoutDataWhenJournaled(self):
         """With a journal, only the configuration is pickled."""
-        service = sessionserver.makeService(parse("--journal", "j.aof", "--requirepass", "pw"))
+        service = makeServer("--journal", "j.aof", "--requirepass", "pw")
         service.store.clock = Clock()
         service.store.set(b"k", b"v")
 

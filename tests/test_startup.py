@@ -1,16 +1,23 @@
 """
 Tests for L{appserver.errors}: the root service that turns a failed start
-into one sentence and stops what had started, in memory.
+into one sentence and stops what had started, and the commands whose root
+it is, in memory.
 """
 
 import os
 
 from twisted.application import service
+from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from appserver.errors import CommandService, StartupError, _LaunchStream, startupReason
+from appserver.ports import ListeningService
+from appserver.tap import sessionserver
+from qotd import tap as qotdtap
+from qotd.quoters import StaticQuoter
 from services.dbpool import DatabaseUnavailable
-from tests.support import assertPersists, captureLog
+from services.sessionserver.service import SessionServerService
+from tests.support import assertPersists, captureLog, parseOptions, tempDir
 
 
 class Child(service.Service):
@@ -157,3 +164,58 @@ class LaunchStreamTests(SynchronousTestCase):
         stream.hold()
         self.addCleanup(stream.release)
         self.assertFalse(stream.tell("web-app cannot start: x"))
+
+
+class CommandTreeTests(SynchronousTestCase):
+    """
+    C{twistd session-server} and C{twistd qotd} have a L{CommandService}
+    root too, so that their failed starts are one sentence.
+    """
+
+    def sessionServer(self, *argv):
+        """
+        The tree of C{twistd session-server ARGV}, on a L{Clock}.
+        """
+        root = sessionserver.makeService(parseOptions(sessionserver.Options, argv))
+        root.getServiceNamed("session-server")._clock = Clock()
+        return root
+
+    def test_sessionServerRoot(self):
+        """session-server's root holds the server, and persists."""
+        root = self.sessionServer("--port", "tcp:7000")
+        self.assertIsInstance(root, CommandService)
+        self.assertEqual(root.name, "session-server")
+        server = root.getServiceNamed("session-server")
+        self.assertIsInstance(server, SessionServerService)
+        self.assertEqual([child.description for child in server], ["tcp:7000"])
+        assertPersists(self, root, lambda restored: self.assertIsInstance(
+            restored.getServiceNamed("session-server"), SessionServerService))
+
+    def test_corruptJournal(self):
+        """A corrupt journal is the sentence naming the file, byte and repair command."""
+        path = os.path.join(tempDir(self), "j.aof")
+        with open(path, "wb") as f:
+            f.write(b"garbage\r\n")
+        error = self.assertRaises(StartupError, self.sessionServer("--journal", path).startService)
+        self.assertEqual(str(error), (
+            f"session-server cannot start: The journal {path} is corrupt at byte 0 (a record "
+            "does not start with '*'), so it was left untouched and the server did not start: "
+            f"run 'appserver-check-journal --fix {path}' to cut it there (a backup copy is "
+            "kept), or put back a good copy."))
+
+    def test_unusableJournal(self):
+        """A journal that cannot be opened is the sentence naming it and the reason."""
+        path = os.path.join(tempDir(self), "absent", "j.aof")
+        error = self.assertRaises(StartupError, self.sessionServer("--journal", path).startService)
+        self.assertEqual(str(error), "session-server cannot start: Cannot open the journal "
+                                     f"{path}: No such file or directory.")
+
+    def test_qotdRoot(self):
+        """qotd's root listens on each port itself; web-app's QOTD child is no root."""
+        root = qotdtap.makeService(parseOptions(qotdtap.Options, ["-p", "9001"]))
+        self.assertIsInstance(root, CommandService)
+        self.assertEqual(root.name, "qotd")
+        self.assertEqual([type(child) for child in root], [ListeningService])
+        child = qotdtap.makeQOTDService(StaticQuoter("Hi"), ["tcp:9001"])
+        self.assertEqual(child.name, "qotd")
+        self.assertNotIsInstance(child, CommandService)

@@ -1,6 +1,7 @@
 """
-Integration tests: a web-app that cannot start ends twistd (foreground or
-daemonized) and twist with a non-zero code and one sentence, no traceback.
+Integration tests: a web-app, session-server or qotd that cannot start ends
+twistd (foreground or daemonized, from the command line or from a .tap file
+mktap saved) and twist with a non-zero code and one sentence, no traceback.
 """
 
 import os
@@ -8,10 +9,14 @@ import socket
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import BIN, TWISTD, run, tempDir
+from services.sessionserver.journalfile import HEADER, encodeRecord
+from tests.support import BIN, MKTAP, TWISTD, run, tempDir
 
 TWIST = os.path.join(BIN, "twist")
 DEADLINE = 60
+FOREGROUND = [TWISTD, "-n", "--pidfile="]
+DAEMON = [TWISTD, "--pidfile", "server.pid", "--logfile", "server.log"]
+ANY_PORT = "tcp:0:interface=127.0.0.1"
 
 BROKEN_IMPORT = "import nosuchmodule_for_startup\n"
 
@@ -66,32 +71,64 @@ def loopback(port):
     return f"tcp:{port}:interface=127.0.0.1"
 
 
+def corruptJournal(directory):
+    """
+    Write a journal of three records whose second has a changed byte into
+    C{directory}, and return its path, its bytes and the changed record's
+    offset.
+    """
+    records = [encodeRecord(b"SET", b"k%d" % i, b"v%d" % i) for i in range(3)]
+    data = (HEADER + b"".join(records)).replace(b"v1", b"V1")
+    path = os.path.join(directory, "j.aof")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path, data, len(HEADER) + len(records[0])
+
+
 class FailureMixin:
     """
     Run a command that must fail at start-up and check its output.
+
+    @cvar launcher: what runs the command (twistd in the foreground or
+        daemonized, twist).
+    @cvar name: the command.
+    @cvar options: options every run of the command is given.
     """
 
-    def assertOneSentence(self, code, output, expected):
+    launcher = FOREGROUND
+    name = "web-app"
+    options = ()
+
+    def assertOneSentence(self, code, output, *expected):
         """
-        C{output} ends a failed run (C{code} not 0) with the sentence
-        C{expected}: on one line, no traceback.
+        C{output} ends a failed run (C{code} not 0) with one sentence
+        holding each of C{expected}: on one line, no traceback.
+
+        @return: the sentence.
         """
         self.assertNotEqual(code, 0, output)
         lines = [line for line in output.splitlines() if "cannot start" in line]
         self.assertEqual(len(lines), 1, output)
-        self.assertIn(expected, lines[0])
+        for part in expected:
+            self.assertIn(part, lines[0])
         self.assertNotIn("Traceback", output)
+        return lines[0]
 
-    def startFails(self, args, expected, cwd=None):
+    def commandLine(self, args, directory):
+        """
+        The command line that runs the command with C{args} in C{directory}.
+        """
+        return self.launcher + [self.name] + list(self.options) + list(args)
+
+    def startFails(self, args, *expected, cwd=None):
         """
         Run the command with C{args} in C{cwd} (a new directory by default),
-        check that it fails with the sentence C{expected}, and return the
-        directory and the output.
+        check that it fails with one sentence holding each of C{expected},
+        and return the directory and the sentence.
         """
         directory = cwd or tempDir(self)
-        code, output = run(self.command + list(args), directory, timeout=DEADLINE)
-        self.assertOneSentence(code, output, expected)
-        return directory, output
+        code, output = run(self.commandLine(args, directory), directory, timeout=DEADLINE)
+        return directory, self.assertOneSentence(code, output, *expected)
 
     def checkPortInUse(self):
         """
@@ -100,8 +137,25 @@ class FailureMixin:
         port = takenPort(self)
         directory, _ = self.startFails(
             ["--port", loopback(port)],
-            f"web-app cannot start: Address already in use: cannot listen on {loopback(port)}")
+            f"{self.name} cannot start: Address already in use: cannot listen on "
+            f"{loopback(port)}")
         return directory
+
+    def checkCorruptJournal(self):
+        """
+        A session-server journal with a bad record in the middle is named
+        with the byte and the repair command, and left untouched; return the
+        directory and the sentence.
+        """
+        directory = tempDir(self)
+        path, data, offset = corruptJournal(directory)
+        _, sentence = self.startFails(
+            ["--journal", path, "--port", ANY_PORT],
+            f"session-server cannot start: The journal {path} is corrupt at byte {offset} ",
+            f"run 'appserver-check-journal --fix {path}'", cwd=directory)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), data)
+        return directory, sentence
 
     def checkBrokenImport(self, name="app"):
         """
@@ -114,9 +168,46 @@ class FailureMixin:
         reason = (f"web-app cannot start: Loading controller file {app}/controllers/a.py, "
                   "line 1 failed: ModuleNotFoundError: No module named "
                   "'nosuchmodule_for_startup'.")
-        _, output = self.startFails(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
-                                    reason, directory)
-        return directory, reason, output
+        _, sentence = self.startFails(["--app", app, "--port", ANY_PORT], reason,
+                                      cwd=directory)
+        return directory, reason, sentence
+
+
+class DaemonMixin(FailureMixin):
+    """
+    Daemonized C{twistd}: the shell that started it is shown the whole
+    reason, however long, the log has it, and no pidfile is left.
+    """
+
+    launcher = DAEMON
+
+    def assertDaemonEnded(self, directory, reason):
+        """
+        The daemon run in C{directory} left no pidfile and logged C{reason}.
+        """
+        self.assertFalse(os.path.exists(os.path.join(directory, "server.pid")))
+        with open(os.path.join(directory, "server.log")) as f:
+            self.assertIn(reason, f.read())
+
+    def checkPortInUse(self):
+        """
+        A port already in use is named, and no pidfile is left.
+        """
+        directory = FailureMixin.checkPortInUse(self)
+        self.assertFalse(os.path.exists(os.path.join(directory, "server.pid")))
+        return directory
+
+
+class SavedMixin(FailureMixin):
+    """
+    Run the command from the C{.tap} file C{mktap} saves with the same
+    arguments.
+    """
+
+    def commandLine(self, args, directory):
+        code, output = run([MKTAP, self.name] + list(self.options) + list(args), directory)
+        self.assertEqual(code, 0, output)
+        return self.launcher + ["-f", f"{self.name}.tap"]
 
 
 class TwistdForegroundTests(FailureMixin, SynchronousTestCase):
@@ -124,7 +215,7 @@ class TwistdForegroundTests(FailureMixin, SynchronousTestCase):
     C{twistd -n web-app}: each start-up failure is one sentence.
     """
 
-    command = [TWISTD, "-n", "--pidfile=", "web-app", "--db", "sqlite://:memory:"]
+    options = ("--db", "sqlite://:memory:")
 
     def test_portInUse(self):
         """A port already in use is named, no traceback."""
@@ -138,22 +229,20 @@ class TwistdForegroundTests(FailureMixin, SynchronousTestCase):
         """Two controllers claiming one route are named."""
         directory = tempDir(self)
         app = appDirectory(directory, CONFLICT)
-        self.startFails(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
-                  "In Two:", directory)
+        self.startFails(["--app", app, "--port", ANY_PORT], "In Two:", cwd=directory)
 
     def test_badConverter(self):
         """An unknown converter is named with its route and line."""
         directory = tempDir(self)
         app = appDirectory(directory, BAD_CONVERTER)
-        self.startFails(["--app", app, "--port", "tcp:0:interface=127.0.0.1"],
-                  "line 4 failed: RouteError: Unknown converter 'colour'", directory)
+        self.startFails(["--app", app, "--port", ANY_PORT],
+                        "line 4 failed: RouteError: Unknown converter 'colour'", cwd=directory)
 
     def test_unreachableDatabase(self):
         """A database that cannot be opened is named."""
-        self.startFails(["--db", "sqlite:///no/such/directory/app.sqlite3",
-                   "--port", "tcp:0:interface=127.0.0.1"],
-                  "web-app cannot start: Cannot connect to database "
-                  "sqlite:///no/such/directory/app.sqlite3")
+        self.startFails(["--db", "sqlite:///no/such/directory/app.sqlite3", "--port", ANY_PORT],
+                        "web-app cannot start: Cannot connect to database "
+                        "sqlite:///no/such/directory/app.sqlite3")
 
 
 class TwistTests(FailureMixin, SynchronousTestCase):
@@ -162,7 +251,7 @@ class TwistTests(FailureMixin, SynchronousTestCase):
     running on, listening on nothing.
     """
 
-    command = [TWIST, "web-app"]
+    launcher = [TWIST]
 
     def test_portInUse(self):
         """A port in use ends twist with the sentence."""
@@ -173,24 +262,137 @@ class TwistTests(FailureMixin, SynchronousTestCase):
         self.checkBrokenImport()
 
 
-class TwistdDaemonTests(FailureMixin, SynchronousTestCase):
+class TwistdDaemonTests(DaemonMixin, SynchronousTestCase):
     """
     Daemonized C{twistd web-app}: the shell that started it is shown the
     whole reason, however long, and no pidfile is left.
     """
 
-    command = [TWISTD, "--pidfile", "web.pid", "--logfile", "web.log", "web-app"]
-
     def test_longReasonInFull(self):
         """A reason longer than twistd's 100-byte status pipe arrives whole."""
-        directory, reason, output = self.checkBrokenImport("an-app-directory-" + "x" * 60)
+        directory, reason, sentence = self.checkBrokenImport("an-app-directory-" + "x" * 60)
         self.assertGreater(len(reason), 200)
-        self.assertIn(reason + "\n", output)
-        self.assertFalse(os.path.exists(os.path.join(directory, "web.pid")))
-        with open(os.path.join(directory, "web.log")) as f:
-            self.assertIn(reason, f.read())
+        self.assertEqual(sentence, reason)
+        self.assertDaemonEnded(directory, reason)
 
     def test_portInUse(self):
         """A port in use is reported to the shell, and no pidfile is left."""
-        directory = self.checkPortInUse()
-        self.assertFalse(os.path.exists(os.path.join(directory, "web.pid")))
+        self.checkPortInUse()
+
+
+class SessionServerForegroundTests(FailureMixin, SynchronousTestCase):
+    """
+    C{twistd -n session-server}: each start-up failure is one sentence.
+    """
+
+    name = "session-server"
+
+    def test_portInUse(self):
+        """A port already in use is named, no traceback."""
+        self.checkPortInUse()
+
+    def test_corruptJournal(self):
+        """A corrupt journal is named with its byte and the repair command."""
+        self.checkCorruptJournal()
+
+    def test_unusableJournal(self):
+        """A journal path that cannot be opened is named with the reason."""
+        directory = tempDir(self)
+        path = os.path.join(directory, "a-file", "j.aof")
+        open(os.path.join(directory, "a-file"), "w").close()
+        self.startFails(["--journal", path, "--port", ANY_PORT],
+                        f"session-server cannot start: Cannot open the journal {path}: "
+                        "Not a directory.", cwd=directory)
+
+
+class SessionServerTwistTests(FailureMixin, SynchronousTestCase):
+    """
+    C{twist session-server} ends with the sentence too.
+    """
+
+    launcher = [TWIST]
+    name = "session-server"
+    options = ("--journal", "j.aof")
+
+    def test_portInUse(self):
+        """A port in use ends twist, which had opened the journal, with the sentence."""
+        self.checkPortInUse()
+
+
+class SessionServerDaemonTests(DaemonMixin, SynchronousTestCase):
+    """
+    Daemonized C{twistd session-server}: the shell is shown the whole reason.
+    """
+
+    name = "session-server"
+
+    def test_portInUse(self):
+        """A port in use is reported to the shell, and no pidfile is left."""
+        self.checkPortInUse()
+
+    def test_corruptJournal(self):
+        """The corrupt journal's sentence, past 100 bytes, arrives whole."""
+        directory, sentence = self.checkCorruptJournal()
+        self.assertGreater(len(sentence), 200)
+        self.assertDaemonEnded(directory, sentence)
+
+
+class SessionServerSavedTests(SavedMixin, SynchronousTestCase):
+    """
+    C{twistd -n -f session-server.tap}: the saved server fails the same way.
+    """
+
+    name = "session-server"
+
+    def test_corruptJournal(self):
+        """A corrupt journal is named with its byte and the repair command."""
+        self.checkCorruptJournal()
+
+
+class SessionServerSavedDaemonTests(SavedMixin, DaemonMixin, SynchronousTestCase):
+    """
+    Daemonized C{twistd -f session-server.tap}: the shell is shown the whole reason.
+    """
+
+    name = "session-server"
+
+    def test_corruptJournal(self):
+        """The corrupt journal's sentence arrives whole."""
+        directory, sentence = self.checkCorruptJournal()
+        self.assertDaemonEnded(directory, sentence)
+
+
+class QOTDForegroundTests(FailureMixin, SynchronousTestCase):
+    """
+    C{twistd -n qotd}: a port in use is one sentence.
+    """
+
+    name = "qotd"
+
+    def test_portInUse(self):
+        """A port already in use is named, no traceback."""
+        self.checkPortInUse()
+
+
+class QOTDDaemonTests(DaemonMixin, SynchronousTestCase):
+    """
+    Daemonized C{twistd qotd}: the shell is shown the whole reason.
+    """
+
+    name = "qotd"
+
+    def test_portInUse(self):
+        """A port in use is reported to the shell, and no pidfile is left."""
+        self.checkPortInUse()
+
+
+class QOTDSavedDaemonTests(SavedMixin, DaemonMixin, SynchronousTestCase):
+    """
+    Daemonized C{twistd -f qotd.tap}: the saved server fails the same way.
+    """
+
+    name = "qotd"
+
+    def test_portInUse(self):
+        """A port in use is reported to the shell, and no pidfile is left."""
+        self.checkPortInUse()

@@ -6,11 +6,16 @@ Clients use any Redis client (redis-cli, redis-py, ...) on C{--port}
 second listener speaks Albatross's session protocol over the same store;
 that protocol has no authentication, so a bare port number binds to
 loopback only.
+
+The tree's root is a L{CommandService}: a start that fails (a port in use,
+a journal that cannot be opened or is corrupt) ends twistd with one
+sentence, in the foreground or daemonized.
 """
 
 from twisted.python import usage
 
 from appserver.config import LayeredOptions, byteSize, choice
+from appserver.errors import CommandService
 from appserver.ports import parsePort
 from services.sessionserver.journal import FSYNC_POLICIES
 from services.sessionserver.service import DEFAULT_PORT, SessionServerService
@@ -95,10 +100,14 @@ def _readPassword(path):
 
 def makeService(options):
     """
-    Assemble a L{SessionServerService} from parsed L{Options}.
+    Assemble a L{SessionServerService} from parsed L{Options}, under a
+    L{CommandService} root named C{session-server}.
     """
-    return SessionServerService(
+    root = CommandService()
+    root.setName("session-server")
+    SessionServerService(
         ports=options["port"], albatrossPorts=options["albatross-port"],
         password=options.password(), maxmemory=options["maxmemory"],
         policy=options["maxmemory-policy"], journalPath=options["journal"],
-        fsync=options["fsync"])
+        fsync=options["fsync"]).setServiceParent(root)
+    return root

@@ -3,10 +3,12 @@ C{twistd qotd}: serve quotes from the command line.
 
 Like every tap module, this one exposes C{Options} (what the user can type)
 and C{makeService} (which assembles services from the options without
-binding or starting anything).
+binding or starting anything). The command's root is a L{CommandService},
+so that a start that fails (a port in use) ends twistd with one sentence.
 """
 
 from appserver.config import LayeredOptions
+from appserver.errors import CommandService
 from appserver.persisted import PersistentMultiService
 from appserver.ports import ListeningService, parsePort
 from qotd.protocol import QOTDFactory
@@ -65,11 +67,14 @@ class Options(LayeredOptions):
         return StaticQuoter(self["static"])
 
 
-def makeQOTDService(quoter, ports):
+def makeQOTDService(quoter, ports, kind=PersistentMultiService):
     """
     A service named C{qotd} serving C{quoter} on every endpoint in C{ports}.
+
+    @param kind: the multi-service class to make it of; a command's root is
+        a L{CommandService}, a part of another command's tree is not.
     """
-    qotd = PersistentMultiService()
+    qotd = kind()
     qotd.setName("qotd")
     factory = QOTDFactory(quoter)
     for description in ports:
@@ -81,4 +86,4 @@ def makeService(options):
     """
     Assemble the QOTD service tree from parsed L{Options}.
     """
-    return makeQOTDService(options.quoter(), options["port"])
+    return makeQOTDService(options.quoter(), options["port"], CommandService)

@@ -33,12 +33,19 @@ from services.sessionserver.journalfile import (
     HEADER, CorruptJournal, JournalReader, encodeCommand, encodeRecord)
 
 __all__ = ["Journal", "FSYNC_POLICIES", "CorruptJournal", "JournalWriteError",
-           "corruptionMessage", "encodeCommand"]
+           "JournalUnavailable", "corruptionMessage", "encodeCommand"]
 
 FSYNC_POLICIES = ("always", "everysec", "no")
 COMPACT_BATCH = 1000
 FILE_MODE = 0o600
 """The journal's permissions, whatever the umask: it holds session data."""
+
+
+class JournalUnavailable(RuntimeError):
+    """
+    The journal cannot be opened or is corrupt, so the server cannot start;
+    the message is one sentence for the operator, naming the file.
+    """
 
 
 class JournalWriteError(Exception):

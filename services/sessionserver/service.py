@@ -14,7 +14,8 @@ from appserver.persisted import PersistentMultiService, keepAlive
 from appserver.ports import ListeningService
 from services.sessionserver.albatross import AlbatrossFactory
 from services.sessionserver.commands import Server
-from services.sessionserver.journal import CorruptJournal, Journal, corruptionMessage
+from services.sessionserver.journal import (
+    CorruptJournal, Journal, JournalUnavailable, corruptionMessage)
 from services.sessionserver.protocol import RedisFactory
 from services.sessionserver.store import Store
 
@@ -102,10 +103,10 @@ class SessionServerService(PersistentMultiService):
         try:
             journal.load(self.store)
         except OSError as e:
-            raise RuntimeError(
+            raise JournalUnavailable(
                 f"Cannot open the journal {self.journalPath}: {e.strerror or e}.") from None
         except CorruptJournal as e:
-            raise RuntimeError(corruptionMessage(self.journalPath, e)) from None
+            raise JournalUnavailable(corruptionMessage(self.journalPath, e)) from None
         self.journal = self.server.journal = journal
         if self.fsync == "everysec":
             self._sync = self._loop(clock, journal.sync, 1.0)
