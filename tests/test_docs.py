@@ -151,11 +151,14 @@ class WritingAPluginTests(SynchronousTestCase):
         self.assertGreater(len(blocks), 5)
         for steps in blocks:
             for command, expected in steps:
-                self.runStep(self.adapt(command, port), expected, project, env)
+                self.runStep(self.adapt(command, port),
+                             [line.replace("8007", str(port)) for line in expected],
+                             project, env)
 
     def adapt(self, command, port):
         """
-        A walkthrough command as the test runs it: on a free port; pip builds
+        A walkthrough command as the test runs it: on a free port (which
+        its expected output names instead of 8007 too); pip builds
         with the setuptools installed here instead of downloading one; nc
         does not read its input (a reader's nc has a terminal there, ours has
         none, and nc may quit at the end of its input before the quote comes).
