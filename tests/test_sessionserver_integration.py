@@ -14,7 +14,7 @@ import redis
 from twisted.trial.unittest import SkipTest, TestCase
 
 from appserver.tap import sessionserver
-from tests.support import application, freePort, run, startTwistd, tempDir
+from tests.support import MKTAP, application, freePort, run, startTwistd, tempDir
 
 TIMEOUT = 60
 
@@ -155,16 +155,32 @@ class DurabilityTests(SessionServerTestCase):
         options.parseOptions(["--port", f"tcp:{self.port}:interface=127.0.0.1"])
         with open(os.path.join(self.cwd, "x.tap"), "wb") as f:
             pickle.dump(application(sessionserver.makeService(options), name="x"), f)
-        process = startTwistd(self, ["-f", "x.tap"], self.cwd, self.port)
+        self.checkPersisted("-f", "x.tap", "x-shutdown.tap")
+
+    def test_persistedSource(self):
+        """mktap --type source, twistd -s, SIGTERM, then the -shutdown.tas
+        twistd writes (AOT source of a running server) brings the keys back."""
+        self.cwd = tempDir(self)
+        self.port = freePort()
+        code, output = run([MKTAP, "--type", "source", "session-server",
+                            "--port", f"tcp:{self.port}:interface=127.0.0.1"], self.cwd)
+        self.assertEqual(code, 0, output)
+        self.checkPersisted("-s", "session-server.tas", "session-server-shutdown.tas")
+
+    def checkPersisted(self, flag, saved, shutdown):
+        """
+        Run twistd FLAG SAVED, set keys, stop it, then check that twistd
+        FLAG SHUTDOWN (the file it saved) serves them.
+        """
+        process = startTwistd(self, [flag, saved], self.cwd, self.port)
         r = self.client()
         r.set("session:abc", "kept", ex=3600)
         r.set("plain", "also kept")
         r.close()
         process.send_signal(signal.SIGTERM)
         self.assertIn(process.wait(TIMEOUT), (0, -signal.SIGTERM))
-        shutdownTap = os.path.join(self.cwd, "x-shutdown.tap")
-        self.assertTrue(os.path.exists(shutdownTap))
-        startTwistd(self, ["-f", "x-shutdown.tap"], self.cwd, self.port)
+        self.assertTrue(os.path.exists(os.path.join(self.cwd, shutdown)))
+        startTwistd(self, [flag, shutdown], self.cwd, self.port)
         r = self.client()
         self.assertEqual(r.get("session:abc"), b"kept")
         self.assertEqual(r.get("plain"), b"also kept")

@@ -14,6 +14,7 @@ import hmac
 
 from twisted.logger import Logger
 
+from appserver.persisted import keepAlive
 from services.sessionserver import admin, keyspace  # noqa: F401 (they fill the table)
 from services.sessionserver.resp import OK, ReplyError, Status
 from services.sessionserver.store import OutOfMemory
@@ -93,7 +94,7 @@ class Server:
         self._authUnlogged = 0
 
     def __getstate__(self):
-        return {"store": self.store, "password": self.password}
+        return keepAlive(self, {"store": self.store, "password": self.password})
 
     def __setstate__(self, state):
         self.__dict__.update(state)
