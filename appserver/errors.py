@@ -75,14 +75,19 @@ class _LaunchStream:
     write the whole sentence where the operator looks.
 
     @ivar fd: the duplicate descriptor, or L{None}.
+    @ivar holders: how many roots hold it: an application C{mktap --append}
+        made has one per command, and the last to start may fail.
     """
 
     fd = None
+    holders = 0
 
     def hold(self):
         """
-        Duplicate descriptor 2, unless already held or closed.
+        Count one more holder, and duplicate descriptor 2 unless already
+        held.
         """
+        self.holders += 1
         if self.fd is None:
             try:
                 self.fd = os.dup(2)
@@ -91,11 +96,14 @@ class _LaunchStream:
 
     def release(self):
         """
-        Close the duplicate: start-up is over, the daemon keeps no handle
-        on the launching terminal or pipe.
+        One holder's start-up is over; once every holder's is, close the
+        duplicate, so that the daemon keeps no handle on the launching
+        terminal or pipe.
         """
-        fd, self.fd = self.fd, None
-        if fd is not None:
+        self.holders = max(self.holders - 1, 0)
+        fd = self.fd
+        if fd is not None and not self.holders:
+            self.fd = None
             os.close(fd)
 
     def tell(self, sentence):

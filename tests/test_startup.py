@@ -158,6 +158,18 @@ class LaunchStreamTests(SynchronousTestCase):
         self.assertEqual(os.read(read, 1000), b"web-app cannot start: " + b"x" * 200 + b"\n")
         self.assertIsNone(stream.fd)
 
+    def test_heldUntilEveryHolderReleases(self):
+        """Held by two roots (an application mktap --append made), it stays open
+        until the start-up of both has ended."""
+        stream = _LaunchStream()
+        stream.hold()
+        stream.hold()
+        self.addCleanup(stream.release)
+        stream.release()
+        self.assertIsNotNone(stream.fd)
+        stream.release()
+        self.assertIsNone(stream.fd)
+
     def test_silentWhenAttached(self):
         """Held on descriptor 2's own file (not detached), nothing is written."""
         stream = _LaunchStream()

@@ -202,12 +202,29 @@ class SavedMixin(FailureMixin):
     """
     Run the command from the C{.tap} file C{mktap} saves with the same
     arguments.
+
+    @cvar first: the C{mktap} arguments of a command saved first, to whose
+        file the command is appended (C{mktap --append}), or L{None}.
     """
 
+    first = None
+
     def commandLine(self, args, directory):
-        code, output = run([MKTAP, self.name] + list(self.options) + list(args), directory)
+        path = f"{self.name}.tap"
+        command = [self.name] + list(self.options) + list(args)
+        if self.first:
+            self.mktap(self.first, directory)
+            path = f"{self.first[0]}.tap"
+            command = ["--append", path] + command
+        self.mktap(command, directory)
+        return self.launcher + ["-f", path]
+
+    def mktap(self, args, directory):
+        """
+        Run C{mktap ARGS} in C{directory}, which must succeed.
+        """
+        code, output = run([MKTAP] + list(args), directory)
         self.assertEqual(code, 0, output)
-        return self.launcher + ["-f", f"{self.name}.tap"]
 
 
 class TwistdForegroundTests(FailureMixin, SynchronousTestCase):
@@ -355,6 +372,21 @@ class SessionServerSavedDaemonTests(SavedMixin, DaemonMixin, SynchronousTestCase
     """
 
     name = "session-server"
+
+    def test_corruptJournal(self):
+        """The corrupt journal's sentence arrives whole."""
+        directory, sentence = self.checkCorruptJournal()
+        self.assertDaemonEnded(directory, sentence)
+
+
+class AppendedDaemonTests(SavedMixin, DaemonMixin, SynchronousTestCase):
+    """
+    Daemonized C{twistd -f} of a qotd with a session-server appended: the
+    session-server's whole reason arrives although the qotd had started.
+    """
+
+    name = "session-server"
+    first = ("qotd", "--port", ANY_PORT)
 
     def test_corruptJournal(self):
         """The corrupt journal's sentence arrives whole."""
