@@ -393,6 +393,14 @@ class RedisURLTests(SynchronousTestCase):
         """The password does not show in the address's repr."""
         self.assertNotIn("secret", repr(parseRedisURL("redis://:secret@h")))
 
+    def test_passwordHiddenInErrors(self):
+        """A URL that does not parse is quoted with its password masked."""
+        for url in ["redis://:secret@h:x/0", "redis://u:secret@h/zero", "rediss://:secret@h"]:
+            with self.assertRaises(ValueError) as caught:
+                parseRedisURL(url)
+            self.assertNotIn("secret", str(caught.exception))
+            self.assertIn("***", str(caught.exception))
+
 
 class ReplyParserTests(SynchronousTestCase):
     parserType = ReplyParser

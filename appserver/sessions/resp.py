@@ -26,9 +26,10 @@ except ImportError:
     hiredis = None
 
 from appserver.persisted import keepAlive
+from services.dburl import maskURL
 
 __all__ = [
-    "RedisAddress", "parseRedisURL", "maskRedisURL", "encodeCommand", "ReplyParser", "HiredisReplyParser",
+    "RedisAddress", "parseRedisURL", "encodeCommand", "ReplyParser", "HiredisReplyParser",
     "makeReplyParser", "RedisError",
     "ProtocolError", "RedisProtocol", "RedisClient",
 ]
@@ -69,32 +70,21 @@ def parseRedisURL(url):
     @raise ValueError: with one sentence naming the URL, if it is not one.
     """
     parts = urlsplit(url)
+    shown = maskURL(url)
     try:
         port = parts.port or DEFAULT_PORT
     except ValueError:
-        raise ValueError(f"{url!r} has an invalid port") from None
+        raise ValueError(f"{shown!r} has an invalid port") from None
     path = parts.path.strip("/")
     if parts.scheme != "redis" or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError(f"{url!r} is not a redis://[:password@]host[:port][/db] URL")
+        raise ValueError(f"{shown!r} is not a redis://[:password@]host[:port][/db] URL")
     if path and not path.isdigit():
-        raise ValueError(f"{url!r} names database {path!r}, which is not a number")
+        raise ValueError(f"{shown!r} names database {path!r}, which is not a number")
     return RedisAddress(
         host=parts.hostname, port=port, db=int(path or 0),
         password=None if parts.password is None else unquote(parts.password),
         username=unquote(parts.username) if parts.username else None,
     )
-
-
-def maskRedisURL(url):
-    """
-    C{url} with its password, if any, replaced by C{***}, for messages.
-    """
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    credentials, _, location = parts.netloc.rpartition("@")
-    username = credentials.partition(":")[0]
-    return parts._replace(netloc=f"{username}:***@{location}").geturl()
 
 
 def _bytes(arg):

@@ -7,8 +7,9 @@ from zope.interface import implementer
 
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.manager import SessionStoreUnavailable
-from appserver.sessions.resp import ProtocolError, RedisClient, RedisError, maskRedisURL
+from appserver.sessions.resp import ProtocolError, RedisClient, RedisError
 from appserver.sessions.stores._util import DEFAULT_PREFIX, checkId, milliseconds
+from services.dburl import maskURL
 
 __all__ = ["RedisSessionStore"]
 
@@ -51,7 +52,7 @@ class RedisSessionStore:
         try:
             self.client.checkNow()
         except Exception as e:
-            store = f"The session store {maskRedisURL(self.client.url)}"
+            store = f"The session store {maskURL(self.client.url)}"
             raise SessionStoreUnavailable(f"{store} {self._problem(e)}.") from e
 
     def _problem(self, error):
