@@ -2,11 +2,11 @@
 Errors that stop a command at start-up, and the root service that reports
 them.
 
-A service that cannot start raises L{StartupError} with one sentence for
-the operator: the reason, naming the offending value. L{CommandService},
-the root of a command's service tree, is the one place that turns whatever
-its children raise while starting into that sentence, and ends the process
-with it:
+A service that cannot start raises L{services.errors.StartupError} with
+one sentence for the operator: the reason, naming the offending value.
+L{CommandService}, the root of a command's service tree, is the one place
+that turns whatever its children raise while starting into that sentence,
+and ends the process with it:
 
  - the children already started are stopped again, so that no pool thread
    keeps the process alive (C{twist}, which has no C{privilegedStartService}
@@ -26,25 +26,15 @@ from twisted.application import service
 from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 
-from appserver.persisted import PersistentMultiService
 from services.dbpool import DatabaseUnavailable
+from services.errors import StartupError
 from services.migrations import MigrationError
+from services.persistence import PersistentMultiService
 from services.sessionserver.journal import JournalUnavailable
 
-__all__ = ["StartupError", "CommandService", "startupReason"]
+__all__ = ["CommandService", "startupReason"]
 
 _log = Logger()
-
-
-class StartupError(SystemExit, Exception):
-    """
-    A service cannot start; the message is one sentence for the operator.
-
-    It is an L{Exception}, so twistd's start-up handling (which removes the
-    pidfile and answers a daemon's parent) catches it, and a L{SystemExit},
-    so that the interpreter then ends with exit code 1 printing the message
-    alone instead of a traceback.
-    """
 
 
 # Errors whose message is already a sentence for the operator.

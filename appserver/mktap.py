@@ -17,7 +17,8 @@ from twisted.plugin import getPlugins
 from twisted.python import usage
 from twisted.python.util import gidFromString, uidFromString
 
-from appserver.persisted import PersistentMultiService, makePrivate
+from appserver.persisted import makePrivate
+from services.persistence import PersistentMultiService
 
 __all__ = ["MktapOptions", "buildApplication", "saveApplication", "main"]
 

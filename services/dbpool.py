@@ -65,9 +65,9 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python import reflect, util
 
-from appserver.persisted import PersistentService
 from services.dburl import databaseURL, maskURL
 from services.migrations import applyMigrations, findMigrations
+from services.persistence import PersistentService
 
 __all__ = ["DatabaseService", "DatabaseUnavailable", "UnstorableText", "translatePlaceholders"]
 

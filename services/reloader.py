@@ -30,7 +30,7 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 
-from appserver.persisted import PersistentService
+from services.persistence import PersistentService
 
 try:
     from twisted.internet import inotify

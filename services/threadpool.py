@@ -8,7 +8,7 @@ pickled service keeps just its size.
 
 from twisted.python.threadpool import ThreadPool
 
-from appserver.persisted import PersistentService
+from services.persistence import PersistentService
 
 __all__ = ["ThreadPoolService"]
 

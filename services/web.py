@@ -41,8 +41,8 @@ from twisted.internet import defer, protocol
 from twisted.logger import Logger
 from twisted.web import http, server
 
-from appserver.persisted import PersistentService
-from appserver.ports import ListeningService
+from services.persistence import PersistentService
+from services.ports import ListeningService
 
 __all__ = ["WebService", "LimitedSite", "LimitedChannel", "LimitedRequest", "LIMITS",
            "DEFAULT_MAX_BODY", "DEFAULT_TIMEOUT", "DEFAULT_HEADER_TIMEOUT",

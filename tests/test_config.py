@@ -8,7 +8,7 @@ from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
 from appserver.config import COMMANDS, LayeredOptions, byteSize, choice, nonNegativeInt, positiveInt
-from appserver.ports import parsePort
+from services.ports import parsePort
 from tests.support import parseOptions, tempDir
 
 

@@ -9,7 +9,7 @@ import subprocess
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from appserver.ports import parsePort
+from services.ports import parsePort
 from tests.support import (
     BIN, SOURCE, copyCheckout, environment, freePort, run, stopProcess, waitForPort,
 )

@@ -10,7 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from appserver import optionsdoc
 from appserver.config import LayeredOptions, positiveInt
-from appserver.ports import parsePort
+from services.ports import parsePort
 
 
 class SampleOptions(LayeredOptions):

@@ -1,5 +1,5 @@
 """
-Tests for L{appserver.ports}.
+Tests for L{services.ports}.
 """
 
 from twisted.internet.error import CannotListenError
@@ -7,8 +7,8 @@ from twisted.internet.testing import MemoryReactor
 from twisted.internet.protocol import Factory
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.errors import StartupError
-from appserver.ports import DEFAULT_BACKLOG, ListeningService, parsePort
+from services.errors import StartupError
+from services.ports import DEFAULT_BACKLOG, ListeningService, parsePort
 from tests.support import assertPersists
 
 

@@ -10,11 +10,11 @@ from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
-from appserver.ports import ListeningService
 from qotd import quoters
 from qotd.protocol import MAX_QUOTE_LENGTH, QOTDFactory
 from qotd.quoters import FortuneQuoter, IQuoter, StaticQuoter, parseFortunes
 from qotd.tap import DEFAULT_QUOTE, Options, makeService
+from services.ports import ListeningService
 from tests.support import assertPersists, parseOptions, tempDir
 
 

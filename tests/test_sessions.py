@@ -18,7 +18,7 @@ from twisted.web.test.requesthelper import DummyChannel
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from appserver.errors import StartupError
+from services.errors import StartupError
 from appserver.sessions import (
     ISessionManager, ISessionStore, Session, SessionManager, SessionResource, SessionsService,
     Signer, checkCsrfToken, csrfToken, getSession, tokenFromRequest,

@@ -11,8 +11,8 @@ from twisted.internet.testing import MemoryReactor
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.ports import ListeningService
 from appserver.tap import sessionserver
+from services.ports import ListeningService
 from services.sessionserver.albatross import AlbatrossFactory
 from services.sessionserver.protocol import RedisFactory
 from services.sessionserver.service import SessionServerService

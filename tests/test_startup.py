@@ -10,12 +10,13 @@ from twisted.application import service
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.errors import CommandService, StartupError, _LaunchStream, startupReason
-from appserver.ports import ListeningService
+from appserver.errors import CommandService, _LaunchStream, startupReason
 from appserver.tap import sessionserver
 from qotd import tap as qotdtap
 from qotd.quoters import StaticQuoter
 from services.dbpool import DatabaseUnavailable
+from services.errors import StartupError
+from services.ports import ListeningService
 from services.sessionserver.service import SessionServerService
 from tests.support import assertPersists, captureLog, parseOptions, tempDir
 

@@ -7,8 +7,8 @@ import threading
 from twisted.application import service
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.persisted import PersistentService
 from appserver.testing import assertPersists, roundTrips
+from services.persistence import PersistentService
 
 
 class Configured(PersistentService):

@@ -9,12 +9,12 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from appserver.persisted import keepAlive
 from appserver.sessions.interfaces import ISessionManager
 from appserver.sessions.session import Session, decodeRecord
 from appserver.sessions.signing import newSessionId
 from appserver.web._eager import hasSucceeded
 from appserver.web.hooks import beforeResponse
+from services.persistence import keepAlive
 
 __all__ = ["SessionManager", "SessionStoreUnavailable", "getSession", "DEFAULT_IDLE_TIMEOUT",
            "DEFAULT_ABSOLUTE_TIMEOUT"]

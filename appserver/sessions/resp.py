@@ -25,8 +25,8 @@ try:
 except ImportError:
     hiredis = None
 
-from appserver.persisted import keepAlive
 from services.dburl import maskURL
+from services.persistence import keepAlive
 
 __all__ = [
     "RedisAddress", "parseRedisURL", "encodeCommand", "ReplyParser", "HiredisReplyParser",

@@ -7,9 +7,9 @@ import os
 
 from twisted.logger import Logger
 
-from appserver.errors import StartupError
-from appserver.persisted import PersistentMultiService
-from appserver.ports import ListeningService
+from services.errors import StartupError
+from services.persistence import PersistentMultiService
+from services.ports import ListeningService
 from appserver.sessions.manager import (
     DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, SessionManager, SessionStoreUnavailable,
 )

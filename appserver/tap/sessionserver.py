@@ -16,7 +16,7 @@ from twisted.python import usage
 
 from appserver.config import LayeredOptions, byteSize, choice
 from appserver.errors import CommandService
-from appserver.ports import parsePort
+from services.ports import parsePort
 from services.sessionserver.journal import FSYNC_POLICIES
 from services.sessionserver.service import DEFAULT_PORT, SessionServerService
 from services.sessionserver.store import POLICIES

@@ -36,7 +36,7 @@ from twisted.python import usage
 
 from appserver.config import LayeredOptions, byteSize, loadYAML, nonNegativeInt, positiveInt
 from appserver.errors import CommandService
-from appserver.ports import parsePort
+from services.ports import parsePort
 from appserver.tap.reloading import AppReloader, webLimits
 from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
 from appserver.sessions.manager import SessionStoreUnavailable

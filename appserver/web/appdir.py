@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 
 from twisted.python.filepath import FilePath
 
-from appserver.errors import StartupError
-from appserver.persisted import PersistentService
 from appserver.web.controller import Controller
 from appserver.web.router import RouteError, Router
 from appserver.web.static import StaticFiles
 from appserver.web.templates import TemplateLoader
+from services.errors import StartupError
+from services.persistence import PersistentService
 
 __all__ = ["App", "AppError", "AppService", "loadApp", "checkApp", "appConfigPath"]
 

@@ -15,7 +15,7 @@ from twisted.web.resource import IResource
 from twisted.web.wsgi import WSGIResource
 from zope.interface import implementer
 
-from appserver.persisted import keepAlive
+from services.persistence import keepAlive
 
 __all__ = ["WSGIApplication", "resolveApplication"]
 

@@ -9,10 +9,10 @@ so that a start that fails (a port in use) ends twistd with one sentence.
 
 from appserver.config import LayeredOptions
 from appserver.errors import CommandService
-from appserver.persisted import PersistentMultiService
-from appserver.ports import ListeningService, parsePort
 from qotd.protocol import QOTDFactory
 from qotd.quoters import FortuneQuoter, StaticQuoter
+from services.persistence import PersistentMultiService
+from services.ports import ListeningService, parsePort
 from twisted.python import usage
 
 __all__ = ["Options", "makeService", "makeQOTDService"]

@@ -14,7 +14,7 @@ import hmac
 
 from twisted.logger import Logger
 
-from appserver.persisted import keepAlive
+from services.persistence import keepAlive
 from services.sessionserver import admin, keyspace  # noqa: F401 (they fill the table)
 from services.sessionserver.resp import OK, ReplyError, Status
 from services.sessionserver.store import OutOfMemory

@@ -10,8 +10,8 @@ journal, the file is the copy and the pickle holds only the configuration.
 
 from twisted.internet import task
 
-from appserver.persisted import PersistentMultiService, keepAlive
-from appserver.ports import ListeningService
+from services.persistence import PersistentMultiService, keepAlive
+from services.ports import ListeningService
 from services.sessionserver.albatross import AlbatrossFactory
 from services.sessionserver.commands import Server
 from services.sessionserver.journal import (

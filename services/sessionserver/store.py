@@ -21,7 +21,7 @@ import heapq
 from bisect import bisect_left, insort
 from collections import OrderedDict
 
-from appserver.persisted import keepAlive
+from services.persistence import keepAlive
 
 __all__ = ["Store", "OutOfMemory", "POLICIES", "KEY_OVERHEAD", "EXPIRY_OVERHEAD"]
 

@@ -18,10 +18,10 @@ import tempfile
 from twisted.internet import defer
 from zope.interface import implementer
 
-from appserver.persisted import keepAlive
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.signing import isSessionId
 from appserver.sessions.stores._util import checkId, startSweeping, stopSweeping
+from services.persistence import keepAlive
 
 __all__ = ["FileSessionStore"]
 

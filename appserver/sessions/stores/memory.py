@@ -6,7 +6,7 @@ C{--session-port} can share the very same data over RESP).
 from twisted.internet import defer
 from zope.interface import implementer
 
-from appserver.persisted import keepAlive
+from services.persistence import keepAlive
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.stores._util import (
     DEFAULT_PREFIX, checkId, milliseconds, startSweeping, stopSweeping,

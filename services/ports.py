@@ -22,8 +22,8 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import endpoints
 from twisted.internet.error import CannotListenError
 
-from appserver.errors import StartupError
-from appserver.persisted import PersistentService
+from services.errors import StartupError
+from services.persistence import PersistentService
 
 __all__ = ["parsePort", "withBacklog", "ListeningService", "DEFAULT_BACKLOG"]
 
