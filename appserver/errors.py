@@ -26,9 +26,9 @@ from twisted.application import service
 from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 
-from services.dbpool import DatabaseUnavailable
+from services.db.errors import DatabaseUnavailable
 from services.errors import StartupError
-from services.migrations import MigrationError
+from services.db.migrations import MigrationError
 from services.persistence import PersistentMultiService
 from services.sessionserver.journal import JournalUnavailable
 

@@ -4,7 +4,7 @@ The database benchmark: reactor lag while slow queries run in the pool.
     .venv/bin/python bench/db.py [--duration SECONDS] [--quick] [--no-write]
 
 A 10 ms C{LoopingCall} records when it actually runs while 20 slow queries
-are kept in flight through L{services.dbpool.DatabaseService} (each one
+are kept in flight through L{services.db.DatabaseService} (each one
 finishing starts the next): an SQLite recursive query that keeps a CPU busy
 for about 0.2 s, and PostgreSQL's C{pg_sleep(0.2)} when a server answers on
 127.0.0.1:5432. Lag is how much later than 10 ms after the previous tick a
@@ -30,7 +30,7 @@ from twisted.python import failure  # noqa: E402
 from bench.lib import (  # noqa: E402
     POSTGRES_URL, postgresAvailable, runBenchmark, section, table,
 )
-from services.dbpool import DatabaseService  # noqa: E402
+from services.db import DatabaseService  # noqa: E402
 
 CONCURRENT = 20
 TICK = 0.010

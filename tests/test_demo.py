@@ -23,7 +23,7 @@ from appserver.web import AppResource, loadApp
 from appserver.web.demo.quoter import DatabaseQuoter, formatQuote
 from appserver.web.demo.store import MIGRATIONS, QuoteStore
 from qotd.quoters import IQuoter
-from services.dbpool import DatabaseService
+from services.db import DatabaseService
 from services.sessionserver.store import Store
 from tests.support import requireService, roundTrips, tempDir
 from tests.websupport import parseResponse, startRequest

@@ -13,7 +13,7 @@ import urllib.request
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from services.dbpool import DatabaseService, _actingAs
+from services.db.service import DatabaseService, _actingAs
 from tests.support import TWISTD, freePort, run, tempDir, waitForPort
 
 USER, GROUP = "nobody", "nogroup"
@@ -43,7 +43,7 @@ def rootOwnedDirectory(testCase):
 
 class ActingAsTests(SynchronousTestCase):
     """
-    L{services.dbpool._actingAs} acts with the target user's rights, then
+    L{services.db.service._actingAs} acts with the target user's rights, then
     root's again.
     """
 

@@ -14,7 +14,7 @@ from appserver.errors import CommandService, _LaunchStream, startupReason
 from appserver.tap import sessionserver
 from qotd import tap as qotdtap
 from qotd.quoters import StaticQuoter
-from services.dbpool import DatabaseUnavailable
+from services.db import DatabaseUnavailable
 from services.errors import StartupError
 from services.ports import ListeningService
 from services.sessionserver.service import SessionServerService

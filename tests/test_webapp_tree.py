@@ -18,7 +18,7 @@ from appserver.web import Controller, route
 from appserver.web.resource import AppResource
 from appserver.web.router import Router
 from appserver.web.status import PATH, ServicesPage, StatusGate, describeTree, statusAccess
-from services.dbpool import DatabaseService, DatabaseUnavailable
+from services.db import DatabaseService, DatabaseUnavailable
 from services.reloader import ReloaderService
 from tests.support import assertPersists, captureLog, parseOptions, tempDir
 from tests.websupport import answerOf, request
@@ -493,7 +493,7 @@ class StatusPageTests(SynchronousTestCase):
         self.assertEqual(tree["name"], "web-app")
         children = {c["name"]: c for c in tree["children"]}
         self.assertEqual(list(children), ["db", "sessions", "app", "web", "reloader"])
-        self.assertEqual(children["db"]["class"], "services.dbpool.DatabaseService")
+        self.assertEqual(children["db"]["class"], "services.db.service.DatabaseService")
         self.assertEqual(children["db"]["figures"]["maxThreads"], 10)
         self.assertIn("busy", children["db"]["figures"])
         self.assertEqual(children["sessions"]["figures"]["sessions"], 0)

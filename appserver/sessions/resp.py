@@ -25,7 +25,7 @@ try:
 except ImportError:
     hiredis = None
 
-from services.dburl import maskURL
+from services.db.url import maskURL
 from services.persistence import keepAlive
 
 __all__ = [

@@ -46,8 +46,8 @@ from appserver.web.resource import AppResource
 from appserver.web.static import StaticFiles, checkNotServed
 from appserver.web.status import PATH as STATUS_PATH, ServicesPage, StatusGate, statusAccess
 from appserver.web.wsgi import WSGIApplication, resolveApplication
-from services.dbpool import DatabaseService, DatabaseUnavailable, UnstorableText
-from services.dburl import databaseURL
+from services.db import DatabaseService, DatabaseUnavailable, UnstorableText
+from services.db.url import databaseURL
 from services.reloader import ReloaderService
 from services.threadpool import ThreadPoolService
 from services.web import (

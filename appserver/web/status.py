@@ -31,7 +31,7 @@ from twisted.web.resource import IResource, getChildForRequest
 from zope.interface import implementer
 
 from appserver.config import choice
-from services.dburl import maskURL
+from services.db.url import maskURL
 
 __all__ = ["StatusGate", "ServicesPage", "describeTree", "isLocalRequest", "ACCESS_CHOICES", "PATH",
            "statusAccess"]

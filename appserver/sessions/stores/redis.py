@@ -9,7 +9,7 @@ from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.manager import SessionStoreUnavailable
 from appserver.sessions.resp import ProtocolError, RedisClient, RedisError
 from appserver.sessions.stores._util import DEFAULT_PREFIX, checkId, milliseconds
-from services.dburl import maskURL
+from services.db.url import maskURL
 
 __all__ = ["RedisSessionStore"]
 

@@ -33,7 +33,7 @@ class DatabaseQuoter:
     Only the database service is kept, so the quoter pickles with the
     service tree and works again once that service has started.
 
-    @ivar db: the L{services.dbpool.DatabaseService} holding the quotes.
+    @ivar db: the L{services.db.DatabaseService} holding the quotes.
     """
 
     def __init__(self, db):

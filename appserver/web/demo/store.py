@@ -64,7 +64,7 @@ class QuoteStore:
     Quotes as C{{"id", "text", "author"}} dicts, in a database.
 
     @ivar db: the database, with C{runQuery} and C{runInteraction} as
-        L{services.dbpool.DatabaseService} offers them.
+        L{services.db.DatabaseService} offers them.
     """
 
     def __init__(self, db):

@@ -77,7 +77,7 @@ class Quotes(Controller):
     """
     The home page, the form that adds a quote, and the JSON API.
 
-    @ivar db: the app's database (a L{services.dbpool.DatabaseService}),
+    @ivar db: the app's database (a L{services.db.DatabaseService}),
         given by the web-app service tree; the demo's migration made its
         table.
     """

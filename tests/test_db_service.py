@@ -1,5 +1,5 @@
 """
-Tests for L{services.dbpool.DatabaseService} on SQLite, with real pool
+Tests for L{services.db.DatabaseService} on SQLite, with real pool
 threads and the real reactor.
 """
 
@@ -12,8 +12,7 @@ import time
 from twisted.internet import defer, reactor, task
 from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
-from services.dbpool import DatabaseService, DatabaseUnavailable, translatePlaceholders
-from services.migrations import MigrationError
+from services.db import DatabaseService, DatabaseUnavailable, MigrationError, translatePlaceholders
 from tests.support import assertPersists, freePort, tempDir
 
 # A statement that keeps SQLite busy for a while (about a second here) in a

@@ -1,5 +1,5 @@
 """
-Tests for L{services.dbpool.DatabaseService} against a real PostgreSQL on
+Tests for L{services.db.DatabaseService} against a real PostgreSQL on
 127.0.0.1:5432 (database C{test}), each test in its own schema.
 """
 
@@ -10,8 +10,7 @@ import uuid
 from twisted.internet import defer, reactor, task
 from twisted.trial.unittest import TestCase
 
-from services.dbpool import DatabaseService, DatabaseUnavailable, UnstorableText
-from services.migrations import MigrationError
+from services.db import DatabaseService, DatabaseUnavailable, MigrationError, UnstorableText
 from tests.support import requireService, tempDir
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"

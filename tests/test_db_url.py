@@ -1,5 +1,5 @@
 """
-Tests for L{services.dburl}: database URL parsing and password masking.
+Tests for L{services.db.url}: database URL parsing and password masking.
 """
 
 import pickle
@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 from twisted.persisted import aot
 from twisted.trial.unittest import SynchronousTestCase
 
-from services.dburl import DatabaseURL, databaseURL, maskURL, parseDatabaseURL
+from services.db.url import DatabaseURL, databaseURL, maskURL, parseDatabaseURL
 
 
 class SQLiteURLTests(SynchronousTestCase):

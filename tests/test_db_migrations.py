@@ -1,5 +1,5 @@
 """
-Tests for L{services.migrations}, on SQLite.
+Tests for L{services.db.migrations}, on SQLite.
 """
 
 import os
@@ -7,10 +7,10 @@ import sqlite3
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from services.dbpool import _SQLite
-from services.dburl import parseDatabaseURL
-from services.migrations import (TABLE, MigrationError, applyMigrations,
-                                 findMigrations)
+from services.db.dialects import SQLite
+from services.db.migrations import (TABLE, MigrationError, applyMigrations,
+                                    findMigrations)
+from services.db.url import parseDatabaseURL
 from tests.support import tempDir
 
 
@@ -114,7 +114,7 @@ class ApplyTests(SynchronousTestCase):
         base = tempDir(self)
         self.dir = os.path.join(base, "migrations")
         url = parseDatabaseURL(f"sqlite:///{base}/db.sqlite3")
-        self.dialect = _SQLite(url)
+        self.dialect = SQLite(url)
         self.connection = sqlite3.connect(url.path)
         self.addCleanup(self.connection.close)
 
