@@ -1,43 +1,19 @@
 """
-Connection and server commands: PING, ECHO, SELECT, CLIENT, COMMAND, INFO,
-CONFIG GET, DBSIZE, FLUSHDB, FLUSHALL.
+Server commands: DBSIZE, FLUSHDB, FLUSHALL, COMMAND (describing the
+server's command table, C{server.commands}), CONFIG GET, INFO.
 """
 
 import os
 import sys
 
+from services.sessionserver.handling import (
+    SERVER_VERSION, subcommand, subcommandHelp, syntaxError)
 from services.sessionserver.keyspace import globMatcher
-from services.sessionserver.resp import OK, ReplyError, Status
-from services.sessionserver.table import (
-    COMMANDS, SERVER_VERSION, command, parseInteger, syntaxError, unknownSubcommand,
-    wrongArity)
+from services.sessionserver.resp import OK, Status
 
-__all__ = ["checkClientName", "infoText"]
+__all__ = ["dbsize", "flushdb", "flushall", "command_", "config", "info", "infoText"]
 
 
-@command("ping", -1, "fast", group="connection")
-def ping(server, client, args):
-    """Ping the server."""
-    if len(args) > 2:
-        raise wrongArity("ping")
-    return args[1] if len(args) == 2 else Status("PONG")
-
-
-@command("echo", 2, "fast", group="connection")
-def echo(server, client, args):
-    """Echo the argument."""
-    return args[1]
-
-
-@command("select", 2, "loading stale fast", group="connection")
-def select(server, client, args):
-    """Select the logical database (only 0 exists)."""
-    if parseInteger(args[1]) != 0:
-        raise ReplyError("ERR DB index is out of range")
-    return OK
-
-
-@command("dbsize", 1, "readonly fast", group="server")
 def dbsize(server, client, args):
     """The number of keys."""
     return len(server.store)
@@ -50,110 +26,14 @@ def _flush(server, args):
     return OK
 
 
-@command("flushdb", -1, "write", group="server")
 def flushdb(server, client, args):
     """Remove every key."""
     return _flush(server, args)
 
 
-@command("flushall", -1, "write", group="server")
 def flushall(server, client, args):
     """Remove every key."""
     return _flush(server, args)
-
-
-def checkClientName(name):
-    """
-    Refuse client names with spaces, newlines or special characters.
-    """
-    if any(c < 33 or c > 126 for c in name):
-        raise ReplyError("ERR Client names cannot contain spaces, newlines or "
-                         "special characters.")
-
-
-def _subcommand(args, table, name):
-    """
-    Find and arity-check the subcommand C{args[1]} of C{name} in C{table}
-    (subcommand to C{(arity, handler)}).
-    """
-    sub = args[1].lower()
-    if sub not in table:
-        raise unknownSubcommand(args)
-    arity, handler = table[sub]
-    if (arity > 0 and len(args) != arity) or (arity < 0 and len(args) < -arity):
-        raise wrongArity(f"{name}|{sub.decode()}")
-    return handler
-
-
-def _help(name, lines):
-    """
-    The C{(arity, handler)} of C{name HELP}: Redis's help reply, one status
-    line per row, for the subcommands described by C{lines}.
-    """
-    reply = [Status(line) for line in
-             [f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-              *lines, "HELP", "    Prints this help."]]
-    return 2, lambda server, client, args: reply
-
-
-def _clientSetName(server, client, args):
-    checkClientName(args[2])
-    client.name = args[2] or None
-    return OK
-
-
-def _clientSetInfo(server, client, args):
-    attribute = args[2].lower()
-    if attribute not in (b"lib-name", b"lib-ver"):
-        raise ReplyError(f"ERR Unrecognized option '{args[2].decode('utf-8', 'replace')}'")
-    if any(c < 33 or c > 126 for c in args[3]):
-        raise ReplyError(f"ERR {attribute.decode()} cannot contain spaces, newlines "
-                         "or special characters.")
-    if attribute == b"lib-name":
-        client.libName = args[3]
-    else:
-        client.libVersion = args[3]
-    return OK
-
-
-def _clientInfo(server, client, args):
-    return _clientLine(client).encode() + b"\n"
-
-
-def _clientList(server, client, args):
-    return "".join(_clientLine(c) + "\n" for c in server.clients.values()).encode()
-
-
-def _clientLine(client):
-    name = (client.name or b"").decode("utf-8", "replace")
-    return (f"id={client.id} addr={client.address} name={name} db=0 "
-            f"resp={3 if client.resp3 else 2} "
-            f"lib-name={(client.libName or b'').decode('utf-8', 'replace')} "
-            f"lib-ver={(client.libVersion or b'').decode('utf-8', 'replace')}")
-
-
-_CLIENT = {
-    b"id": (2, lambda server, client, args: client.id),
-    b"getname": (2, lambda server, client, args: client.name),
-    b"setname": (3, _clientSetName),
-    b"setinfo": (4, _clientSetInfo),
-    b"info": (2, _clientInfo),
-    b"list": (-2, _clientList),
-    b"help": _help("CLIENT", [
-        "GETNAME", "    Return the name of the current connection.",
-        "ID", "    Return the ID of the current connection.",
-        "INFO", "    Return information about the current client connection.",
-        "LIST", "    Return information about client connections.",
-        "SETNAME <name>", "    Assign the name <name> to the current connection.",
-        "SETINFO <option> <value>", "    Set client meta attr. Options are:",
-        "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version."]),
-}
-
-
-@command("client", -2, "", group="connection")
-def client_(server, client, args):
-    """Connection state: ID, SETNAME, GETNAME, SETINFO, INFO, LIST, HELP."""
-    return _subcommand(args, _CLIENT, "client")(server, client, args)
 
 
 def _commandInfo(entry):
@@ -167,23 +47,27 @@ def _commandDoc(entry):
             b"group": entry.group.encode()}
 
 
-def _entries(args):
+def _sortedEntries(server):
+    return sorted(server.commands.values(), key=lambda e: e.name)
+
+
+def _entries(server, args):
     if len(args) == 2:
-        return sorted(COMMANDS.values(), key=lambda e: e.name)
-    return [COMMANDS.get(name.lower()) for name in args[2:]]
+        return _sortedEntries(server)
+    return [server.commands.get(name.lower()) for name in args[2:]]
 
 
 def _commandDocs(server, client, args):
-    return {e.name.encode(): _commandDoc(e) for e in _entries(args) if e is not None}
+    return {e.name.encode(): _commandDoc(e) for e in _entries(server, args) if e is not None}
 
 
 _COMMAND = {
-    b"count": (2, lambda server, client, args: len(COMMANDS)),
+    b"count": (2, lambda server, client, args: len(server.commands)),
     b"info": (-2, lambda server, client, args: [
-        _commandInfo(e) if e is not None else None for e in _entries(args)]),
+        _commandInfo(e) if e is not None else None for e in _entries(server, args)]),
     b"docs": (-2, _commandDocs),
-    b"list": (-2, lambda server, client, args: sorted(n for n in COMMANDS)),
-    b"help": _help("COMMAND", [
+    b"list": (-2, lambda server, client, args: sorted(server.commands)),
+    b"help": subcommandHelp("COMMAND", [
         "(no subcommand)", "    Return details about all Redis commands.",
         "COUNT", "    Return the total number of commands in this Redis server.",
         "LIST", "    Return a list of all commands in this Redis server.",
@@ -198,12 +82,11 @@ _COMMAND = {
 }
 
 
-@command("command", -1, "loading stale", group="server", since="2.8.13")
 def command_(server, client, args):
     """Describe the commands: COUNT, INFO, DOCS, LIST, HELP."""
     if len(args) == 1:
-        return [_commandInfo(e) for e in sorted(COMMANDS.values(), key=lambda e: e.name)]
-    return _subcommand(args, _COMMAND, "command")(server, client, args)
+        return [_commandInfo(e) for e in _sortedEntries(server)]
+    return subcommand(args, _COMMAND, "command")(server, client, args)
 
 
 def _config(server):
@@ -230,16 +113,15 @@ def _configGet(server, client, args):
 
 _CONFIG = {
     b"get": (-3, _configGet),
-    b"help": _help("CONFIG", [
+    b"help": subcommandHelp("CONFIG", [
         "GET <pattern>",
         "    Return parameters matching the glob-like <pattern> and their values."]),
 }
 
 
-@command("config", -2, "", group="server")
 def config(server, client, args):
     """Read the configuration (GET, HELP)."""
-    return _subcommand(args, _CONFIG, "config")(server, client, args)
+    return subcommand(args, _CONFIG, "config")(server, client, args)
 
 
 def _human(size):
@@ -292,7 +174,6 @@ def infoText(server, wanted=()):
     return "\r\n".join(parts)
 
 
-@command("info", -1, "loading stale", group="server")
 def info(server, client, args):
     """Information and statistics about the server."""
     return infoText(server, [a.decode("utf-8", "replace") for a in args[1:]]).encode()

@@ -15,11 +15,10 @@ import hmac
 from twisted.logger import Logger
 
 from services.persistence import keepAlive
-from services.sessionserver import admin, keyspace  # noqa: F401 (they fill the table)
-from services.sessionserver.resp import OK, ReplyError, Status
+from services.sessionserver.handling import wrongArity
+from services.sessionserver.resp import ReplyError, Status
 from services.sessionserver.store import OutOfMemory
-from services.sessionserver.table import (
-    COMMANDS, SERVER_VERSION, command, parseInteger, syntaxError, wrongArity)
+from services.sessionserver.table import COMMANDS
 
 __all__ = ["Server", "Client"]
 
@@ -75,7 +74,10 @@ class Server:
     @ivar journal: the L{services.sessionserver.journal.Journal} in use
         (its C{info()} gives INFO's persistence fields), or L{None}.
     @ivar ports: the TCP port numbers listened on, for INFO.
+    @cvar commands: the command table (see L{services.sessionserver.table}).
     """
+
+    commands = COMMANDS
 
     def __init__(self, store, password=None):
         self.store = store
@@ -171,13 +173,13 @@ class Server:
         """
         self.totalCommands += 1
         name = args[0].lower()
-        entry = COMMANDS.get(name)
+        entry = self.commands.get(name)
         if client.transaction is not None and name not in _TRANSACTION:
             return self._queue(client, entry, args)
         error = self._refuse(client, entry, args)
         if error is not None:
             return error
-        return self._run(client, entry, args)
+        return self.run(client, entry, args)
 
     def _refuse(self, client, entry, args):
         if entry is None:
@@ -195,7 +197,11 @@ class Server:
         return bool(store.maxmemory) and store.policy == "noeviction" \
             and store.usedMemory >= store.maxmemory
 
-    def _run(self, client, entry, args):
+    def run(self, client, entry, args):
+        """
+        Run the table entry C{entry} with C{args} for C{client}, its checks
+        passed, and return its reply value.
+        """
         if self.journal is not None and "write" in entry.flags:
             self.journal.beforeChange(_keys(entry, args))
         try:
@@ -236,113 +242,3 @@ def _unknownCommand(args):
         text += "'" + arg.decode("utf-8", "replace")[:128 - len(text)] + "' "
     name = args[0].decode("utf-8", "replace")[:128]
     return ReplyError(f"ERR unknown command '{name}', with args beginning with: {text}")
-
-
-@command("multi", 1, "no-script fast", group="transactions", since="1.2.0")
-def multi(server, client, args):
-    """Start a transaction."""
-    if client.transaction is not None:
-        return ReplyError("ERR MULTI calls can not be nested")
-    client.transaction = []
-    client.transactionFailed = False
-    return OK
-
-
-@command("exec", 1, "no-script", group="transactions", since="1.2.0")
-def exec_(server, client, args):
-    """Run the commands queued since MULTI."""
-    if client.transaction is None:
-        return ReplyError("ERR EXEC without MULTI")
-    queued, failed = client.transaction, client.transactionFailed
-    client.transaction, client.transactionFailed = None, False
-    if failed:
-        return ReplyError("EXECABORT Transaction discarded because of previous errors.")
-    return [server._run(client, entry, queuedArgs) for entry, queuedArgs in queued]
-
-
-@command("discard", 1, "no-script fast", group="transactions", since="2.0.0")
-def discard(server, client, args):
-    """Forget the commands queued since MULTI."""
-    if client.transaction is None:
-        return ReplyError("ERR DISCARD without MULTI")
-    client.transaction, client.transactionFailed = None, False
-    return OK
-
-
-@command("auth", -2, "no-auth fast", group="connection")
-def auth(server, client, args):
-    """Authenticate the connection."""
-    if len(args) > 3:
-        return syntaxError()
-    if server.password is None and len(args) == 2:
-        return ReplyError(
-            "ERR AUTH <password> called without any password configured for the "
-            "default user. Are you sure your configuration is correct?")
-    username = args[1] if len(args) == 3 else b"default"
-    return server.authenticate(client, username, args[-1]) or OK
-
-
-def _helloOptions(args):
-    """
-    HELLO's AUTH and SETNAME options as C{(credentials or None, name or None)}.
-    """
-    credentials = name = None
-    j = 2
-    while j < len(args):
-        option = args[j].upper()
-        if option == b"AUTH" and j + 2 < len(args):
-            credentials = (args[j + 1], args[j + 2])
-            j += 3
-        elif option == b"SETNAME" and j + 1 < len(args):
-            name = args[j + 1]
-            j += 2
-        else:
-            text = args[j].decode("utf-8", "replace")
-            raise ReplyError(f"ERR Syntax error in HELLO option '{text}'")
-    return credentials, name
-
-
-@command("hello", -1, "no-auth fast", group="connection", since="6.0.0")
-def hello(server, client, args):
-    """Handshake: choose the protocol version, authenticate, name the client."""
-    version = 3 if client.resp3 else 2
-    if len(args) > 1:
-        version = parseInteger(args[1], "ERR Protocol version is not an integer or out of range")
-        if not 2 <= version <= 3:
-            return ReplyError("NOPROTO unsupported protocol version")
-    credentials, name = _helloOptions(args)
-    if credentials is not None:
-        error = server.authenticate(client, *credentials)
-        if error is not None:
-            return error
-    if not client.authenticated:
-        return ReplyError(
-            "NOAUTH HELLO must be called with the client already authenticated, "
-            "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
-            "authenticate the client and select the RESP protocol version at the "
-            "same time")
-    if name is not None:
-        admin.checkClientName(name)
-        client.name = name or None
-    client.resp3 = version == 3
-    return {b"server": b"redis", b"version": SERVER_VERSION.encode(), b"proto": version,
-            b"id": client.id, b"mode": b"standalone", b"role": b"master",
-            b"modules": []}
-
-
-@command("quit", -1, "no-auth fast", group="connection")
-def quit_(server, client, args):
-    """Close the connection."""
-    client.closing = True
-    return OK
-
-
-@command("reset", 1, "no-auth fast", group="connection", since="6.2.0")
-def reset(server, client, args):
-    """Reset the connection's state."""
-    client.transaction, client.transactionFailed = None, False
-    client.resp3 = False
-    client.name = None
-    client.authenticated = server.password is None
-    return Status("RESET")
-

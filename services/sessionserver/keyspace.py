@@ -4,16 +4,22 @@ SCAN), with Redis 7's semantics and error texts.
 """
 
 from services.sessionserver.glob import compileGlob
+from services.sessionserver.handling import parseInteger, syntaxError, wrongArity
 from services.sessionserver.resp import OK, ReplyError, Status
-from services.sessionserver.table import (
-    command, parseInteger, syntaxError, wrongArity, INTEGER_ERROR)
 
-__all__ = ["KEYS_LIMIT", "SCAN_COUNT_LIMIT", "globMatcher"]
+__all__ = [
+    "KEYS_LIMIT", "SCAN_COUNT_LIMIT", "globMatcher",
+    # strings
+    "get", "set_", "setnx", "setex", "psetex", "getex", "getdel", "mget", "mset",
+    "incr", "decr", "incrby", "decrby", "append", "strlen",
+    # keys
+    "del_", "unlink", "exists", "expire", "pexpire", "expireat", "pexpireat", "ttl",
+    "pttl", "persist", "type_", "keys", "scan",
+]
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -2**63
 MAX_STRING = 512 * 1024 * 1024
-_WRITE = "write denyoom"
 
 KEYS_LIMIT = 100_000
 """KEYS is refused over a keyspace larger than this (it would stall every
@@ -74,13 +80,11 @@ def _parseSetOptions(args, start, getex=False):
     return flags, unit, value
 
 
-@command("get", 2, "readonly fast", (1, 1, 1), "string")
 def get(server, client, args):
     """Get the value of a key."""
     return server.store.get(args[1])
 
 
-@command("set", -3, _WRITE, (1, 1, 1), "string")
 def set_(server, client, args):
     """Set the string value of a key, with expiry and conditions."""
     store, key = server.store, args[1]
@@ -93,7 +97,6 @@ def set_(server, client, args):
     return old if b"GET" in flags else OK
 
 
-@command("setnx", 3, _WRITE + " fast", (1, 1, 1), "string")
 def setnx(server, client, args):
     """Set a key only if it does not exist."""
     if args[1] in server.store:
@@ -108,19 +111,16 @@ def _setWithExpiry(server, args, unit, name):
     return OK
 
 
-@command("setex", 4, _WRITE, (1, 1, 1), "string")
 def setex(server, client, args):
     """Set a key with an expiry in seconds."""
     return _setWithExpiry(server, args, b"EX", "setex")
 
 
-@command("psetex", 4, _WRITE, (1, 1, 1), "string")
 def psetex(server, client, args):
     """Set a key with an expiry in milliseconds."""
     return _setWithExpiry(server, args, b"PX", "psetex")
 
 
-@command("getex", -2, "write fast", (1, 1, 1), "string", since="6.2.0")
 def getex(server, client, args):
     """Get the value of a key and optionally set or remove its expiry."""
     store, key = server.store, args[1]
@@ -136,7 +136,6 @@ def getex(server, client, args):
     return current
 
 
-@command("getdel", 2, "write fast", (1, 1, 1), "string", since="6.2.0")
 def getdel(server, client, args):
     """Get the value of a key and delete it."""
     value = server.store.get(args[1])
@@ -145,14 +144,12 @@ def getdel(server, client, args):
     return value
 
 
-@command("mget", -2, "readonly fast", (1, -1, 1), "string")
 def mget(server, client, args):
     """Get the values of several keys."""
     get = server.store.get
     return [get(key) for key in args[1:]]
 
 
-@command("mset", -3, _WRITE, (1, -1, 2), "string")
 def mset(server, client, args):
     """Set several keys."""
     if len(args) % 2 == 0:
@@ -163,20 +160,17 @@ def mset(server, client, args):
     return OK
 
 
-@command("del", -2, "write", (1, -1, 1), "keyspace")
 def del_(server, client, args):
     """Delete keys."""
     delete = server.store.delete
     return sum(delete(key) for key in args[1:])
 
 
-@command("unlink", -2, "write fast", (1, -1, 1), "keyspace", since="4.0.0")
 def unlink(server, client, args):
     """Delete keys."""
     return del_(server, client, args)
 
 
-@command("exists", -2, "readonly fast", (1, -1, 1), "keyspace")
 def exists(server, client, args):
     """Count how many of the keys exist."""
     store = server.store
@@ -227,25 +221,21 @@ def _expire(server, args, seconds, relative, name):
     return 1
 
 
-@command("expire", -3, "write fast", (1, 1, 1), "keyspace")
 def expire(server, client, args):
     """Set a key's time to live in seconds."""
     return _expire(server, args, True, True, "expire")
 
 
-@command("pexpire", -3, "write fast", (1, 1, 1), "keyspace", since="2.6.0")
 def pexpire(server, client, args):
     """Set a key's time to live in milliseconds."""
     return _expire(server, args, False, True, "pexpire")
 
 
-@command("expireat", -3, "write fast", (1, 1, 1), "keyspace", since="1.2.0")
 def expireat(server, client, args):
     """Set a key's expiry as a UNIX time in seconds."""
     return _expire(server, args, True, False, "expireat")
 
 
-@command("pexpireat", -3, "write fast", (1, 1, 1), "keyspace", since="2.6.0")
 def pexpireat(server, client, args):
     """Set a key's expiry as a UNIX time in milliseconds."""
     return _expire(server, args, False, False, "pexpireat")
@@ -258,26 +248,22 @@ def _ttlMillis(store, key):
     return -1 if expireAt is None else max(expireAt - store.now(), 0)
 
 
-@command("ttl", 2, "readonly fast", (1, 1, 1), "keyspace")
 def ttl(server, client, args):
     """The time to live of a key in seconds."""
     millis = _ttlMillis(server.store, args[1])
     return millis if millis < 0 else (millis + 500) // 1000
 
 
-@command("pttl", 2, "readonly fast", (1, 1, 1), "keyspace", since="2.6.0")
 def pttl(server, client, args):
     """The time to live of a key in milliseconds."""
     return _ttlMillis(server.store, args[1])
 
 
-@command("persist", 2, "write fast", (1, 1, 1), "keyspace", since="2.2.0")
 def persist(server, client, args):
     """Remove the expiry of a key."""
     return int(server.store.persist(args[1]))
 
 
-@command("type", 2, "readonly fast", (1, 1, 1), "keyspace")
 def type_(server, client, args):
     """The type of the value at a key."""
     return Status("string" if args[1] in server.store else "none")
@@ -294,25 +280,21 @@ def _incrBy(server, key, delta):
     return result
 
 
-@command("incr", 2, _WRITE + " fast", (1, 1, 1), "string")
 def incr(server, client, args):
     """Increment the integer value of a key by one."""
     return _incrBy(server, args[1], 1)
 
 
-@command("decr", 2, _WRITE + " fast", (1, 1, 1), "string")
 def decr(server, client, args):
     """Decrement the integer value of a key by one."""
     return _incrBy(server, args[1], -1)
 
 
-@command("incrby", 3, _WRITE + " fast", (1, 1, 1), "string")
 def incrby(server, client, args):
     """Increment the integer value of a key by an amount."""
     return _incrBy(server, args[1], parseInteger(args[2]))
 
 
-@command("decrby", 3, _WRITE + " fast", (1, 1, 1), "string")
 def decrby(server, client, args):
     """Decrement the integer value of a key by an amount."""
     delta = parseInteger(args[2])
@@ -321,7 +303,6 @@ def decrby(server, client, args):
     return _incrBy(server, args[1], -delta)
 
 
-@command("append", 3, _WRITE, (1, 1, 1), "string", since="2.0.0")
 def append(server, client, args):
     """Append a value to a key."""
     current = server.store.get(args[1]) or b""
@@ -332,7 +313,6 @@ def append(server, client, args):
     return len(value)
 
 
-@command("strlen", 2, "readonly fast", (1, 1, 1), "string", since="2.2.0")
 def strlen(server, client, args):
     """The length of a key's value."""
     return len(server.store.get(args[1]) or b"")
@@ -348,7 +328,6 @@ def globMatcher(pattern):
         raise ReplyError(f"ERR {e}") from None
 
 
-@command("keys", 2, "readonly", (0, 0, 0), "keyspace")
 def keys(server, client, args):
     """All keys matching a pattern."""
     store = server.store
@@ -361,7 +340,6 @@ def keys(server, client, args):
     return [key for key in store.keys() if match(key)]
 
 
-@command("scan", -2, "readonly", (0, 0, 0), "keyspace", since="2.8.0")
 def scan(server, client, args):
     """Iterate over the keys with a cursor."""
     cursor = parseInteger(args[1], "ERR invalid cursor")

@@ -1,23 +1,20 @@
 """
-The command table: every command the session server knows, with its arity
-and flags as Redis declares them, and helpers shared by command handlers.
+The command table: every command the session server knows, listed here by
+group (strings, keys, connection, server, transactions) with its handler,
+arity, flags, key positions and the version that introduced it, as Redis
+declares them. C{COMMAND} and C{COMMAND DOCS} report these entries.
 
-A handler is C{handler(server, client, args)} where C{args[0]} is the command
-name as sent; it returns a reply value (see L{resp.encode}) or raises
-L{ReplyError}.
+To add a command, write its handler in the module of its group (L{keyspace}
+for strings and keys, L{connection}, L{admin} for server commands,
+L{transactions}; see L{services.sessionserver.handling}) and add its row
+below.
 """
 
 from dataclasses import dataclass, field
 
-from services.sessionserver.resp import ReplyError, _integer
+from services.sessionserver import admin, connection, keyspace, transactions
 
-__all__ = ["Command", "COMMANDS", "command", "parseInteger", "wrongArity",
-           "syntaxError", "unknownSubcommand", "INTEGER_ERROR", "SERVER_VERSION"]
-
-SERVER_VERSION = "7.0.0"
-"""The Redis version whose behaviour we follow, as reported to clients."""
-
-INTEGER_ERROR = "ERR value is not an integer or out of range"
+__all__ = ["Command", "COMMANDS", "STRINGS", "KEYS", "CONNECTION", "SERVER", "TRANSACTIONS"]
 
 
 @dataclass(frozen=True)
@@ -26,11 +23,18 @@ class Command:
     One entry of the command table.
 
     @ivar name: lower-case name.
+    @ivar handler: C{handler(server, client, args)}, returning the reply.
     @ivar arity: the exact argument count including the name, or its
         negation for a minimum.
     @ivar flags: Redis's flags (C{write}, C{readonly}, C{denyoom}, C{fast},
         C{no-auth}, ...), as reported by C{COMMAND}.
+    @ivar firstKey: the position of the first key argument (0: none).
+    @ivar lastKey: the position of the last key argument, negative from
+        the end.
+    @ivar step: the distance between key arguments.
+    @ivar group: Redis's command group, as reported by C{COMMAND DOCS}.
     @ivar summary: one line for C{COMMAND DOCS}.
+    @ivar since: the Redis version that introduced the command.
     """
 
     name: str
@@ -51,53 +55,104 @@ class Command:
         return count == self.arity if self.arity > 0 else count >= -self.arity
 
 
-COMMANDS = {}
+def _group(group):
+    """
+    A function making the L{Command} rows of C{group}, each summarised by
+    the first line of its handler's docstring.
+    """
+    def row(name, handler, arity, flags="", keys=(0, 0, 0), since="1.0.0"):
+        summary = (handler.__doc__ or "").strip().split("\n")[0]
+        return Command(name, handler, arity, tuple(flags.split()), *keys, group=group,
+                       summary=summary, since=since)
+    return row
+
+
+_string, _key = _group("string"), _group("keyspace")
+_connection, _server, _transaction = _group("connection"), _group("server"), \
+    _group("transactions")
+_WRITE = "write denyoom"
+_ONE = (1, 1, 1)
+_ALL = (1, -1, 1)
+
+STRINGS = (
+    _string("get", keyspace.get, 2, "readonly fast", _ONE),
+    _string("set", keyspace.set_, -3, _WRITE, _ONE),
+    _string("setnx", keyspace.setnx, 3, _WRITE + " fast", _ONE),
+    _string("setex", keyspace.setex, 4, _WRITE, _ONE),
+    _string("psetex", keyspace.psetex, 4, _WRITE, _ONE),
+    _string("getex", keyspace.getex, -2, "write fast", _ONE, since="6.2.0"),
+    _string("getdel", keyspace.getdel, 2, "write fast", _ONE, since="6.2.0"),
+    _string("mget", keyspace.mget, -2, "readonly fast", _ALL),
+    _string("mset", keyspace.mset, -3, _WRITE, (1, -1, 2)),
+    _string("incr", keyspace.incr, 2, _WRITE + " fast", _ONE),
+    _string("decr", keyspace.decr, 2, _WRITE + " fast", _ONE),
+    _string("incrby", keyspace.incrby, 3, _WRITE + " fast", _ONE),
+    _string("decrby", keyspace.decrby, 3, _WRITE + " fast", _ONE),
+    _string("append", keyspace.append, 3, _WRITE, _ONE, since="2.0.0"),
+    _string("strlen", keyspace.strlen, 2, "readonly fast", _ONE, since="2.2.0"),
+)
+"""String commands."""
+
+KEYS = (
+    _key("del", keyspace.del_, -2, "write", _ALL),
+    _key("unlink", keyspace.unlink, -2, "write fast", _ALL, since="4.0.0"),
+    _key("exists", keyspace.exists, -2, "readonly fast", _ALL),
+    _key("expire", keyspace.expire, -3, "write fast", _ONE),
+    _key("pexpire", keyspace.pexpire, -3, "write fast", _ONE, since="2.6.0"),
+    _key("expireat", keyspace.expireat, -3, "write fast", _ONE, since="1.2.0"),
+    _key("pexpireat", keyspace.pexpireat, -3, "write fast", _ONE, since="2.6.0"),
+    _key("ttl", keyspace.ttl, 2, "readonly fast", _ONE),
+    _key("pttl", keyspace.pttl, 2, "readonly fast", _ONE, since="2.6.0"),
+    _key("persist", keyspace.persist, 2, "write fast", _ONE, since="2.2.0"),
+    _key("type", keyspace.type_, 2, "readonly fast", _ONE),
+    _key("keys", keyspace.keys, 2, "readonly"),
+    _key("scan", keyspace.scan, -2, "readonly", since="2.8.0"),
+)
+"""Key commands: deletion, existence, expiry, listing."""
+
+CONNECTION = (
+    _connection("ping", connection.ping, -1, "fast"),
+    _connection("echo", connection.echo, 2, "fast"),
+    _connection("select", connection.select, 2, "loading stale fast"),
+    _connection("client", connection.client_, -2),
+    _connection("auth", connection.auth, -2, "no-auth fast"),
+    _connection("hello", connection.hello, -1, "no-auth fast", since="6.0.0"),
+    _connection("quit", connection.quit_, -1, "no-auth fast"),
+    _connection("reset", connection.reset, 1, "no-auth fast", since="6.2.0"),
+)
+"""Connection commands."""
+
+SERVER = (
+    _server("dbsize", admin.dbsize, 1, "readonly fast"),
+    _server("flushdb", admin.flushdb, -1, "write"),
+    _server("flushall", admin.flushall, -1, "write"),
+    _server("command", admin.command_, -1, "loading stale", since="2.8.13"),
+    _server("config", admin.config, -2),
+    _server("info", admin.info, -1, "loading stale"),
+)
+"""Server commands."""
+
+TRANSACTIONS = (
+    _transaction("multi", transactions.multi, 1, "no-script fast", since="1.2.0"),
+    _transaction("exec", transactions.exec_, 1, "no-script", since="1.2.0"),
+    _transaction("discard", transactions.discard, 1, "no-script fast", since="2.0.0"),
+)
+"""Transaction commands."""
+
+
+def _index(*groups):
+    """
+    The commands of C{groups} by lower-case name (C{bytes}).
+
+    @raise ValueError: if two rows share a name.
+    """
+    table = {}
+    for entry in (entry for group in groups for entry in group):
+        if entry.name.encode() in table:
+            raise ValueError(f"the command {entry.name} is listed twice")
+        table[entry.name.encode()] = entry
+    return table
+
+
+COMMANDS = _index(STRINGS, KEYS, CONNECTION, SERVER, TRANSACTIONS)
 """Lower-case command name (C{bytes}) to L{Command}."""
-
-
-def command(name, arity, flags="", keys=(0, 0, 0), group="generic", summary="",
-            since="1.0.0"):
-    """
-    Register the decorated function as the handler of command C{name}.
-    """
-    def register(handler):
-        COMMANDS[name.encode()] = Command(
-            name, handler, arity, tuple(flags.split()), *keys, group=group,
-            summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
-            since=since)
-        return handler
-    return register
-
-
-def parseInteger(value, error=INTEGER_ERROR):
-    """
-    A signed 64-bit integer argument, or a L{ReplyError} with C{error}.
-    """
-    number = _integer(value)
-    if number is None:
-        raise ReplyError(error)
-    return number
-
-
-def wrongArity(name):
-    """
-    The error for a wrong number of arguments to C{name} (like C{get} or
-    C{client|setname}).
-    """
-    return ReplyError(f"ERR wrong number of arguments for '{name}' command")
-
-
-def syntaxError():
-    """
-    Redis's generic syntax error.
-    """
-    return ReplyError("ERR syntax error")
-
-
-def unknownSubcommand(args):
-    """
-    The error for an unknown subcommand of C{args[0]}.
-    """
-    sub = args[1].decode("utf-8", "replace")[:128]
-    return ReplyError(f"ERR unknown subcommand '{sub}'. Try "
-                      f"{args[0].decode('utf-8', 'replace').upper()} HELP.")
