@@ -21,8 +21,10 @@ from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import endpoints
 from twisted.internet.error import CannotListenError
+from zope.interface import implementer
 
 from services.errors import StartupError
+from services.figures import IServiceFigures, portAddress
 from services.persistence import PersistentService
 
 __all__ = ["parsePort", "withBacklog", "ListeningService", "DEFAULT_BACKLOG"]
@@ -68,6 +70,7 @@ def withBacklog(description, backlog=DEFAULT_BACKLOG):
     return description
 
 
+@implementer(IServiceFigures)
 class ListeningService(PersistentService):
     """
     Listen on an endpoint description with a factory, picklable.
@@ -143,3 +146,12 @@ class ListeningService(PersistentService):
         self.port = None
         if endpointService is not None:
             return endpointService.stopService()
+
+    def figures(self):
+        """
+        While listening, the address bound and the description it came
+        from; nothing otherwise.
+        """
+        if self.port is None:
+            return {}
+        return {"ports": [portAddress(self.port)], "configuredPorts": [self.description]}

@@ -29,7 +29,9 @@ from twisted.application import service
 from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.python.filepath import FilePath
+from zope.interface import implementer
 
+from services.figures import IServiceFigures
 from services.persistence import PersistentService
 
 try:
@@ -120,6 +122,7 @@ def _relative(root, path):
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
+@implementer(IServiceFigures)
 class ReloaderService(PersistentService):
     """
     Watch a directory tree and call C{onChange(paths)} after changes.
@@ -330,7 +333,7 @@ class ReloaderService(PersistentService):
         if self._pending and self.running:
             self._timer = self._getClock().callLater(self.delay, self._flush)
 
-    def status(self):
+    def figures(self):
         """
         Figures for a status page, JSON-ready.
         """

@@ -7,12 +7,15 @@ pickled service keeps just its size.
 """
 
 from twisted.python.threadpool import ThreadPool
+from zope.interface import implementer
 
+from services.figures import IServiceFigures
 from services.persistence import PersistentService
 
 __all__ = ["ThreadPoolService"]
 
 
+@implementer(IServiceFigures)
 class ThreadPoolService(PersistentService):
     """
     Own a L{ThreadPool} of at most C{maxThreads} threads while running.
@@ -50,3 +53,13 @@ class ThreadPoolService(PersistentService):
         pool, self.threadpool = self.threadpool, None
         if pool is not None:
             pool.stop()
+
+    def figures(self):
+        """
+        While running, the threads started, those busy and the most there
+        may be; nothing otherwise.
+        """
+        pool = self.threadpool
+        if pool is None:
+            return {}
+        return {"threads": pool.workers, "busy": len(pool.working), "maxThreads": pool.max}

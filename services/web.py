@@ -40,7 +40,9 @@ from resource import RLIMIT_NOFILE, getrlimit
 from twisted.internet import defer, protocol
 from twisted.logger import Logger
 from twisted.web import http, server
+from zope.interface import implementer
 
+from services.figures import IServiceFigures, portAddress
 from services.persistence import PersistentService
 from services.ports import ListeningService
 
@@ -388,6 +390,7 @@ class LimitedSite(server.Site):
             server.Site.log(self, request)
 
 
+@implementer(IServiceFigures)
 class WebService(PersistentService):
     """
     Serve C{resource} over HTTP on every endpoint description in C{ports},
@@ -489,3 +492,17 @@ class WebService(PersistentService):
         return defer.gatherResults(
             [defer.maybeDeferred(listener.stopService) for listener in listeners]
         )
+
+    def figures(self):
+        """
+        The addresses the ports are bound to and their descriptions, and
+        while running the open connections and those shed (answered 503)
+        for being over C{maxConnections}.
+        """
+        figures = {"ports": [portAddress(listener.port) for listener in self.listeners
+                             if listener.port is not None],
+                   "configuredPorts": list(self.ports)}
+        if self.site is not None:
+            figures.update(openConnections=self.site.openConnections,
+                           shedConnections=self.site.shedConnections)
+        return figures

@@ -180,6 +180,6 @@ class PostgresServiceTests(TestCase):
         """
         The figures show the masked URL and the backend.
         """
-        stats = self.db.stats()
+        stats = self.db.figures()
         self.assertEqual(stats["backend"], "postgresql")
         self.assertNotIn("secret", stats["url"])

@@ -247,7 +247,7 @@ class SQLiteServiceTests(TestCase):
         Migrations are applied at start and listed in the figures.
         """
         self.assertEqual(self.db.appliedMigrations, ["001_items.sql"])
-        self.assertEqual(self.db.stats()["appliedMigrations"], ["001_items.sql"])
+        self.assertEqual(self.db.figures()["appliedMigrations"], ["001_items.sql"])
 
     @defer.inlineCallbacks
     def test_restartKeepsData(self):
@@ -275,7 +275,7 @@ class SQLiteServiceTests(TestCase):
         self.db.setThreads(1, 2)
         self.assertEqual((self.db.pool.threadpool.min, self.db.pool.threadpool.max), (1, 2))
         yield defer.gatherResults([self.db.runQuery("SELECT 1") for _ in range(5)])
-        stats = self.db.stats()
+        stats = self.db.figures()
         self.assertEqual((stats["minThreads"], stats["maxThreads"]), (1, 2))
         self.assertLessEqual(stats["threads"], 2)
         self.assertEqual(stats["url"], f"sqlite:///{self.path}?timeout=0.2")

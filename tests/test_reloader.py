@@ -259,7 +259,7 @@ class EventTests(SynchronousTestCase):
         self.deliver("a.py", IN_CLOSE_WRITE)
         self.clock.advance(0.1)
         self.assertEqual(self.service.lastResult, "reloaded")
-        status = self.service.status()
+        status = self.service.figures()
         self.assertEqual(status["lastReload"], 0.1)
         self.assertEqual(status["lastDuration"], 0)
         self.assertEqual(status["lastPaths"], ["a.py"])

@@ -53,13 +53,13 @@ class BoundTests(SynchronousTestCase):
         self.assertIsNone(self.load(self.ids[1]))
         for sessionId in [self.ids[0], self.ids[2], self.ids[3]]:
             self.assertEqual(self.load(sessionId), RECORD)
-        self.assertEqual(self.store.stats()["evictedSessions"], 1)
+        self.assertEqual(self.store.figures()["evictedSessions"], 1)
 
     def test_bounded(self):
         """However many sessions are saved, the store stays under its bound."""
         for _ in range(1000):
             self.save(newSessionId())
-        stats = self.store.stats()
+        stats = self.store.figures()
         self.assertEqual(stats["sessions"], 3)
         self.assertLessEqual(stats["usedMemory"], stats["maxMemory"])
         self.assertEqual(stats["evictedSessions"], 997)
@@ -69,18 +69,18 @@ class BoundTests(SynchronousTestCase):
         store = MemorySessionStore(clock=self.clock)
         for _ in range(100):
             self.successResultOf(store.save(newSessionId(), RECORD, TIMEOUT))
-        self.assertEqual(store.stats(), {"sessions": 100, "usedMemory": store.store.usedMemory,
+        self.assertEqual(store.figures(), {"sessions": 100, "usedMemory": store.store.usedMemory,
                                          "maxMemory": 0, "evictedSessions": 0})
 
     def test_pickles(self):
         """The bound survives pickling with the sessions."""
         self.save(self.ids[0])
         restored = pickle.loads(pickle.dumps(self.store))
-        self.assertEqual(restored.stats()["maxMemory"], 3 * cost(self.ids[0]))
+        self.assertEqual(restored.figures()["maxMemory"], 3 * cost(self.ids[0]))
         restored.store.clock = self.clock
         for sessionId in self.ids[1:]:
             self.successResultOf(restored.save(sessionId, RECORD, TIMEOUT))
-        self.assertEqual(restored.stats()["sessions"], 3)
+        self.assertEqual(restored.figures()["sessions"], 3)
 
 
 class WiringTests(SynchronousTestCase):

@@ -6,20 +6,23 @@ import json
 
 from twisted.application.service import MultiService, Service
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 
 from appserver.tap import webapp
 from appserver.web.status import describeTree
+from services.figures import IServiceFigures
 from tests.test_webapp_tree import appDir, localRequest, parse
 
 SECRET = "s3cr3t-pw"
 
 
+@implementer(IServiceFigures)
 class Reporting(Service):
     """
     A service reporting figures that hold URLs.
     """
 
-    def stats(self):
+    def figures(self):
         """
         URLs with and without a password, alone and in a sentence, nested.
         """

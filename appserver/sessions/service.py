@@ -6,8 +6,10 @@ loads the cookie secrets when it starts.
 import os
 
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from services.errors import StartupError
+from services.figures import IServiceFigures
 from services.persistence import PersistentMultiService
 from services.ports import ListeningService
 from appserver.sessions.manager import (
@@ -23,6 +25,7 @@ __all__ = ["SessionsService", "DEFAULT_SECRET_PATH"]
 DEFAULT_SECRET_PATH = ".appserver-secret"
 
 
+@implementer(IServiceFigures)
 class SessionsService(PersistentMultiService):
     """
     Own a session store and the L{SessionManager} over it; picklable.
@@ -143,3 +146,14 @@ class SessionsService(PersistentMultiService):
         """
         d = PersistentMultiService.stopService(self)
         return d.addCallback(lambda _: self.store.close())
+
+    def figures(self):
+        """
+        The store's spec and what the store reports (see
+        L{MemorySessionStore.figures}; C{sessions} is L{None} for a store
+        that reports nothing).
+        """
+        store = IServiceFigures(self.store, None)
+        figures = dict(store.figures()) if store is not None else {"sessions": None}
+        figures["store"] = self.spec
+        return figures

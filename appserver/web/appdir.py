@@ -29,12 +29,14 @@ import traceback
 from dataclasses import dataclass, field
 
 from twisted.python.filepath import FilePath
+from zope.interface import implementer
 
 from appserver.web.controller import Controller
 from appserver.web.router import RouteError, Router
 from appserver.web.static import StaticFiles
 from appserver.web.templates import TemplateLoader
 from services.errors import StartupError
+from services.figures import IServiceFigures
 from services.persistence import PersistentService
 
 __all__ = ["App", "AppError", "AppService", "loadApp", "checkApp", "appConfigPath"]
@@ -282,6 +284,7 @@ def loadApp(spec, attributes=None):
     return _loadDotted(spec, attributes)
 
 
+@implementer(IServiceFigures)
 class AppService(PersistentService):
     """
     Load the app C{spec} when the service tree starts (before the web
@@ -337,3 +340,16 @@ class AppService(PersistentService):
         PersistentService.startService(self)
         if self.app is None:
             self.load()
+
+    def figures(self):
+        """
+        The app's spec, its controller and route counts (0 before it
+        loads), and the last reload's error, or L{None}.
+        """
+        app = self.app
+        return {
+            "app": self.spec,
+            "controllers": len(app.controllers) if app is not None else 0,
+            "routes": sum(len(c.routes()) for c in app.controllers) if app is not None else 0,
+            "reloadError": getattr(self.resource, "reloadError", None),
+        }

@@ -4,7 +4,7 @@ tree as JSON.
 
 Each entry has the service's C{name}, C{class} (dotted), C{running}, its
 C{children} when it has any, and C{figures}: what the service reports
-through a C{stats()} or C{status()} method (the database pool's URL,
+through L{services.figures.IServiceFigures} (the database pool's URL,
 thread settings, threads started and busy; the reloader's mode, last reload
 time, duration, paths and error), the addresses its ports are actually
 bound to, the web service's open connections and those answered 503 for
@@ -32,6 +32,7 @@ from zope.interface import implementer
 
 from appserver.config import choice
 from services.db.url import maskURL
+from services.figures import IServiceFigures
 
 __all__ = ["StatusGate", "ServicesPage", "describeTree", "isLocalRequest", "ACCESS_CHOICES", "PATH",
            "statusAccess"]
@@ -71,36 +72,6 @@ def _className(obj):
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _address(port):
-    host = port.getHost()
-    if isinstance(host, UNIXAddress):
-        name = host.name
-        return f"unix:{name.decode() if isinstance(name, bytes) else name}"
-    return f"{host.type.lower()}:{host.host}:{host.port}"
-
-
-def _boundPorts(listeners):
-    return [_address(listener.port) for listener in listeners
-            if getattr(listener, "port", None) is not None]
-
-
-def _sessionFigures(service):
-    stats = getattr(service.store, "stats", None)
-    figures = dict(stats()) if callable(stats) else {"sessions": None}
-    figures["store"] = service.spec
-    return figures
-
-
-def _appFigures(service):
-    app, resource = service.app, service.resource
-    return {
-        "app": service.spec,
-        "controllers": len(app.controllers) if app is not None else 0,
-        "routes": sum(len(c.routes()) for c in app.controllers) if app is not None else 0,
-        "reloadError": getattr(resource, "reloadError", None),
-    }
-
-
 def serviceFigures(service):
     """
     The key figures of one service, a JSON-ready dict (see the module
@@ -126,30 +97,12 @@ def _masked(value):
 
 
 def _figures(service):
-    for method in ("stats", "status"):
-        report = getattr(service, method, None)
-        if callable(report):
-            return dict(report())
-    figures = {}
-    if hasattr(service, "listeners"):
-        figures["ports"] = _boundPorts(service.listeners)
-        figures["configuredPorts"] = list(getattr(service, "ports", []))
-    site = getattr(service, "site", None)
-    if hasattr(site, "openConnections"):
-        figures.update(openConnections=site.openConnections,
-                       shedConnections=site.shedConnections)
-    if getattr(service, "port", None) is not None and hasattr(service.port, "getHost"):
-        figures["ports"] = _boundPorts([service])
-        figures["configuredPorts"] = [service.description]
-    if hasattr(service, "manager") and hasattr(service, "store"):
-        figures.update(_sessionFigures(service))
-    if hasattr(service, "app") and hasattr(service, "spec"):
-        figures.update(_appFigures(service))
-    if hasattr(service, "threadpool") and service.threadpool is not None:
-        figures.update(threads=service.threadpool.workers,
-                       busy=len(service.threadpool.working),
-                       maxThreads=service.threadpool.max)
-    return figures
+    """
+    What C{service} reports through L{IServiceFigures}; nothing for a
+    service that does not provide it.
+    """
+    reporter = IServiceFigures(service, None)
+    return dict(reporter.figures()) if reporter is not None else {}
 
 
 def describeTree(service):

@@ -57,12 +57,14 @@ import os
 from twisted.application import service
 from twisted.internet import defer
 from twisted.python import reflect, util
+from zope.interface import implementer
 
 from services.db.dialects import dialectFor
 from services.db.errors import DatabaseUnavailable, oneLine
 from services.db.migrations import applyMigrations, findMigrations
 from services.db.pool import Pool
 from services.db.url import databaseURL, maskURL
+from services.figures import IServiceFigures
 from services.persistence import PersistentService
 
 __all__ = ["DatabaseService"]
@@ -109,6 +111,7 @@ def _checkThreads(minThreads, maxThreads):
                          f"0 <= min <= max with max >= 1")
 
 
+@implementer(IServiceFigures)
 class DatabaseService(PersistentService):
     """
     A database thread pool, started and stopped with the service tree.
@@ -294,7 +297,7 @@ class DatabaseService(PersistentService):
         """
         return self._call(interaction, *args, **kw)
 
-    def stats(self):
+    def figures(self):
         """
         Figures for a status page: masked URL, backend, thread settings,
         threads started, threads busy, and migrations applied at start.

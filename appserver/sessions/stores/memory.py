@@ -11,12 +11,13 @@ from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.stores._util import (
     DEFAULT_PREFIX, checkId, milliseconds, startSweeping, stopSweeping,
 )
+from services.figures import IServiceFigures
 from services.sessionserver.store import OutOfMemory, Store
 
 __all__ = ["MemorySessionStore"]
 
 
-@implementer(ISessionStore)
+@implementer(ISessionStore, IServiceFigures)
 class MemorySessionStore:
     """
     An L{ISessionStore} over a L{services.sessionserver.store.Store} in the
@@ -69,7 +70,7 @@ class MemorySessionStore:
             self._lastKey = (sessionId, self.prefix, key)
         return key
 
-    def stats(self):
+    def figures(self):
         """
         How many sessions the store holds, the bytes they use and may use
         (0: no bound), and how many were evicted to stay under the bound.
