@@ -5,11 +5,20 @@ twistd saves whole applications: C{twistd -f x.tap} pickles the tree at
 shutdown, C{twistd -s x.tas} writes it as AOT source. Configuration is state;
 reactors, ports, threads and file descriptors are volatile and left out.
 
+L{PersistentObject} says this once for every class of ours: a subclass lists
+the attributes it makes at run time in C{_volatile} and makes them in
+C{_volatileInit} (called by its constructor, and again when it is loaded),
+and finds the reactor with C{_getReactor()}: the one given to its
+constructor (a L{task.Clock} or L{MemoryReactor} in tests), else the global
+reactor, imported on first use and never pickled. L{PersistentService} and
+L{PersistentMultiService} are the same for services.
+
 Twisted's AOT writer remembers objects by C{id()} without keeping them alive.
 A C{__getstate__} that returns a fresh dict would let that dict be freed while
 the writer is still running, its id reused by the next fresh dict, and a
-false back-reference written. L{PersistentService} therefore keeps the last
-state it handed out alive for as long as the service itself lives.
+false back-reference written. L{PersistentObject} therefore keeps the last
+state it handed out alive for as long as the object itself lives (see
+L{keepAlive}, for a C{__getstate__} of another kind).
 
 A second trap: on Python 3.11+, an object whose C{__dict__} is empty has a
 state of L{None}, which the AOT reader cannot load back. Give every object in
@@ -25,7 +34,10 @@ import weakref
 
 from twisted.application import service
 
-__all__ = ["keepAlive", "PersistentService", "PersistentMultiService", "createPrivately"]
+__all__ = [
+    "keepAlive", "PersistentObject", "PersistentService", "PersistentMultiService",
+    "createPrivately",
+]
 
 _handedOut = weakref.WeakKeyDictionary()
 
@@ -40,30 +52,71 @@ def keepAlive(owner, state):
     return state
 
 
-class PersistentService(service.Service):
+class PersistentObject:
     """
-    A service whose pickled state leaves out its volatile attributes.
+    An object whose pickle holds its configuration, not what it makes at
+    run time; see the module docstring.
 
-    @cvar _volatile: names of attributes made at run time (reactor, ports,
-        pools), never pickled; C{__setstate__} of a subclass recreates them.
+    @cvar _volatile: the names of the attributes made at run time (ports,
+        pools, timers, connections): never pickled, L{None} after loading
+        until C{_volatileInit} or first use makes them again.
+    @ivar _reactor: the reactor (or clock) given to the constructor, else
+        L{None} until L{_getReactor} looks the global one up; never pickled.
     """
 
     _volatile = ()
+    _reactor = None
 
     def __getstate__(self):
-        state = service.Service.__getstate__(self)
-        for name in self._volatile:
+        """
+        The state to pickle: the attributes less C{_reactor} and the
+        C{_volatile} ones, kept alive with this object (see L{keepAlive}).
+        """
+        inherited = getattr(super(), "__getstate__", None)
+        state = inherited() if inherited is not None else None
+        state = dict(vars(self) if state is None else state)
+        for name in ("_reactor",) + tuple(self._volatile):
             state.pop(name, None)
         return keepAlive(self, state)
 
+    def __setstate__(self, state):
+        """
+        Load C{state}, then make the run-time attributes again.
+        """
+        self.__dict__.update(state)
+        self._volatileInit()
 
-class PersistentMultiService(service.MultiService):
+    def _volatileInit(self):
+        """
+        Make the run-time attributes of a new or just loaded object: every
+        C{_volatile} one is L{None}; a subclass that starts some at another
+        value sets them after calling this.
+        """
+        for name in self._volatile:
+            setattr(self, name, None)
+
+    def _getReactor(self):
+        """
+        The reactor given to the constructor, else the global reactor,
+        imported now (never when this module is).
+        """
+        if self._reactor is None:
+            from twisted.internet import reactor
+
+            self._reactor = reactor
+        return self._reactor
+
+
+class PersistentService(PersistentObject, service.Service):
     """
-    A L{service.MultiService} that is safe to write as AOT source.
+    A L{PersistentObject} that is a L{service.Service}.
     """
 
-    def __getstate__(self):
-        return keepAlive(self, service.MultiService.__getstate__(self))
+
+class PersistentMultiService(PersistentObject, service.MultiService):
+    """
+    A L{PersistentObject} that is a L{service.MultiService}.
+    """
 
 
 def createPrivately(path):

@@ -80,27 +80,13 @@ class ListeningService(PersistentService):
     @ivar port: the L{IListeningPort} once listening, else L{None}.
     """
 
-    _volatile = ("_reactor", "_endpointService", "port")
+    _volatile = ("_endpointService", "port")
 
     def __init__(self, description, factory, reactor=None):
         self.description = description
         self.factory = factory
         self._reactor = reactor
-        self._endpointService = None
-        self.port = None
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._reactor = None
-        self._endpointService = None
-        self.port = None
-
-    def _getReactor(self):
-        if self._reactor is None:
-            from twisted.internet import reactor
-
-            self._reactor = reactor
-        return self._reactor
+        self._volatileInit()
 
     def _listen(self):
         try:

@@ -144,7 +144,7 @@ class ReloaderService(PersistentService):
     @ivar reloadCount: how many calls ended since the service was made.
     """
 
-    _volatile = ("_clock", "_notifierFactory", "_notifier", "_poller", "_snapshot",
+    _volatile = ("_notifierFactory", "_notifier", "_poller", "_snapshot",
                  "_pending", "_timer", "_busy", "_root", "mode", "lastReload",
                  "lastPaths", "lastResult", "lastError", "lastDuration", "reloadCount")
 
@@ -161,33 +161,17 @@ class ReloaderService(PersistentService):
         self.onChange = onChange
         self.delay = delay
         self.pollInterval = pollInterval
-        self._clock = clock
+        self._reactor = clock
+        self._volatileInit()
         self._notifierFactory = notifierFactory
-        self._reset()
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._clock = None
-        self._notifierFactory = None
-        self._reset()
-
-    def _reset(self):
-        self._notifier = self._poller = self._timer = self._root = None
+    def _volatileInit(self):
+        PersistentService._volatileInit(self)
         self._snapshot = {}
         self._pending = set()
         self._busy = False
-        self.mode = None
-        self.lastReload = self.lastResult = self.lastError = None
         self.lastPaths = frozenset()
-        self.lastDuration = None
         self.reloadCount = 0
-
-    def _getClock(self):
-        if self._clock is None:
-            from twisted.internet import reactor
-
-            self._clock = reactor
-        return self._clock
 
     def startService(self):
         """
@@ -220,7 +204,7 @@ class ReloaderService(PersistentService):
 
     def _startNotifier(self):
         factory = self._notifierFactory or _makeINotify
-        notifier = factory(self._getClock())
+        notifier = factory(self._getReactor())
         try:
             notifier.startReading()
             notifier.watch(FilePath(self._root), mask=WATCH_MASK,
@@ -251,7 +235,7 @@ class ReloaderService(PersistentService):
         self.mode = "polling"
         self._snapshot = _scan(self._root)
         self._poller = task.LoopingCall(self._poll)
-        self._poller.clock = self._getClock()
+        self._poller.clock = self._getReactor()
         self._poller.start(self.pollInterval, now=False)
 
     def _poll(self):
@@ -291,7 +275,7 @@ class ReloaderService(PersistentService):
         if path != self._root:
             # Twisted's INotify closes itself after a watched subdirectory
             # is deleted: watch the tree again with a new one.
-            self._getClock().callLater(0, self._restartNotifier)
+            self._getReactor().callLater(0, self._restartNotifier)
             return
         _log.error("Watched directory {path} was removed; polling until it "
                    "comes back", path=path)
@@ -305,13 +289,13 @@ class ReloaderService(PersistentService):
         if self._timer is not None and self._timer.active():
             self._timer.reset(self.delay)
         elif not self._busy:
-            self._timer = self._getClock().callLater(self.delay, self._flush)
+            self._timer = self._getReactor().callLater(self.delay, self._flush)
 
     def _flush(self):
         self._timer = None
         paths, self._pending = frozenset(self._pending), set()
         self._busy = True
-        started = self._getClock().seconds()
+        started = self._getReactor().seconds()
         d = defer.maybeDeferred(self.onChange, paths)
         d.addCallbacks(self._succeeded, self._failed, (paths,), None, (paths,))
         d.addCallback(self._finished, started)
@@ -327,11 +311,11 @@ class ReloaderService(PersistentService):
 
     def _finished(self, ignored, started):
         self._busy = False
-        self.lastReload = self._getClock().seconds()
+        self.lastReload = self._getReactor().seconds()
         self.lastDuration = self.lastReload - started
         self.reloadCount += 1
         if self._pending and self.running:
-            self._timer = self._getClock().callLater(self.delay, self._flush)
+            self._timer = self._getReactor().callLater(self.delay, self._flush)
 
     def figures(self):
         """

@@ -31,11 +31,7 @@ class ThreadPoolService(PersistentService):
         self.minThreads = minThreads
         self.maxThreads = maxThreads
         self.poolName = poolName
-        self.threadpool = None
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.threadpool = None
+        self._volatileInit()
 
     def startService(self):
         """

@@ -400,7 +400,7 @@ class WebService(PersistentService):
     @ivar listeners: the L{ListeningService} of each port while running.
     """
 
-    _volatile = ("_reactor", "site", "listeners")
+    _volatile = ("site", "listeners")
     # Class defaults, so that a service pickled before these limits existed
     # gets them.
     headerTimeout = DEFAULT_HEADER_TIMEOUT
@@ -416,15 +416,12 @@ class WebService(PersistentService):
         self.accessLog = accessLog
         self.displayTracebacks = displayTracebacks
         self._reactor = reactor
-        self.site = None
-        self.listeners = []
+        self._volatileInit()
         self.setLimits(maxBody=maxBody, timeout=timeout, headerTimeout=headerTimeout,
                        bodyTimeout=bodyTimeout, maxConnections=maxConnections)
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._reactor = None
-        self.site = None
+    def _volatileInit(self):
+        PersistentService._volatileInit(self)
         self.listeners = []
 
     def limits(self):

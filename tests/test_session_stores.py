@@ -206,8 +206,8 @@ class FileStoreTests(ClockStoreMixin, TestCase):
         """Temporary files of writers that died are swept once an hour old."""
         path = os.path.join(self.directory, ".tmp-dead")
         open(path, "wb").close()
-        self.store._clock = task.Clock()
-        self.store._clock.advance(os.stat(path).st_ctime + 3601)
+        self.store._reactor = task.Clock()
+        self.store._reactor.advance(os.stat(path).st_ctime + 3601)
         self.assertEqual(self.store.sweep(), 1)
         self.assertEqual(os.listdir(self.directory), [])
 

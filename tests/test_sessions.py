@@ -507,7 +507,7 @@ class ManagerTests(SynchronousTestCase):
     def test_pickles(self):
         """A manager pickles without its clock and signer."""
         restored = pickle.loads(pickle.dumps(self.manager))
-        self.assertEqual((restored.idleTimeout, restored.signer, restored._clock),
+        self.assertEqual((restored.idleTimeout, restored.signer, restored._reactor),
                          (self.manager.idleTimeout, None, None))
 
 

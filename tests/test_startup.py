@@ -190,7 +190,7 @@ class CommandTreeTests(SynchronousTestCase):
         The tree of C{twistd session-server ARGV}, on a L{Clock}.
         """
         root = sessionserver.makeService(parseOptions(sessionserver.Options, argv))
-        root.getServiceNamed("session-server")._clock = Clock()
+        root.getServiceNamed("session-server")._reactor = Clock()
         return root
 
     def test_sessionServerRoot(self):

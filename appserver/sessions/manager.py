@@ -14,7 +14,7 @@ from appserver.sessions.session import Session, decodeRecord
 from appserver.sessions.signing import newSessionId
 from appserver.web._eager import hasSucceeded
 from appserver.web.hooks import beforeResponse
-from services.persistence import keepAlive
+from services.persistence import PersistentObject
 
 __all__ = ["SessionManager", "SessionStoreUnavailable", "getSession", "DEFAULT_IDLE_TIMEOUT",
            "DEFAULT_ABSOLUTE_TIMEOUT"]
@@ -99,7 +99,7 @@ class _Loading:
 
 
 @implementer(ISessionManager)
-class SessionManager:
+class SessionManager(PersistentObject):
     """
     Sessions kept in a store and found through a signed cookie.
 
@@ -121,6 +121,7 @@ class SessionManager:
     """
 
     log = Logger()
+    _volatile = ("signer",)
 
     def __init__(self, store, signer=None, idleTimeout=DEFAULT_IDLE_TIMEOUT,
                  absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
@@ -131,20 +132,10 @@ class SessionManager:
         self.absoluteTimeout = absoluteTimeout
         self.cookieName = cookieName
         self.cookieMaxAge = cookieMaxAge
-        self._clock = clock
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_clock"] = None
-        state["signer"] = None
-        return keepAlive(self, state)
+        self._reactor = clock
 
     def _now(self):
-        if self._clock is None:
-            from twisted.internet import reactor
-
-            self._clock = reactor
-        return self._clock.seconds()
+        return self._getReactor().seconds()
 
     def cookieNameFor(self, request):
         """

@@ -26,7 +26,7 @@ except ImportError:
     hiredis = None
 
 from services.db.url import maskURL
-from services.persistence import keepAlive
+from services.persistence import PersistentObject
 
 __all__ = [
     "RedisAddress", "parseRedisURL", "encodeCommand", "ReplyParser", "HiredisReplyParser",
@@ -397,7 +397,7 @@ class _Slot:
         return connection.lost
 
 
-class RedisClient:
+class RedisClient(PersistentObject):
     """
     A few pipelined connections to one Redis-protocol server.
 
@@ -414,30 +414,20 @@ class RedisClient:
         then dropped).
     """
 
+    _volatile = ("address", "_slots", "_next")
+
     def __init__(self, url, poolSize=2, timeout=5.0, reactor=None):
         self.url = url
-        self.address = parseRedisURL(url)
         self.poolSize = poolSize
         self.timeout = timeout
         self._reactor = reactor
+        self._volatileInit()
+
+    def _volatileInit(self):
+        PersistentObject._volatileInit(self)
+        self.address = parseRedisURL(self.url)
         self._slots = []
         self._next = 0
-
-    def __getstate__(self):
-        state = dict(self.__dict__, _reactor=None, _slots=[], _next=0)
-        del state["address"]
-        return keepAlive(self, state)
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.address = parseRedisURL(self.url)
-
-    def _getReactor(self):
-        if self._reactor is None:
-            from twisted.internet import reactor
-
-            self._reactor = reactor
-        return self._reactor
 
     def start(self):
         """

@@ -306,11 +306,7 @@ class AppService(PersistentService):
         self.resource = resource
         self.attributes = dict(attributes or {})
         self.staticOptions = dict(staticOptions or {})
-        self.app = None
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.app = None
+        self._volatileInit()
 
     def load(self):
         """

@@ -15,7 +15,7 @@ from twisted.web.resource import IResource
 from twisted.web.wsgi import WSGIResource
 from zope.interface import implementer
 
-from services.persistence import keepAlive
+from services.persistence import PersistentObject
 
 __all__ = ["WSGIApplication", "resolveApplication"]
 
@@ -93,7 +93,7 @@ def _describe(owner):
 
 
 @implementer(IResource)
-class WSGIApplication:
+class WSGIApplication(PersistentObject):
     """
     A leaf resource running the WSGI application C{name} on the thread pool
     of a running L{services.threadpool.ThreadPoolService}. Only the name
@@ -101,26 +101,22 @@ class WSGIApplication:
     """
 
     isLeaf = True
+    _volatile = ("_application", "_resource")
 
     def __init__(self, name, pool, reactor=None):
         self.name = name
         self.pool = pool
-        self._application = resolveApplication(name)
         self._reactor = reactor
-        self._resource = None
+        self._volatileInit()
 
-    def __getstate__(self):
-        return keepAlive(self, {"name": self.name, "pool": self.pool})
-
-    def __setstate__(self, state):
-        self.__init__(state["name"], state["pool"])
+    def _volatileInit(self):
+        PersistentObject._volatileInit(self)
+        self._application = resolveApplication(self.name)
 
     def _wsgiResource(self):
         if self._resource is None or self._resource._threadpool is not self.pool.threadpool:
-            reactor = self._reactor
-            if reactor is None:
-                from twisted.internet import reactor
-            self._resource = WSGIResource(reactor, self.pool.threadpool, self._application)
+            self._resource = WSGIResource(self._getReactor(), self.pool.threadpool,
+                                          self._application)
         return self._resource
 
     def render(self, request):

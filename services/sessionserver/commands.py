@@ -14,7 +14,7 @@ import hmac
 
 from twisted.logger import Logger
 
-from services.persistence import keepAlive
+from services.persistence import PersistentObject
 from services.sessionserver.handling import wrongArity
 from services.sessionserver.resp import ReplyError, Status
 from services.sessionserver.store import OutOfMemory
@@ -65,7 +65,7 @@ class Client:
         self.authFailures = 0
 
 
-class Server:
+class Server(PersistentObject):
     """
     The shared state of a session server: its store, password and counters.
 
@@ -78,6 +78,8 @@ class Server:
     """
 
     commands = COMMANDS
+    _volatile = ("clients", "lastClientId", "totalConnections", "totalCommands", "startedAt",
+                 "journal", "ports", "_authLoggedAt", "_authUnlogged")
 
     def __init__(self, store, password=None):
         self.store = store
@@ -85,22 +87,11 @@ class Server:
         self._volatileInit()
 
     def _volatileInit(self):
+        PersistentObject._volatileInit(self)
         self.clients = {}
-        self.lastClientId = 0
-        self.totalConnections = 0
-        self.totalCommands = 0
-        self.startedAt = None
-        self.journal = None
+        self.lastClientId = self.totalConnections = self.totalCommands = 0
         self.ports = []
-        self._authLoggedAt = None
         self._authUnlogged = 0
-
-    def __getstate__(self):
-        return keepAlive(self, {"store": self.store, "password": self.password})
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._volatileInit()
 
     def commit(self):
         """

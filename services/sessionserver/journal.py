@@ -29,6 +29,7 @@ import os
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from services.persistence import PersistentObject
 from services.sessionserver.journalfile import (
     HEADER, CorruptJournal, JournalReader, encodeCommand, encodeRecord)
 
@@ -95,9 +96,11 @@ def applyRecord(store, args):
         store.flush()
 
 
-class Journal:
+class Journal(PersistentObject):
     """
-    An append-only file of the store's changes; the store's observer.
+    An append-only file of the store's changes; the store's observer. It is
+    never pickled (its service leaves it out): it is a L{PersistentObject}
+    for the reactor, found on first use.
 
     @ivar path: the file.
     @ivar fsync: one of L{FSYNC_POLICIES}.
@@ -122,7 +125,7 @@ class Journal:
         self.fsync = fsync
         self.compactMinSize = compactMinSize
         self.compactRatio = compactRatio
-        self._clock = clock
+        self._reactor = clock
         self._fd = None
         self._store = None
         self._pending = []
@@ -134,13 +137,6 @@ class Journal:
         self.lastWriteError = None
         self.size = 0
         self.baseSize = 0
-
-    def _getClock(self):
-        if self._clock is None:
-            from twisted.internet import reactor
-
-            self._clock = reactor
-        return self._clock
 
     def load(self, store):
         """
@@ -423,7 +419,7 @@ class _Compaction:
         self._call = None
 
     def schedule(self):
-        self._call = self.journal._getClock().callLater(0, self.step)
+        self._call = self.journal._getReactor().callLater(0, self.step)
 
     def step(self):
         """

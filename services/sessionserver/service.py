@@ -10,7 +10,7 @@ journal, the file is the copy and the pickle holds only the configuration.
 
 from twisted.internet import task
 
-from services.persistence import PersistentMultiService, keepAlive
+from services.persistence import PersistentMultiService
 from services.ports import ListeningService
 from services.sessionserver.albatross import AlbatrossFactory
 from services.sessionserver.commands import Server
@@ -39,7 +39,7 @@ class SessionServerService(PersistentMultiService):
     @ivar journal: the open L{Journal} while running, else L{None}.
     """
 
-    _volatile = ("_clock", "journal", "_expiry", "_sync")
+    _volatile = ("journal", "_expiry", "_sync")
 
     def __init__(self, ports=(DEFAULT_PORT,), albatrossPorts=(), password=None,
                  maxmemory=0, policy="volatile-lru", journalPath=None,
@@ -51,7 +51,7 @@ class SessionServerService(PersistentMultiService):
         self.server = Server(self.store, password)
         self.journalPath = journalPath
         self.fsync = fsync
-        self._clock = clock
+        self._reactor = clock
         self._volatileInit()
         redis = RedisFactory(self.server)
         for description in ports:
@@ -60,35 +60,12 @@ class SessionServerService(PersistentMultiService):
         for description in albatrossPorts:
             ListeningService(description, albatross, reactor).setServiceParent(self)
 
-    def _volatileInit(self):
-        self.journal = None
-        self._expiry = None
-        self._sync = None
-
-    def __getstate__(self):
-        state = PersistentMultiService.__getstate__(self).copy()
-        for name in self._volatile:
-            state.pop(name, None)
-        return keepAlive(self, state)
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._clock = None
-        self._volatileInit()
-
-    def _getClock(self):
-        if self._clock is None:
-            from twisted.internet import reactor
-
-            self._clock = reactor
-        return self._clock
-
     def startService(self):
         """
         Replay the journal, start the expiry sweep (and the fsync timer
         under C{everysec}), then listen.
         """
-        clock = self._getClock()
+        clock = self._getReactor()
         self.store.clock = clock
         if self.journalPath is not None:
             self._openJournal(clock)

@@ -21,7 +21,7 @@ import heapq
 from bisect import bisect_left, insort
 from collections import OrderedDict
 
-from services.persistence import keepAlive
+from services.persistence import PersistentObject, keepAlive
 
 __all__ = ["Store", "OutOfMemory", "POLICIES", "KEY_OVERHEAD", "EXPIRY_OVERHEAD"]
 
@@ -41,12 +41,12 @@ class OutOfMemory(Exception):
     """
 
 
-class Store:
+class Store(PersistentObject):
     """
     An in-memory keyspace of C{bytes} keys and values.
 
     @ivar clock: an L{IReactorTime} provider whose C{seconds()} is the time
-        expiries are measured against; the reactor when L{None}.
+        expiries are measured against; the reactor when set to L{None}.
     @ivar maxmemory: the most bytes the keyspace may use, 0 for no bound.
     @ivar policy: what to evict when full, one of L{POLICIES}.
     @ivar observer: told of every change (see the module docstring), or
@@ -81,15 +81,27 @@ class Store:
     def _tracksRecency(self):
         return bool(self.maxmemory) and self.policy.endswith("-lru")
 
+    @property
+    def clock(self):
+        """
+        The L{IReactorTime} given (or set), else the reactor once L{now}
+        has looked it up, else L{None}.
+        """
+        return self._reactor
+
+    @clock.setter
+    def clock(self, clock):
+        self._reactor = clock
+
     def now(self):
         """
         The current time in milliseconds, as expiry times are given.
         """
-        if self.clock is None:
-            from twisted.internet import reactor
-
-            self.clock = reactor
-        return int(self.clock.seconds() * 1000)
+        # Every command asks: skip the lookup's call once the clock is known.
+        clock = self._reactor
+        if clock is None:
+            clock = self._getReactor()
+        return int(clock.seconds() * 1000)
 
     def __len__(self):
         return len(self._data)

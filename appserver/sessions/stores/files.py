@@ -21,7 +21,7 @@ from zope.interface import implementer
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.signing import isSessionId
 from appserver.sessions.stores._util import checkId, startSweeping, stopSweeping
-from services.persistence import keepAlive
+from services.persistence import PersistentObject
 
 __all__ = ["FileSessionStore"]
 
@@ -30,7 +30,7 @@ _STALE_TEMPORARY = 3600
 
 
 @implementer(ISessionStore)
-class FileSessionStore:
+class FileSessionStore(PersistentObject):
     """
     An L{ISessionStore} keeping each session in a file of C{directory}.
 
@@ -38,21 +38,16 @@ class FileSessionStore:
     @ivar sweepInterval: seconds between sweeps of expired files.
     """
 
+    _volatile = ("_sweeper",)
+
     def __init__(self, directory, clock=None, sweepInterval=60):
         self.directory = os.path.abspath(directory)
         self.sweepInterval = sweepInterval
-        self._clock = clock
-        self._sweeper = None
-
-    def __getstate__(self):
-        return keepAlive(self, dict(self.__dict__, _clock=None, _sweeper=None))
+        self._reactor = clock
+        self._volatileInit()
 
     def _now(self):
-        if self._clock is None:
-            from twisted.internet import reactor
-
-            self._clock = reactor
-        return self._clock.seconds()
+        return self._getReactor().seconds()
 
     def _path(self, sessionId):
         return os.path.join(self.directory, checkId(sessionId))
@@ -64,8 +59,7 @@ class FileSessionStore:
         @raise OSError: if the directory cannot be made.
         """
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        self._now()
-        self._sweeper = startSweeping(self.sweep, self.sweepInterval, self._clock,
+        self._sweeper = startSweeping(self.sweep, self.sweepInterval, self._getReactor(),
                                       self.directory)
         return defer.succeed(None)
 
