@@ -18,7 +18,6 @@ from twisted.web.test.requesthelper import DummyChannel
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from services.errors import StartupError
 from appserver.sessions import (
     ISessionManager, ISessionStore, Session, SessionManager, SessionResource, SessionsService,
     Signer, checkCsrfToken, csrfToken, getSession, tokenFromRequest,
@@ -32,6 +31,7 @@ from appserver.web import Controller, route
 from appserver.web.hooks import runBeforeResponse
 from appserver.web.resource import AppResource
 from appserver.web.router import Router
+from services.errors import StartupError
 from services.sessionserver.store import Store
 from tests.support import assertPersists, captureLog, freePort, tempDir
 from tests.test_session_stores import silentServer, startRedisServer

@@ -8,15 +8,15 @@ import os
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from services.errors import StartupError
-from services.figures import IServiceFigures
-from services.persistence import PersistentMultiService
-from services.ports import ListeningService
 from appserver.sessions.manager import (
     DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, SessionManager, SessionStoreUnavailable,
 )
 from appserver.sessions.signing import Signer, loadOrCreateSecret, readSecretFile
 from appserver.sessions.stores import MemorySessionStore, RedisSessionStore, storeFromSpec
+from services.errors import StartupError
+from services.figures import IServiceFigures
+from services.persistence import PersistentMultiService
+from services.ports import ListeningService
 from services.sessionserver.commands import Server
 from services.sessionserver.protocol import RedisFactory
 

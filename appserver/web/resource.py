@@ -50,13 +50,13 @@ from twisted.web.server import NOT_DONE_YET
 from twisted.web.template import Tag, flattenString
 from zope.interface import implementer
 
-from services.persistence import keepAlive
 from appserver.web._eager import runEagerly
 from appserver.web.hooks import (
     discardBeforeResponse, hasBeforeResponse, runBeforeResponseEagerly,
 )
 from appserver.web.responses import HTML, TEXT, HTTPError, NotFound, Response, encodeBody
 from appserver.web.router import Router
+from services.persistence import PersistentObject
 
 __all__ = ["AppResource"]
 
@@ -70,7 +70,7 @@ _BANNER = (b'<div id="appserver-reload-error" style="background:#b00020;color:#f
 
 
 @implementer(IResource)
-class AppResource:
+class AppResource(PersistentObject):
     """
     The root resource of an app.
 
@@ -91,6 +91,7 @@ class AppResource:
 
     isLeaf = True
     _log = Logger()
+    _volatile = ("router", "reloadError")
     # Defaults for resources pickled before these attributes existed.
     errorStatuses = {}
     debug = False
@@ -99,23 +100,17 @@ class AppResource:
 
     def __init__(self, router=None, fallback=None, displayTracebacks=False,
                  errorStatuses=None, debug=False):
-        self.router = router if router is not None else Router()
         self.fallback = fallback
         self.displayTracebacks = displayTracebacks
         self.errorStatuses = dict(errorStatuses or {})
         self.debug = debug
-        self.reloadError = None
+        self._volatileInit()
+        if router is not None:
+            self.router = router
 
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        del state["router"]
-        state.pop("reloadError", None)
-        return keepAlive(self, state)
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
+    def _volatileInit(self):
+        PersistentObject._volatileInit(self)
         self.router = Router()
-        self.reloadError = None
 
     def setRouter(self, router):
         """

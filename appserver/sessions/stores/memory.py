@@ -6,19 +6,19 @@ C{--session-port} can share the very same data over RESP).
 from twisted.internet import defer
 from zope.interface import implementer
 
-from services.persistence import keepAlive
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.stores._util import (
     DEFAULT_PREFIX, checkId, milliseconds, startSweeping, stopSweeping,
 )
 from services.figures import IServiceFigures
+from services.persistence import PersistentObject
 from services.sessionserver.store import OutOfMemory, Store
 
 __all__ = ["MemorySessionStore"]
 
 
 @implementer(ISessionStore, IServiceFigures)
-class MemorySessionStore:
+class MemorySessionStore(PersistentObject):
     """
     An L{ISessionStore} over a L{services.sessionserver.store.Store} in the
     same process: no network hop, expiry enforced by that store (lazily on
@@ -36,10 +36,7 @@ class MemorySessionStore:
     ago) to make room for a new one.
     """
 
-    # The last session id turned into a key, and the last timeout into
-    # milliseconds: a request's save repeats its load's.
-    _lastKey = (None, None, None)
-    _lastTimeout = (None, None)
+    _volatile = ("_sweeper", "_lastKey", "_lastTimeout")
 
     def __init__(self, store=None, clock=None, prefix=DEFAULT_PREFIX, sweepInterval=1.0,
                  maxMemory=0):
@@ -48,13 +45,14 @@ class MemorySessionStore:
         self.store = store
         self.prefix = prefix
         self.sweepInterval = sweepInterval
-        self._sweeper = None
+        self._volatileInit()
 
-    def __getstate__(self):
-        state = dict(self.__dict__, _sweeper=None)
-        state.pop("_lastKey", None)
-        state.pop("_lastTimeout", None)
-        return keepAlive(self, state)
+    def _volatileInit(self):
+        PersistentObject._volatileInit(self)
+        # The last session id turned into a key, and the last timeout into
+        # milliseconds: a request's save repeats its load's.
+        self._lastKey = (None, None, None)
+        self._lastTimeout = (None, None)
 
     def _expireAt(self, timeout):
         last, millis = self._lastTimeout
