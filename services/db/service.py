@@ -132,7 +132,7 @@ class DatabaseService(PersistentService):
         user (see L{privilegedStartService}).
     """
 
-    _volatile = ("_reactor", "pool", "_keeper", "appliedMigrations", "_prepared")
+    _volatile = ("pool", "_keeper", "appliedMigrations", "_prepared")
     owner = None
 
     def __init__(self, url, minThreads=3, maxThreads=10, migrationDirs=(), reactor=None,
@@ -148,25 +148,11 @@ class DatabaseService(PersistentService):
         self.migrationDirs = tuple(migrationDirs)
         self.owner = owner
         self._reactor = reactor
-        self.pool = None
-        self._keeper = None
-        self._prepared = None
+        self._volatileInit()
+
+    def _volatileInit(self):
+        PersistentService._volatileInit(self)
         self.appliedMigrations = []
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._reactor = None
-        self.pool = None
-        self._keeper = None
-        self._prepared = None
-        self.appliedMigrations = []
-
-    def _getReactor(self):
-        if self._reactor is None:
-            from twisted.internet import reactor
-
-            self._reactor = reactor
-        return self._reactor
 
     def _poolSize(self):
         if self.url.inMemory:
