@@ -132,7 +132,7 @@ class CommandService(PersistentMultiService):
         _launchStream.hold()
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        PersistentMultiService.__setstate__(self, state)
         _launchStream.hold()
 
     def privilegedStartService(self):
