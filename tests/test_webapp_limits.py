@@ -10,7 +10,8 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.tap import reloading, webapp
+from appserver.tap import webapp
+from appserver.web import reloading
 from appserver.web.status import serviceFigures
 from services.web import WebService
 from tests.support import parseOptions, tempDir

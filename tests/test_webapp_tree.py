@@ -13,8 +13,8 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Site
 
-from appserver.tap import reloading, webapp
-from appserver.web import Controller, route
+from appserver.tap import webapp
+from appserver.web import Controller, reloading, route
 from appserver.web.resource import AppResource
 from appserver.web.router import Router
 from appserver.web.status import PATH, ServicesPage, StatusGate, describeTree, statusAccess

@@ -14,7 +14,7 @@ every path the app does not route.
 The tree, in start order: C{db} (the database pool, C{--db}; controllers
 reach it as C{self.db}; the app's C{migrations/} apply at start), C{sessions},
 C{wsgi} (with C{--wsgi}), C{app}, C{web}, C{reloader} (with C{--reload}: see
-L{appserver.tap.reloading}) and C{qotd} (with C{--qotd-port}: Quote of the
+L{appserver.web.reloading}) and C{qotd} (with C{--qotd-port}: Quote of the
 Day from the demo's C{demo_quotes} table, through
 L{appserver.web.demo.quoter.DatabaseQuoter}; with another app, the demo's
 migration is applied too, so that table exists and QOTD serves the demo's
@@ -37,7 +37,7 @@ from twisted.python import usage
 from appserver.config import LayeredOptions, byteSize, loadYAML, nonNegativeInt, positiveInt
 from appserver.errors import CommandService
 from services.ports import parsePort
-from appserver.tap.reloading import AppReloader, webLimits
+from appserver.web.reloading import AppReloader, webLimits
 from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
 from appserver.sessions.manager import SessionStoreUnavailable
 from appserver.sessions.service import DEFAULT_SECRET_PATH
