@@ -9,7 +9,7 @@ import contextvars
 from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.web._eager import hasSucceeded, runEagerly
+from appserver.web.eager import hasSucceeded, runEagerly
 from appserver.web.hooks import beforeResponse, runBeforeResponse, runBeforeResponseEagerly
 
 _VAR = contextvars.ContextVar("_VAR", default="outside")

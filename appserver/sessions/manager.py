@@ -12,7 +12,7 @@ from zope.interface import implementer
 from appserver.sessions.interfaces import ISessionManager
 from appserver.sessions.session import Session, decodeRecord
 from appserver.sessions.signing import newSessionId
-from appserver.web._eager import hasSucceeded
+from appserver.web.eager import hasSucceeded
 from appserver.web.hooks import beforeResponse
 from services.persistence import PersistentObject
 

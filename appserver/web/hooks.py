@@ -8,7 +8,7 @@ from types import CoroutineType, GeneratorType
 
 from twisted.internet import defer
 
-from appserver.web._eager import hasSucceeded, runEagerly
+from appserver.web.eager import hasSucceeded, runEagerly
 
 __all__ = ["beforeResponse", "hasBeforeResponse", "discardBeforeResponse", "runBeforeResponse",
            "runBeforeResponseEagerly"]

@@ -50,7 +50,7 @@ from twisted.web.server import NOT_DONE_YET
 from twisted.web.template import Tag, flattenString
 from zope.interface import implementer
 
-from appserver.web._eager import runEagerly
+from appserver.web.eager import runEagerly
 from appserver.web.hooks import (
     discardBeforeResponse, hasBeforeResponse, runBeforeResponseEagerly,
 )
