@@ -22,7 +22,6 @@ and ends the process with it:
 
 import os
 
-from twisted.application import service
 from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 

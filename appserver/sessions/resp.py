@@ -444,7 +444,8 @@ class RedisClient(PersistentObject):
 
     def _connect(self):
         reactor = self._getReactor()
-        endpointType = endpoints.TCP6ClientEndpoint if ":" in self.address.host else endpoints.TCP4ClientEndpoint
+        endpointType = (endpoints.TCP6ClientEndpoint if ":" in self.address.host
+                        else endpoints.TCP4ClientEndpoint)
         endpoint = endpointType(reactor, self.address.host, self.address.port, timeout=self.timeout)
         d = endpoint.connect(protocol.Factory.forProtocol(RedisProtocol))
         return d.addCallback(self._prepare)

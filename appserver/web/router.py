@@ -138,7 +138,7 @@ class _SegmentMatcher:
         if found is None:
             return None
         try:
-            return [c.convert(g) for c, g in zip(self.converters, found.groups())]
+            return [c.convert(g) for c, g in zip(self.converters, found.groups(), strict=True)]
         except ValueError:
             return None
 
@@ -329,7 +329,7 @@ class Router:
                 return None
             return Match(None, {}, _allowed(set().union(*found)))
         endpoint = found[-1].get(method)
-        return Match(endpoint, dict(zip(endpoint.names, values)), ())
+        return Match(endpoint, dict(zip(endpoint.names, values, strict=True)), ())
 
     def allowed(self, segments):
         """

@@ -76,7 +76,7 @@ def check(path):
     with open(path, "rb") as f:
         reader = JournalReader(f)
         try:
-            for args, end in reader:
+            for _record in reader:
                 records += 1
         except CorruptJournal as e:
             return Report(records, e.offset, os.fstat(f.fileno()).st_size,

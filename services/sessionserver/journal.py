@@ -186,7 +186,7 @@ class Journal(PersistentObject):
         count = 0
         with f:
             reader = JournalReader(f)
-            for args, end in reader:
+            for args, _end in reader:
                 applyRecord(store, args)
                 count += 1
         return count, reader

@@ -347,7 +347,7 @@ def scan(server, client, args):
     options = args[2:]
     if len(options) % 2:
         raise syntaxError()
-    for name, value in zip(options[::2], options[1::2]):
+    for name, value in zip(options[::2], options[1::2], strict=True):
         name = name.upper()
         if name == b"COUNT":
             count = parseInteger(value)

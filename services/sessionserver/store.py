@@ -7,9 +7,10 @@ Expiry is lazy (a key past its time is gone when next touched) and active
 in order of expiry). The sweep's heap holds, for every key with an expiry,
 an entry no later than that expiry: pushing a key's expiry later (what a
 sliding session timeout does on every request) changes no heap entry, the
-sweep moving an entry it finds early to the key's real time instead. Memory is an estimate of what each key costs; when
-C{maxmemory} is set, writes evict keys by the chosen policy first, or fail
-with L{OutOfMemory} when nothing may be evicted.
+sweep moving an entry it finds early to the key's real time instead.
+Memory is an estimate of what each key costs; when C{maxmemory} is set,
+writes evict keys by the chosen policy first, or fail with L{OutOfMemory}
+when nothing may be evicted.
 
 Every change is reported to an optional observer (the journal), which has
 C{recordSet(key, value, expireAtMillis)}, C{recordDelete(key)},
