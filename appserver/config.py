@@ -18,14 +18,16 @@ Every mistake is reported as one sentence through L{usage.UsageError}, naming
 the option (or the variable, or the file's key) and the value.
 """
 
+import getopt
 import os
+import sys
 from functools import partial
 
 import yaml
 from twisted.python import reflect, usage, util
 
 __all__ = ["LayeredOptions", "COMMANDS", "positiveInt", "nonNegativeInt", "byteSize",
-           "choice"]
+           "choice", "commandLineValues"]
 
 ENVIRONMENT_PREFIX = "APPSERVER_"
 
@@ -192,6 +194,8 @@ class LayeredOptions(usage.Options):
     default list, doc, coerce]}; name the twistd command in C{command}.
 
     @ivar sources: maps each option set by a layer to where it came from.
+    @ivar commandLine: the options the command line gives, as
+        L{commandLineValues} reads them.
     @cvar command: the twistd command these options belong to (its
         variables are C{APPSERVER_<COMMAND>_<OPTION>}), or L{None}.
     """
@@ -221,6 +225,7 @@ class LayeredOptions(usage.Options):
         usage.Options.__init__(self)
         self._commandLineLists = set()
         self.sources = {}
+        self.commandLine = {}
         for long, short, default, doc, coerce in self._repeatables():
             self[long] = [coerce(value) for value in default]
         self["config"] = None
@@ -247,19 +252,26 @@ class LayeredOptions(usage.Options):
         line on top, then L{postOptions}.
         """
         if options is None:
-            import sys
-
             options = sys.argv[1:]
-        for values, source in self.configLayers(options):
+        self.commandLine = commandLineValues(self, options)
+        for values, source in self.configLayers():
             self.applyLayer(values, source)
         usage.Options.parseOptions(self, options)
 
-    def configLayers(self, argv):
+    def configPath(self):
+        """
+        The C{--config} file these options read: the command line's, else
+        this command's variable's (see L{variables}), or L{None}.
+        """
+        return self.commandLine.get("config") or self._fromEnvironment("config")
+
+    def configLayers(self):
         """
         The layers below the command line, lowest first, as C{(values,
-        source)} pairs. Subclasses may add layers (such as an app's own file).
+        source)} pairs. Subclasses may add layers (such as an app's own
+        file), reading the command line from L{commandLine}.
         """
-        path = _findConfigPath(argv) or self._fromEnvironment("config")
+        path = self.configPath()
         layers = []
         if path:
             layers.append((loadYAML(path), f"config file {path}"))
@@ -349,15 +361,30 @@ class LayeredOptions(usage.Options):
         self[long].append(_coerced(coerce, value, f"--{long}"))
 
 
-def _findConfigPath(argv):
-    for index, argument in enumerate(argv):
-        if argument == "--":
-            break
-        if argument.startswith("--config="):
-            return argument[len("--config="):]
-        if argument == "--config" and index + 1 < len(argv):
-            return argv[index + 1]
-    return None
+def commandLineValues(options, argv):
+    """
+    The options C{argv} gives, read before the configuration layers are
+    applied, the way L{usage.Options.parseOptions} then reads them (getopt
+    over the options' own C{shortOpt} and C{longOpt}, so C{--config=PATH},
+    C{-aDIR} and unambiguous abbreviations count, and C{--} ends them), but
+    running no handler.
+
+    @param options: the L{usage.Options} that will parse C{argv}.
+    @return: a dict of each long option name given to its last value
+        (C{""} for a flag); empty when C{argv} does not parse, which the
+        parse proper then reports.
+    """
+    try:
+        pairs, arguments = getopt.getopt(argv, options.shortOpt, options.longOpt)
+    except getopt.GetoptError:
+        return {}
+    values = {}
+    for flag, value in pairs:
+        name = flag.lstrip("-")
+        name = name if name in options.synonyms else name.replace("-", "_")
+        if name in options.synonyms:
+            values[options.synonyms[name]] = value
+    return values
 
 
 def _scalar(value):

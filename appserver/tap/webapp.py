@@ -157,23 +157,12 @@ class Options(LayeredOptions):
                                          "the app's static/."],
     ]
 
-    def parseOptions(self, options=None):
-        """
-        Parse, remembering which options the command line itself gave
-        (C{commandLineKeys}), which C{app.yaml} cannot change on reload.
-        """
-        import sys
-
-        argv = list(sys.argv[1:] if options is None else options)
-        self.commandLineKeys = _commandLineKeys(self.synonyms, argv)
-        LayeredOptions.parseOptions(self, argv)
-
-    def configLayers(self, argv):
+    def configLayers(self):
         """
         The app directory's C{app.yaml}, then the usual layers.
         """
-        layers = LayeredOptions.configLayers(self, argv)
-        spec = _appFromArgv(argv) or self._appFromLayers(layers)
+        layers = LayeredOptions.configLayers(self)
+        spec = self.commandLine.get("app") or self._appFromLayers(layers)
         path = appConfigPath(spec)
         if path:
             values = dict(loadYAML(path))
@@ -226,11 +215,12 @@ class Options(LayeredOptions):
     def pinnedKeys(self):
         """
         The options set above the app directory's C{app.yaml}: on the
-        command line, in the environment or in C{--config}.
+        command line, in the environment or in C{--config}; C{app.yaml}
+        cannot change them on reload.
         """
         fromLayers = {key for key, source in self.sources.items()
                       if not source.startswith("app config ")}
-        return fromLayers | set(getattr(self, "commandLineKeys", ()))
+        return fromLayers | set(self.commandLine)
 
     def appConfigKeys(self):
         """
@@ -243,22 +233,6 @@ class Options(LayeredOptions):
 _QUOTER_MODULE = "appserver.web.demo.quoter"
 
 
-def _commandLineKeys(synonyms, argv):
-    keys = set()
-    for argument in argv:
-        if argument == "--":
-            break
-        if argument.startswith("--"):
-            name = argument[2:].partition("=")[0]
-        elif argument.startswith("-") and len(argument) > 1:
-            name = argument[1]
-        else:
-            continue
-        if name in synonyms:
-            keys.add(synonyms[name])
-    return keys
-
-
 def _checkedApp(spec):
     try:
         checkApp(spec)
@@ -267,18 +241,6 @@ def _checkedApp(spec):
     if os.path.isdir(spec):
         return os.path.abspath(spec)
     return spec
-
-
-def _appFromArgv(argv):
-    for index, argument in enumerate(argv):
-        if argument == "--":
-            break
-        for prefix in ("--app=", "-a"):
-            if argument.startswith(prefix) and len(argument) > len(prefix):
-                return argument[len(prefix):]
-        if argument in ("--app", "-a") and index + 1 < len(argv):
-            return argv[index + 1]
-    return None
 
 
 def _child(parent, name, child):
@@ -338,7 +300,7 @@ def _configFiles(options):
     may hold a secret or a database password.
     """
     files = []
-    config = options["config"] or options._fromEnvironment("config")
+    config = options.configPath()
     if config:
         files.append(("the config file", config, "--config"))
     appConfig = appConfigPath(options["app"])
