@@ -46,7 +46,8 @@ def waitForPort(port, timeout=WAIT_SECONDS, process=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"process exited with {process.returncode} before listening on {port}")
+            raise AssertionError(
+                f"process exited with {process.returncode} before listening on {port}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
@@ -145,7 +146,8 @@ def startTwistd(testCase, args, cwd, port=None, env=None):
         except AssertionError:
             out.flush()
             with open(out.name, "rb") as f:
-                raise AssertionError(f"twistd did not start:\n{f.read().decode(errors='replace')}")
+                output = f.read().decode(errors="replace")
+            raise AssertionError(f"twistd did not start:\n{output}") from None
     return process
 
 
@@ -170,8 +172,8 @@ def requireService(name, host, port):
     except OSError as e:
         message = f"{name} is not reachable on {host}:{port} ({e})"
         if os.environ.get("APPSERVER_REQUIRE_SERVICES") == "1":
-            raise AssertionError(message + " and APPSERVER_REQUIRE_SERVICES=1")
-        raise SkipTest(message)
+            raise AssertionError(message + " and APPSERVER_REQUIRE_SERVICES=1") from None
+        raise SkipTest(message) from None
 
 
 def application(*services, name="appserver"):

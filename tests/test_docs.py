@@ -22,6 +22,7 @@ from tests.support import BIN, SOURCE, copyCheckout, environment, freePort, run,
 
 PLUGIN_DOCUMENT = os.path.join(SOURCE, "docs", "writing-a-plugin.md")
 OPTION_REFERENCE = os.path.join(SOURCE, "docs", "options.md")
+OPTION_MENTION = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*[a-z0-9])(?![\w-])")
 OPTION_DOCUMENTS = [os.path.join(SOURCE, "docs", name) for name in ("web-app.md", "sessions.md")]
 
 
@@ -241,7 +242,7 @@ class OptionReferenceTests(SynchronousTestCase):
         for maker in serviceMakers(COMMANDS):
             known |= longNames(type(maker.options()))
         for path in OPTION_DOCUMENTS:
-            mentioned = set(re.findall(r"(?<![\w-])--([a-z][a-z0-9-]*[a-z0-9])(?![\w-])", readDocument(path)))
+            mentioned = set(OPTION_MENTION.findall(readDocument(path)))
             self.assertEqual(sorted(mentioned - known), [], path)
 
     def test_serviceTree(self):
