@@ -31,6 +31,7 @@ opens any such file with mode 0600 whatever the umask.
 
 import os
 import weakref
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 from twisted.application import service
 
@@ -39,10 +40,12 @@ __all__ = [
     "createPrivately",
 ]
 
-_handedOut = weakref.WeakKeyDictionary()
+_State = TypeVar("_State")
+
+_handedOut: "weakref.WeakKeyDictionary[object, Any]" = weakref.WeakKeyDictionary()
 
 
-def keepAlive(owner, state):
+def keepAlive(owner: object, state: _State) -> _State:
     """
     Keep C{state} alive as long as C{owner}, and return it.
 
@@ -64,10 +67,10 @@ class PersistentObject:
         L{None} until L{_getReactor} looks the global one up; never pickled.
     """
 
-    _volatile = ()
-    _reactor = None
+    _volatile: ClassVar[tuple[str, ...]] = ()
+    _reactor: Any = None
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         """
         The state to pickle: the attributes less C{_reactor} and the
         C{_volatile} ones, kept alive with this object (see L{keepAlive}).
@@ -79,14 +82,14 @@ class PersistentObject:
             state.pop(name, None)
         return keepAlive(self, state)
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         """
         Load C{state}, then make the run-time attributes again.
         """
         self.__dict__.update(state)
         self._volatileInit()
 
-    def _volatileInit(self):
+    def _volatileInit(self) -> None:
         """
         Make the run-time attributes of a new or just loaded object: every
         C{_volatile} one is L{None}; a subclass that starts some at another
@@ -95,7 +98,7 @@ class PersistentObject:
         for name in self._volatile:
             setattr(self, name, None)
 
-    def _getReactor(self):
+    def _getReactor(self) -> Any:
         """
         The reactor given to the constructor, else the global reactor,
         imported now (never when this module is).
@@ -119,7 +122,7 @@ class PersistentMultiService(PersistentObject, service.MultiService):
     """
 
 
-def createPrivately(path):
+def createPrivately(path: str) -> BinaryIO:
     """
     Open a new file at C{path} for writing bytes, with mode 0600 whatever
     the umask. Whatever was at C{path} (a stale file, a link) is removed

@@ -56,7 +56,7 @@ def parsePort(value):
     return text
 
 
-parsePort.coerceDoc = "A port number or a Twisted endpoint description."
+parsePort.coerceDoc = "A port number or a Twisted endpoint description."  # type: ignore[attr-defined]
 
 
 def withBacklog(description, backlog=DEFAULT_BACKLOG):

@@ -37,7 +37,7 @@ from services.persistence import PersistentService
 try:
     from twisted.internet import inotify
 except ImportError:  # Not Linux: the service polls.
-    inotify = None
+    inotify = None  # type: ignore[assignment]
 
 __all__ = ["ReloaderService", "ChangeFailed", "isIgnored", "WATCH_MASK"]
 

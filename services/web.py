@@ -342,7 +342,7 @@ class LimitedSite(server.Site):
     requestFactory = LimitedRequest
     # The channel itself rather than Twisted's HTTP/1.1-or-2 switch, which
     # would bypass these limits on a connection that negotiated HTTP/2.
-    protocol = LimitedChannel
+    protocol = LimitedChannel  # type: ignore[assignment]
     openConnections = 0
     shedConnections = 0
     _nextShedWarning = 0

@@ -23,7 +23,7 @@ from twisted.internet.error import ConnectionLost
 try:
     import hiredis
 except ImportError:
-    hiredis = None
+    hiredis = None  # type: ignore[assignment]
 
 from services.db.url import maskURL
 from services.persistence import PersistentObject

@@ -124,7 +124,7 @@ def secretValue(value):
     return text
 
 
-secretValue.coerceDoc = f"At least {MINIMUM_SECRET_LENGTH} characters."
+secretValue.coerceDoc = f"At least {MINIMUM_SECRET_LENGTH} characters."  # type: ignore[attr-defined]
 
 
 def readSecretFile(path):

@@ -93,7 +93,7 @@ class AppResource(PersistentObject):
     _log = Logger()
     _volatile = ("router", "reloadError")
     # Defaults for resources pickled before these attributes existed.
-    errorStatuses = {}
+    errorStatuses: dict[type[BaseException], tuple[int, bytes]] = {}
     debug = False
     reloadError = None
     pinned = None

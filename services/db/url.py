@@ -43,13 +43,13 @@ class DatabaseURL:
 
     text: str
     backend: str
-    path: str = None
-    user: str = None
-    password: str = None
-    host: str = None
-    port: int = None
-    database: str = None
-    parameters: tuple = ()
+    path: str | None = None
+    user: str | None = None
+    password: str | None = None
+    host: str | None = None
+    port: int | None = None
+    database: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
 
     @property
     def inMemory(self):
@@ -165,7 +165,7 @@ def databaseURL(value):
     return parseDatabaseURL(value)
 
 
-databaseURL.coerceDoc = (
+databaseURL.coerceDoc = (  # type: ignore[attr-defined]
     "sqlite:///relative.db, sqlite:////absolute.db, sqlite://:memory: "
     "or postgresql://user:password@host:port/dbname."
 )

@@ -54,7 +54,7 @@ class Report:
     records: int
     end: int
     size: int
-    problem: str = None
+    problem: str | None = None
 
     def describe(self, path):
         """

@@ -31,7 +31,7 @@ def checkStoreSpec(spec):
     raise ValueError(f"{text!r} is not a session store (use {SPEC_HELP})")
 
 
-checkStoreSpec.coerceDoc = f"One of {SPEC_HELP}."
+checkStoreSpec.coerceDoc = f"One of {SPEC_HELP}."  # type: ignore[attr-defined]
 
 
 def storeFromSpec(spec, clock=None, reactor=None, maxMemory=0):
