@@ -22,6 +22,7 @@ import getopt
 import os
 import sys
 from functools import partial
+from typing import Any
 
 import yaml
 from twisted.python import reflect, usage, util
@@ -58,7 +59,7 @@ def positiveInt(value):
     return _integerAtLeast(value, 1, "a positive integer")
 
 
-positiveInt.coerceDoc = "A positive integer."
+positiveInt.coerceDoc = "A positive integer."  # type: ignore[attr-defined]
 
 
 def nonNegativeInt(value):
@@ -68,7 +69,7 @@ def nonNegativeInt(value):
     return _integerAtLeast(value, 0, "a whole number (0 or more)")
 
 
-nonNegativeInt.coerceDoc = "A whole number, 0 or more."
+nonNegativeInt.coerceDoc = "A whole number, 0 or more."  # type: ignore[attr-defined]
 
 
 def choice(*choices):
@@ -101,7 +102,7 @@ def byteSize(value):
     return int(digits) * _UNITS[unit]
 
 
-byteSize.coerceDoc = "Bytes, or a size like 512kb, 256mb, 1gb."
+byteSize.coerceDoc = "Bytes, or a size like 512kb, 256mb, 1gb."  # type: ignore[attr-defined]
 
 
 def loadYAML(path):
@@ -200,9 +201,9 @@ class LayeredOptions(usage.Options):
         variables are C{APPSERVER_<COMMAND>_<OPTION>}), or L{None}.
     """
 
-    optRepeatable = []
+    optRepeatable: list[list[Any]] = []
     environ = os.environ
-    command = None
+    command: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -226,7 +227,7 @@ class LayeredOptions(usage.Options):
         self._commandLineLists = set()
         self.sources = {}
         self.commandLine = {}
-        for long, short, default, doc, coerce in self._repeatables():
+        for long, _short, default, _doc, coerce in self._repeatables():
             self[long] = [coerce(value) for value in default]
         self["config"] = None
         for long, dispatcher in self._dispatch.items():
@@ -318,9 +319,9 @@ class LayeredOptions(usage.Options):
 
     def _optionKinds(self):
         kinds = {}
-        for long, short, default, doc, coerce in self._repeatables():
+        for long, _short, _default, _doc, coerce in self._repeatables():
             kinds[long] = ("list", coerce)
-        for long, short, doc in (util.padTo(3, f) for f in self._flags()):
+        for long, _short, _doc in (util.padTo(3, f) for f in self._flags()):
             kinds[long] = ("flag", None)
         for row in self._parameters():
             long, short, default, doc, coerce = util.padTo(5, row)
