@@ -35,7 +35,7 @@ def parseLoopbackPort(value):
     return parsePort(text)
 
 
-parseLoopbackPort.coerceDoc = (
+parseLoopbackPort.coerceDoc = (  # type: ignore[attr-defined]
     "A port number (loopback only) or a Twisted endpoint description.")
 
 
