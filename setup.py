@@ -36,8 +36,13 @@ setup(
             "hiredis>=2.0",
             "wheel>=0.40",  # setuptools builds the plugin of docs/writing-a-plugin.md offline
             "psycopg[binary]>=3.1",
+            # `make lint`: the versions its settings in pyproject.toml were checked with.
+            "ruff>=0.17,<0.18",
+            "mypy>=2.4,<3",
         ],
         "bench": ["klein>=23.5"],
+        # make mutate (docs/mutation.md); its [tool.mutmut] settings are 3.x's
+        "mutate": ["mutmut>=3.8,<4"],
     },
     entry_points={"console_scripts": [
         "mktap = appserver.mktap:main",

@@ -72,7 +72,7 @@ class Import:
         what = self.module
         if self.names:
             what = "from {} import {}".format(self.module, ", ".join(self.names))
-        return "{}:{}: {}".format(self.path, self.line, what)
+        return f"{self.path}:{self.line}: {what}"
 
 
 def moduleName(path, package, top):
@@ -265,7 +265,7 @@ class LayerTests(SynchronousTestCase):
                         "the framework imports the example")
 
     @pytest.mark.xfail(strict=True, reason="web-app's QOTD port and the demo's quoter still "
-                       "import the example: {}".format(sorted(KNOWN_EXAMPLE_IMPORTS)))
+                       f"import the example: {sorted(KNOWN_EXAMPLE_IMPORTS)}")
     def test_knownExampleImportsGone(self):
         """
         The imports of C{qotd} listed in L{KNOWN_EXAMPLE_IMPORTS} are gone
