@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_PORT ?= tcp:8080:interface=127.0.0.1
 
-.PHONY: run test install install-test system-tools bench clean
+.PHONY: run test install install-test system-tools bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ bench: $(BIN)/python system-tools
 	$(BIN)/python -m pip install --quiet '.[test,postgres,bench]'
 	$(BIN)/python -m appserver.plugincache
 	$(BIN)/python bench/run.py
+
+# Mutation testing of the core modules against their unit tests, with a
+# per-module report (docs/mutation.md). Slow: not part of `make test` or CI.
+# MUTANTS narrows the run, e.g. make mutate MUTANTS='services.sessionserver.glob.*'
+MUTANTS ?=
+
+mutate: $(BIN)/python
+	$(BIN)/python -m pip install --quiet '.[test,postgres,mutate]'
+	$(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	$(BIN)/python -m tests.mutation
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -20,9 +20,8 @@ from zope.interface.verify import verifyObject
 from appserver.tap import webapp
 from appserver.sessions import MemorySessionStore, SessionManager, SessionResource, Signer
 from appserver.web import AppResource, loadApp
-from appserver.web.demo.quoter import DatabaseQuoter, formatQuote
+from appserver.web.demo.quoter import DatabaseQuoter, IQuoter, formatQuote
 from appserver.web.demo.store import MIGRATIONS, QuoteStore
-from qotd.quoters import IQuoter
 from services.db import DatabaseService
 from services.sessionserver.store import Store
 from tests.support import requireService, roundTrips, tempDir

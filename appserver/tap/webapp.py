@@ -16,9 +16,10 @@ reach it as C{self.db}; the app's C{migrations/} apply at start), C{sessions},
 C{wsgi} (with C{--wsgi}), C{app}, C{web}, C{reloader} (with C{--reload}: see
 L{appserver.web.reloading}) and C{qotd} (with C{--qotd-port}: Quote of the
 Day from the demo's C{demo_quotes} table, through
-L{appserver.web.demo.quoter.DatabaseQuoter}; with another app, the demo's
-migration is applied too, so that table exists and QOTD serves the demo's
-quotes). A request failing because the database or the session store is
+L{appserver.web.demo.quoter.DatabaseQuoter}, served by the installed C{qotd}
+plugin (L{appserver.web.demo.quoter.qotdService}); with another app, the
+demo's migration is applied too, so that table exists and QOTD serves the
+demo's quotes). A request failing because the database or the session store is
 unavailable gets 503; one whose text the database cannot store (a NUL
 character for PostgreSQL) gets 400 (see L{ERROR_STATUSES}).
 C{GET /_appserver/services} describes the tree (L{appserver.web.status}).
@@ -42,6 +43,7 @@ from appserver.sessions import SessionResource, SessionsService, checkStoreSpec,
 from appserver.sessions.manager import SessionStoreUnavailable
 from appserver.sessions.service import DEFAULT_SECRET_PATH
 from appserver.web.appdir import AppError, AppService, appConfigPath, checkApp
+from appserver.web.demo.quoter import QOTD_COMMAND, qotdMaker, qotdService
 from appserver.web.resource import AppResource
 from appserver.web.static import StaticFiles, checkNotServed
 from appserver.web.status import PATH as STATUS_PATH, ServicesPage, StatusGate, statusAccess
@@ -205,8 +207,9 @@ class Options(LayeredOptions):
         if self["db-min-threads"] > self["db-max-threads"]:
             raise usage.UsageError(f"--db-min-threads {self['db-min-threads']} is more than "
                                    f"--db-max-threads {self['db-max-threads']}.")
-        if self["qotd-port"] and importlib.util.find_spec(_QUOTER_MODULE) is None:
-            raise usage.UsageError(f"--qotd-port needs {_QUOTER_MODULE}, which is missing.")
+        if self["qotd-port"] and qotdMaker() is None:
+            raise usage.UsageError(f"--qotd-port needs the {QOTD_COMMAND} plugin "
+                                   f"(twistd {QOTD_COMMAND}), which is not installed.")
         try:
             checkNotServed(_servedDirectories(self), _privateFiles(self))
         except ValueError as e:
@@ -228,9 +231,6 @@ class Options(LayeredOptions):
         """
         return {key for key, source in self.sources.items()
                 if source.startswith("app config ")}
-
-
-_QUOTER_MODULE = "appserver.web.demo.quoter"
 
 
 def _checkedApp(spec):
@@ -411,13 +411,6 @@ def _reloader(options, root):
     return ReloaderService(directory, reloader.reload)
 
 
-def _qotd(options, db):
-    from appserver.web.demo.quoter import DatabaseQuoter
-    from qotd.tap import makeQOTDService
-
-    return makeQOTDService(DatabaseQuoter(db), options["qotd-port"])
-
-
 def _appResource(options, fallback, db, root):
     resource = AppResource(fallback=fallback,
                            displayTracebacks=bool(options["display-tracebacks"]),
@@ -471,5 +464,5 @@ def makeService(options):
     if reloader is not None:
         _child(root, "reloader", reloader)
     if options["qotd-port"]:
-        _qotd(options, db).setServiceParent(root)
+        qotdService(db, options["qotd-port"]).setServiceParent(root)
     return root

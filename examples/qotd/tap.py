@@ -5,6 +5,13 @@ Like every tap module, this one exposes C{Options} (what the user can type)
 and C{makeService} (which assembles services from the options without
 binding or starting anything). The command's root is a L{CommandService},
 so that a start that fails (a port in use) ends twistd with one sentence.
+
+Another command may compose this plugin into its own tree, finding it the
+way twistd does (C{getPlugins(IServiceMaker)}, tap name C{qotd}) rather than
+importing it: it makes the options with its own quoter, C{Options(quoter=
+...)}, parses C{--port} with them and calls C{makeService}, which then makes
+a part of that command's tree rather than a root. C{twistd web-app
+--qotd-port} serves its demo's quotes so.
 """
 
 from appserver.config import LayeredOptions
@@ -41,6 +48,16 @@ class Options(LayeredOptions):
         ["static", "s", DEFAULT_QUOTE, "The quote to serve when no --file is given."],
     ]
 
+    def __init__(self, quoter=None):
+        """
+        @param quoter: an L{qotd.quoters.IQuoter} (any object with its
+            C{getQuote}) to serve instead of C{--file} or C{--static}: how a
+            command that composes this plugin gives its own quotes (see the
+            module docstring). L{None} for C{twistd qotd} itself.
+        """
+        LayeredOptions.__init__(self)
+        self.givenQuoter = quoter
+
     def postOptions(self):
         """
         Check that every fortune file can be read and that they hold quotes.
@@ -60,8 +77,11 @@ class Options(LayeredOptions):
 
     def quoter(self):
         """
-        The quoter these options describe.
+        The quoter these options describe: the one given, else the fortune
+        files', else the static quote.
         """
+        if self.givenQuoter is not None:
+            return self.givenQuoter
         if self["file"]:
             return FortuneQuoter(self["file"])
         return StaticQuoter(self["static"])
@@ -84,6 +104,9 @@ def makeQOTDService(quoter, ports, kind=PersistentMultiService):
 
 def makeService(options):
     """
-    Assemble the QOTD service tree from parsed L{Options}.
+    Assemble the QOTD service tree from parsed L{Options}: the root of
+    C{twistd qotd}, or, for options given another command's quoter, a part
+    of that command's tree.
     """
-    return makeQOTDService(options.quoter(), options["port"], CommandService)
+    kind = CommandService if options.givenQuoter is None else PersistentMultiService
+    return makeQOTDService(options.quoter(), options["port"], kind)

@@ -1,15 +1,39 @@
 """
-The demo's quotes for the Quote of the Day service: a quoter that reads
-them from the database, so a quote added on the web page is served on the
-QOTD port too.
+The demo's quotes over Quote of the Day (C{twistd web-app --qotd-port}): a
+quoter that reads them from the database, so a quote added on the web page
+is served on the QOTD port too, and the QOTD service serving it.
+
+The framework does not import the C{qotd} example: the service is made by
+the installed C{qotd} plugin, found through Twisted's plugin system as
+twistd finds it, and given L{DatabaseQuoter} (see L{qotd.tap}), the way any
+installed plugin can be composed into another command's tree.
 """
 
-from zope.interface import implementer
+from twisted.application.service import IServiceMaker
+from twisted.plugin import getPlugins
+from zope.interface import Interface, implementer
 
 from appserver.web.demo.store import QuoteStore
-from qotd.quoters import IQuoter
 
-__all__ = ["DatabaseQuoter", "formatQuote"]
+__all__ = ["IQuoter", "DatabaseQuoter", "formatQuote", "QOTD_COMMAND", "qotdMaker",
+           "qotdService"]
+
+QOTD_COMMAND = "qotd"
+"""
+The tap name of the plugin serving Quote of the Day.
+"""
+
+
+class IQuoter(Interface):
+    """
+    What the QOTD plugin asks of a quoter (its own C{IQuoter}, which the
+    framework does not import): an object that returns quotes.
+    """
+
+    def getQuote():
+        """
+        Return a quote as a L{str}, or a Deferred firing with one.
+        """
 
 
 def formatQuote(quote):
@@ -45,3 +69,34 @@ class DatabaseQuoter:
         failing if the database cannot be reached.
         """
         return QuoteStore(self.db).random().addCallback(formatQuote)
+
+
+def qotdMaker():
+    """
+    The installed C{qotd} command's L{IServiceMaker}, found through
+    Twisted's plugin system, or L{None} when no plugin provides it.
+    """
+    for maker in getPlugins(IServiceMaker):
+        if maker.tapname == QOTD_COMMAND:
+            return maker
+    return None
+
+
+def qotdService(db, ports):
+    """
+    A service named C{qotd} serving the demo's quotes from C{db} on every
+    endpoint in C{ports}, made by the installed C{qotd} plugin as a part of
+    the calling command's tree.
+
+    The plugin's options read no environment variable or config file of
+    their own: the calling command's layers already gave the ports.
+
+    @raise ValueError: if no C{qotd} plugin is installed.
+    """
+    maker = qotdMaker()
+    if maker is None:
+        raise ValueError(f"no {QOTD_COMMAND} plugin is installed")
+    options = maker.options(quoter=DatabaseQuoter(db))
+    options.environ = {}
+    options.parseOptions([argument for port in ports for argument in ("--port", port)])
+    return maker.makeService(options)
