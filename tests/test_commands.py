@@ -287,7 +287,8 @@ class KeyTests(CommandTestCase):
         self.assertEqual(sorted(self.run_("KEYS", "user:*")), [b"user:1", b"user:22"])
         self.assertEqual(self.run_("KEYS", "user:?"), [b"user:1"])
         self.assertEqual(self.run_("KEYS", "user:[^1]*"), [b"user:22"])
-        self.assertEqual(self.run_("KEYS", "[o-p]ther"), [b"other"])
+        self.assertEqual(self.run_("KEYS", "[n-p]ther"), [b"other"])
+        self.assertEqual(self.run_("KEYS", "[p-n]ther"), [b"other"])
         self.assertEqual(self.run_("KEYS", "h\\[x\\]"), [b"h[x]"])
 
     def test_scan(self):

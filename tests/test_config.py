@@ -61,11 +61,13 @@ class LayeringTests(SynchronousTestCase):
         self.assertEqual(parse(environ={"APPSERVER_CONFIG": path})["name"], "fromfile")
 
     def test_environmentOverridesFile(self):
-        """APPSERVER_<OPTION> beats the file; dashes become underscores."""
-        path = self.writeConfig("name: fromfile\nmax-body: 10\n")
+        """APPSERVER_<OPTION> beats the file; dashes become underscores; what
+        the environment leaves unset keeps the file's value."""
+        path = self.writeConfig("name: fromfile\nmax-body: 10\nthreads: 7\n")
         options = parse(["--config=" + path],
                         {"APPSERVER_NAME": "fromenv", "APPSERVER_MAX_BODY": "1kb",
                          "APPSERVER_PORT": "9001, 9002", "APPSERVER_DEBUG": "yes"})
+        self.assertEqual(options["threads"], 7)
         self.assertEqual(options["name"], "fromenv")
         self.assertEqual(options["max-body"], 1024)
         self.assertEqual(options["port"], ["tcp:9001", "tcp:9002"])

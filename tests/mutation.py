@@ -1,0 +1,99 @@
+"""
+The per-module report of C{make mutate} (docs/mutation.md): reads the
+results mutmut left under C{mutants/} and prints, for each mutated module,
+its mutants, how many the tests killed, how many are equivalent (listed in
+L{EQUIVALENT}, left out of the score) and the score. It exits with status 1
+if a module scores under L{TARGET}, or if a mutant listed as equivalent was
+killed or no longer exists (the list must then be checked again).
+
+Run from the checkout after C{mutmut run}: C{python -m tests.mutation}.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+TARGET = 90.0
+"""The lowest score, in per cent, a module may have."""
+
+KILLED = frozenset({1, 3})
+"""mutmut's exit codes for a mutant the tests noticed (3: pytest's internal error)."""
+
+TIMEOUT = frozenset({24, -24, 152, 255, 36})
+"""mutmut's exit codes for a mutant stopped for running too long: a loop
+that never ends is noticed too."""
+
+EQUIVALENT = {
+}
+"""
+Mutants no test can kill because they behave as the original does, by
+mutmut name, with why.
+"""
+
+
+def moduleResults(root):
+    """
+    Map each mutated module's name to its mutants' C{{name: exit code}}.
+    """
+    results = {}
+    for meta in sorted(Path(root).rglob("*.py.meta")):
+        codes = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
+        if codes:
+            module = ".".join(meta.relative_to(root).with_suffix("").with_suffix("").parts)
+            results[module] = codes
+    return results
+
+
+def score(codes, equivalent=EQUIVALENT):
+    """
+    C{(mutants, killed, equivalent, not run, score)} for one module's exit
+    codes; the score is killed / (mutants - equivalent - not run), in per
+    cent.
+    """
+    killed = sum(1 for code in codes.values() if code in KILLED or code in TIMEOUT)
+    same = sum(1 for name in codes if name in equivalent)
+    notRun = sum(1 for code in codes.values() if code is None)
+    counted = len(codes) - same - notRun
+    return len(codes), killed, same, notRun, 100.0 * killed / counted if counted else 100.0
+
+
+def staleEquivalents(results, equivalent=EQUIVALENT):
+    """
+    The mutants listed as equivalent that were killed or no longer exist.
+    """
+    codes = {name: code for module in results.values() for name, code in module.items()}
+    return sorted(name for name in equivalent
+                  if name not in codes or codes[name] in KILLED)
+
+
+def survivors(codes, equivalent=EQUIVALENT):
+    """
+    The mutants of one module that survived and are not listed as equivalent.
+    """
+    return sorted(name for name, code in codes.items()
+                  if code not in KILLED and code not in TIMEOUT and code is not None
+                  and name not in equivalent)
+
+
+def main(root="mutants"):
+    """
+    Print the report; return the exit status.
+    """
+    results = moduleResults(root)
+    status = 0
+    print(f"{'module':45} {'mutants':>7} {'killed':>6} {'equiv':>5} {'not run':>7} {'score':>6}")
+    for module, codes in results.items():
+        total, killed, same, notRun, percent = score(codes)
+        print(f"{module:45} {total:7} {killed:6} {same:5} {notRun:7} {percent:5.1f}%")
+        for name in survivors(codes):
+            print(f"    survived: {name}")
+        if notRun < total and percent < TARGET:
+            status = 1
+    for name in staleEquivalents(results):
+        print(f"listed as equivalent but killed or gone: {name}")
+        status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
