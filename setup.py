@@ -43,8 +43,6 @@ setup(
         "bench": ["klein>=23.5"],
         # make mutate (docs/mutation.md); its [tool.mutmut] settings are 3.x's
         "mutate": ["mutmut>=3.8,<4"],
-        # make mutate (docs/mutation.md); its [tool.mutmut] settings are 3.x's
-        "mutate": ["mutmut>=3.8,<4"],
     },
     entry_points={"console_scripts": [
         "mktap = appserver.mktap:main",
