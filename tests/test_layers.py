@@ -26,7 +26,6 @@ A failure names each offending C{file:line} and what it imports.
 import ast
 import os
 
-import pytest
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.support import SOURCE
@@ -41,13 +40,6 @@ PACKAGES = {
 
 # What the drop-in may import.
 LIGHT = ("twisted.application.service", "twisted.plugin", "zope.interface")
-
-# The framework's two imports of the example that another change is taking
-# out: each is (file, imported module). Only these; the rule holds elsewhere.
-KNOWN_EXAMPLE_IMPORTS = {
-    ("appserver/tap/webapp.py", "qotd.tap"),
-    ("appserver/web/demo/quoter.py", "qotd.quoters"),
-}
 
 
 class Import:
@@ -248,32 +240,12 @@ class LayerTests(SynchronousTestCase):
         self.assertNone([i for i in importsIn("services") if i.under("appserver")],
                         "services/ imports appserver/")
 
-    def frameworkImportsOfExample(self):
-        """
-        The imports of C{qotd} in C{appserver/} and C{services/}.
-        """
-        return [i for package in ("appserver", "services") for i in importsIn(package)
-                if i.under("qotd") or i.under("examples")]
-
     def test_exampleOnTop(self):
         """
-        Nothing in C{appserver/} or C{services/} imports C{qotd}, apart from
-        the two imports listed in L{KNOWN_EXAMPLE_IMPORTS}.
+        Nothing in C{appserver/} or C{services/} imports C{qotd}.
         """
-        self.assertNone([i for i in self.frameworkImportsOfExample()
-                         if (i.path, i.module) not in KNOWN_EXAMPLE_IMPORTS],
-                        "the framework imports the example")
-
-    @pytest.mark.xfail(strict=True, reason="web-app's QOTD port and the demo's quoter still "
-                       f"import the example: {sorted(KNOWN_EXAMPLE_IMPORTS)}")
-    def test_knownExampleImportsGone(self):
-        """
-        The imports of C{qotd} listed in L{KNOWN_EXAMPLE_IMPORTS} are gone
-        too. Expected to fail until they are; once it passes (pytest reports
-        XPASS as a failure), delete the list and this test.
-        """
-        self.assertNone([i for i in self.frameworkImportsOfExample()
-                         if (i.path, i.module) in KNOWN_EXAMPLE_IMPORTS],
+        self.assertNone([i for package in ("appserver", "services") for i in importsIn(package)
+                         if i.under("qotd") or i.under("examples")],
                         "the framework imports the example")
 
     def test_sessionsUseWebsPublicFace(self):
