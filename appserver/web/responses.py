@@ -10,7 +10,9 @@ markup.
 """
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 __all__ = [
     "Response", "Ok", "Created", "Accepted", "NoContent", "Redirect",
@@ -27,7 +29,7 @@ TEXT = b"text/plain; charset=utf-8"
 JSON = b"application/json"
 
 
-def encodeBody(body, textType=HTML):
+def encodeBody(body: Any, textType: bytes = HTML) -> tuple[bytes, bytes | None]:
     """
     Encode a result body.
 
@@ -48,7 +50,7 @@ def encodeBody(body, textType=HTML):
     raise TypeError(f"cannot send a {type(body).__name__} as a response body")
 
 
-def _headerBytes(value):
+def _headerBytes(value: Any) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode("latin-1")
 
 
@@ -61,19 +63,20 @@ class Response:
     @ivar headers: a dict of header names to lists of values.
     """
 
-    code = 200
-    _textType = HTML
+    code: int = 200
+    _textType: bytes = HTML
 
-    def __init__(self, body=None, headers=None, code=None):
+    def __init__(self, body: Any = None, headers: Mapping[Any, Any] | None = None,
+                 code: int | None = None) -> None:
         if code is not None:
             self.code = code
         self.body = body
-        self.headers = {}
+        self.headers: dict[bytes, list[bytes]] = {}
         for name, value in (headers or {}).items():
             values = value if isinstance(value, (list, tuple)) else [value]
             self.headers[_headerBytes(name)] = [_headerBytes(v) for v in values]
 
-    def encode(self):
+    def encode(self) -> tuple[bytes, bytes | None]:
         """
         The body as C{(bytes, content type or None)}.
         """
@@ -96,7 +99,8 @@ class Created(Response):
 
     code = 201
 
-    def __init__(self, body=None, headers=None, location=None):
+    def __init__(self, body: Any = None, headers: Mapping[Any, Any] | None = None,
+                 location: str | bytes | None = None) -> None:
         Response.__init__(self, body, headers)
         if location is not None:
             self.headers[b"location"] = [_headerBytes(location)]
@@ -117,7 +121,7 @@ class NoContent(Response):
 
     code = 204
 
-    def __init__(self, headers=None):
+    def __init__(self, headers: Mapping[Any, Any] | None = None) -> None:
         Response.__init__(self, None, headers)
 
 
@@ -128,7 +132,8 @@ class Redirect(Response):
 
     code = 302
 
-    def __init__(self, location, headers=None, code=None):
+    def __init__(self, location: str | bytes, headers: Mapping[Any, Any] | None = None,
+                 code: int | None = None) -> None:
         Response.__init__(self, None, headers, code)
         self.headers[b"location"] = [_headerBytes(location)]
 
@@ -180,17 +185,18 @@ class HTTPError(Response, Exception):
     code = 500
     _textType = TEXT
 
-    def __init__(self, body=None, headers=None, code=None):
+    def __init__(self, body: Any = None, headers: Mapping[Any, Any] | None = None,
+                 code: int | None = None) -> None:
         Response.__init__(self, body, headers, code)
         if self.body is None:
             self.body = HTTPStatus(self.code).phrase
         Exception.__init__(self, self.body)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.code} {self.body}"
 
 
-def _error(name, code):
+def _error(name: str, code: int) -> type[HTTPError]:
     doc = f"\n    {code} {HTTPStatus(code).phrase}.\n    "
     return type(name, (HTTPError,), {"code": code, "__doc__": doc,
                                      "__module__": __name__})
