@@ -15,6 +15,7 @@ from twisted.web.server import Site
 
 from appserver.tap import webapp
 from appserver.web import Controller, reloading, route
+from appserver.web.appdir import appHome, watchedDirectory
 from appserver.web.resource import AppResource
 from appserver.web.router import Router
 from appserver.web.status import PATH, ServicesPage, StatusGate, describeTree, statusAccess
@@ -165,16 +166,16 @@ class TreeTests(SynchronousTestCase):
     def test_demoMigrations(self):
         """The demo app's migrations are its package's migrations folder."""
         service = webapp.makeService(parse([]))
-        demo = webapp._packageDirectory(webapp.DEMO_APP)
+        demo = appHome(webapp.DEMO_APP)
         self.assertEqual(service.getServiceNamed("db").migrationDirs,
                          (os.path.join(demo, "migrations"),))
-        self.assertEqual(webapp._watchedDirectory(webapp.DEMO_APP), demo)
+        self.assertEqual(watchedDirectory(webapp.DEMO_APP), demo)
 
     def test_qotdWithOtherApp(self):
         """QOTD with another app: the demo's migration runs first, for its table."""
         root = appDir(self)
         service = webapp.makeService(parse(["--app", root, "--qotd-port", "0"]))
-        demo = os.path.join(webapp._packageDirectory(webapp.DEMO_APP), "migrations")
+        demo = os.path.join(appHome(webapp.DEMO_APP), "migrations")
         self.assertEqual(service.getServiceNamed("db").migrationDirs,
                          (demo, os.path.join(root, "migrations")))
 

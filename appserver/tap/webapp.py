@@ -28,29 +28,28 @@ Option values are layered (see L{appserver.config}); an app directory's
 C{app.yaml} is one more layer, between the defaults and C{--config}.
 """
 
-import importlib.util
 import os
 import pwd
 
-from twisted.logger import Logger
 from twisted.python import usage
 
 from appserver.config import LayeredOptions, byteSize, loadYAML, nonNegativeInt, positiveInt
 from appserver.errors import CommandService
 from services.ports import parsePort
-from appserver.web.reloading import AppReloader, webLimits
+from appserver.web.reloading import appReloaderService, webLimits
 from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
 from appserver.sessions.manager import SessionStoreUnavailable
-from appserver.sessions.service import DEFAULT_SECRET_PATH
-from appserver.web.appdir import AppError, AppService, appConfigPath, checkApp
+from appserver.web.appdir import (
+    AppError, AppService, appConfigPath, appHome, checkApp,
+)
 from appserver.web.demo.quoter import QOTD_COMMAND, qotdMaker, qotdService
 from appserver.web.resource import AppResource
-from appserver.web.static import StaticFiles, checkNotServed
+from appserver.web.served import checkServed, usesDatabase
+from appserver.web.static import StaticFiles
 from appserver.web.status import PATH as STATUS_PATH, ServicesPage, StatusGate, statusAccess
 from appserver.web.wsgi import WSGIApplication, resolveApplication
 from services.db import DatabaseService, DatabaseUnavailable, UnstorableText
 from services.db.url import databaseURL
-from services.reloader import ReloaderService
 from services.threadpool import ThreadPoolService
 from services.web import (
     DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_CONNECTIONS,
@@ -74,9 +73,6 @@ ERROR_STATUSES = {
 """
 The answers of the app's resource to handlers failing with these errors.
 """
-
-_log = Logger()
-
 
 def _accessLog(value):
     if not str(value).strip():
@@ -173,7 +169,7 @@ class Options(LayeredOptions):
         return layers
 
     def _appFromLayers(self, layers):
-        for values, source in reversed(layers):
+        for values, _source in reversed(layers):
             if values.get("app"):
                 return str(values["app"])
         return None
@@ -211,7 +207,7 @@ class Options(LayeredOptions):
             raise usage.UsageError(f"--qotd-port needs the {QOTD_COMMAND} plugin "
                                    f"(twistd {QOTD_COMMAND}), which is not installed.")
         try:
-            checkNotServed(_servedDirectories(self), _privateFiles(self))
+            checkServed(self)
         except ValueError as e:
             raise usage.UsageError(f"{e}.") from None
 
@@ -267,59 +263,6 @@ def _staticOptions(options):
             "followSymlinks": bool(options["static-follow-symlinks"])}
 
 
-def _usesDatabase(options):
-    """
-    Whether anything reads the database: an app, or QOTD's quotes.
-    """
-    return bool(options["app"] or options["qotd-port"])
-
-
-def _privateFiles(options):
-    """
-    The files this run keeps data or secrets in, as C{(what, path,
-    option)}: what no served directory may hold.
-    """
-    files = _configFiles(options)
-    db = databaseURL(options["db"])
-    if _usesDatabase(options) and db.backend == "sqlite" and not db.inMemory:
-        files.append(("the database", db.path, "--db"))
-    if options["app"]:
-        files += [("the session secret", path, "--secret-file")
-                  for path in options["secret-file"]]
-        if not (options["secret"] or options["secret-file"]):
-            files.append(("the generated session secret", DEFAULT_SECRET_PATH, "--secret-file"))
-        if options["sessions"].startswith("file:"):
-            files.append(("the session files", options["sessions"][len("file:"):], "--sessions"))
-    return files
-
-
-def _configFiles(options):
-    """
-    The YAML files this run read options from (C{--config} or its
-    variable, the app's C{app.yaml}), as L{_privateFiles} gives them: they
-    may hold a secret or a database password.
-    """
-    files = []
-    config = options.configPath()
-    if config:
-        files.append(("the config file", config, "--config"))
-    appConfig = appConfigPath(options["app"])
-    if appConfig:
-        files.append(("the app's configuration", appConfig, "--app"))
-    return files
-
-
-def _servedDirectories(options):
-    """
-    The directories served as files, as C{(directory, how)}.
-    """
-    served = [(options["static"], "--static")] if options["static"] else []
-    home = _packageDirectory(options["app"])
-    if home:
-        served.append((os.path.join(home, "static"), "the app's static/"))
-    return served
-
-
 def _sessions(options):
     """
     The C{sessions} service: the session store and the cookie manager,
@@ -335,27 +278,12 @@ def _sessions(options):
         maxMemory=options["session-max-memory"])
 
 
-def _packageDirectory(spec):
-    """
-    The directory of an app: the directory itself, or for a dotted name the
-    package's directory (a module's folder); L{None} without an app.
-    """
-    if not spec:
-        return None
-    if os.path.isdir(spec):
-        return os.path.abspath(spec)
-    found = importlib.util.find_spec(spec.partition(":")[0])
-    if found.submodule_search_locations:
-        return os.path.abspath(list(found.submodule_search_locations)[0])
-    return os.path.dirname(os.path.abspath(found.origin)) if found.origin else None
-
-
 def _migrationDirs(options):
     directories = []
-    home = _packageDirectory(options["app"])
+    home = appHome(options["app"])
     if home:
         directories.append(os.path.join(home, "migrations"))
-    demo = os.path.join(_packageDirectory(DEMO_APP), "migrations")
+    demo = os.path.join(appHome(DEMO_APP), "migrations")
     if options["qotd-port"] and demo not in directories:
         directories.insert(0, demo)
     return directories
@@ -382,33 +310,6 @@ def _runAs(options):
         return None
     gid = parent.get("gid")
     return (uid, pwd.getpwuid(uid).pw_gid if gid is None else gid)
-
-
-def _watchedDirectory(spec):
-    """
-    The directory C{--reload} watches: the app directory, or the directory
-    of a package app that has C{controllers/}; else L{None}.
-    """
-    if not spec:
-        return None
-    if os.path.isdir(spec):
-        return os.path.abspath(spec)
-    home = _packageDirectory(spec)
-    if ":" not in spec and home and os.path.isdir(os.path.join(home, "controllers")):
-        return home
-    return None
-
-
-def _reloader(options, root):
-    directory = _watchedDirectory(options["app"])
-    if directory is None:
-        _log.warn("--reload watches nothing: {what} is not an app directory or a "
-                  "package with controllers/", what=options["app"] or "--wsgi/--static")
-        return None
-    reloader = AppReloader(root, directory, forget=os.path.isdir(options["app"]),
-                           config=dict(options), yamlKeys=options.appConfigKeys(),
-                           pinned=options.pinnedKeys(), optionsFactory=Options)
-    return ReloaderService(directory, reloader.reload)
 
 
 def _appResource(options, fallback, db, root):
@@ -447,7 +348,7 @@ def makeService(options):
     """
     root = CommandService()
     root.setName("web-app")
-    db = _child(root, "db", _database(options)) if _usesDatabase(options) else None
+    db = _child(root, "db", _database(options)) if usesDatabase(options) else None
     sessions = None
     if options["app"] or options["session-port"]:
         sessions = _child(root, "sessions", _sessions(options))
@@ -460,7 +361,7 @@ def makeService(options):
                      displayTracebacks=bool(options["display-tracebacks"]),
                      **webLimits(options))
     _child(root, "web", web)
-    reloader = _reloader(options, root) if options["reload"] else None
+    reloader = appReloaderService(root, options) if options["reload"] else None
     if reloader is not None:
         _child(root, "reloader", reloader)
     if options["qotd-port"]:

@@ -39,7 +39,8 @@ from services.errors import StartupError
 from services.figures import IServiceFigures
 from services.persistence import PersistentService
 
-__all__ = ["App", "AppError", "AppService", "loadApp", "checkApp", "appConfigPath"]
+__all__ = ["App", "AppError", "AppService", "loadApp", "checkApp", "appConfigPath", "appHome",
+           "watchedDirectory"]
 
 _loads = itertools.count()
 
@@ -104,6 +105,38 @@ def appConfigPath(spec):
         path = os.path.join(spec, "app.yaml")
         if os.path.isfile(path):
             return path
+    return None
+
+
+def appHome(spec):
+    """
+    The directory of the app C{spec}: the directory itself, or for a
+    dotted name the package's directory (a module's folder); L{None}
+    without an app. The dotted name is found, not imported.
+    """
+    if not spec:
+        return None
+    if os.path.isdir(spec):
+        return os.path.abspath(spec)
+    found = importlib.util.find_spec(spec.partition(":")[0])
+    if found.submodule_search_locations:
+        return os.path.abspath(list(found.submodule_search_locations)[0])
+    return os.path.dirname(os.path.abspath(found.origin)) if found.origin else None
+
+
+def watchedDirectory(spec):
+    """
+    The directory to watch for changes of the app C{spec}: the app
+    directory, or the directory of a package app that has C{controllers/};
+    else L{None}.
+    """
+    if not spec:
+        return None
+    if os.path.isdir(spec):
+        return os.path.abspath(spec)
+    home = appHome(spec)
+    if ":" not in spec and home and os.path.isdir(os.path.join(home, "controllers")):
+        return home
     return None
 
 

@@ -38,11 +38,11 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from appserver.config import loadYAML
-from appserver.web.appdir import AppError
-from services.reloader import ChangeFailed
+from appserver.web.appdir import AppError, watchedDirectory
+from services.reloader import ChangeFailed, ReloaderService
 
-__all__ = ["classify", "AppReloader", "CODE", "TEMPLATES", "CONFIG", "MIGRATIONS", "RUNTIME",
-           "WEB_LIMITS", "webLimits"]
+__all__ = ["classify", "AppReloader", "appReloaderService", "CODE", "TEMPLATES", "CONFIG",
+           "MIGRATIONS", "RUNTIME", "WEB_LIMITS", "webLimits"]
 
 CODE = "code"
 TEMPLATES = "templates"
@@ -238,3 +238,24 @@ class AppReloader:
         limits = webLimits(values)
         if limits:
             self.root.getServiceNamed("web").setLimits(**limits)
+
+
+def appReloaderService(root, options):
+    """
+    The C{reloader} service of the C{web-app} tree C{root}: it watches the
+    app's directory (see L{watchedDirectory}) and applies its changes with
+    an L{AppReloader}; L{None}, saying so in the log, when there is nothing
+    to watch.
+
+    @param options: the parsed C{web-app} options (their class reads
+        C{app.yaml} again on a change).
+    """
+    directory = watchedDirectory(options["app"])
+    if directory is None:
+        _log.warn("--reload watches nothing: {what} is not an app directory or a "
+                  "package with controllers/", what=options["app"] or "--wsgi/--static")
+        return None
+    reloader = AppReloader(root, directory, forget=os.path.isdir(options["app"]),
+                           config=dict(options), yamlKeys=options.appConfigKeys(),
+                           pinned=options.pinnedKeys(), optionsFactory=type(options))
+    return ReloaderService(directory, reloader.reload)
