@@ -285,12 +285,14 @@ class CompactionTests(JournalTestCase):
         self.assertGreater(journal.baseSize, 0)
 
     def test_closeAbandons(self):
-        """Closing during a rewrite removes the temporary file."""
+        """Closing during a rewrite removes the temporary file and stops the rewrite."""
         store, journal = self.open()
         store.set(b"a", b"1")
         journal.compact()
         journal.close()
         self.assertFalse(os.path.exists(self.path + ".rewrite"))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.clock.advance(1)
         restored, count = self.reopen()
         self.assertEqual(restored.keys(), [b"a"])
 
