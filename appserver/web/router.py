@@ -24,7 +24,9 @@ share a method; L{RouteConflict} is raised when the second is added.
 
 import re
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Router", "Endpoint", "Match", "RouteConflict", "RouteError", "CONVERTERS"]
 
@@ -57,7 +59,7 @@ def _convertUUID(text):
 class _Converter:
     name: str
     regex: str
-    convert: object
+    convert: Callable[[str], Any]
     rank: int
 
 
@@ -91,10 +93,10 @@ class Endpoint:
         C{<path:...>} parameter, or L{None}.
     """
 
-    handler: object
+    handler: Callable[..., Any]
     pattern: str
-    names: tuple = ()
-    pathIndex: object = None
+    names: tuple[str, ...] = ()
+    pathIndex: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,9 @@ class Match:
     @ivar allowed: the methods the path accepts, sorted bytes.
     """
 
-    endpoint: object
-    parameters: dict
-    allowed: tuple
+    endpoint: Endpoint | None
+    parameters: dict[str, Any]
+    allowed: tuple[bytes, ...]
 
 
 class _SegmentMatcher:
@@ -160,9 +162,9 @@ class _Node:
 
 @dataclass
 class _Parsed:
-    shape: list = field(default_factory=list)
-    names: list = field(default_factory=list)
-    pathIndex: object = None
+    shape: list[tuple[str, Any]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    pathIndex: int | None = None
 
 
 def _parseSegment(segment, pattern):
@@ -183,7 +185,7 @@ def _parseSegment(segment, pattern):
     return parts, names
 
 
-def parsePattern(pattern):
+def parsePattern(pattern: str) -> _Parsed:
     """
     Split a pattern into its shape: a list of C{("literal", bytes)},
     C{("dynamic", parts)} and C{("path", None)} items, plus the parameter
@@ -232,13 +234,13 @@ class Router:
     C{request.postpath} for a resource at the root).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._root = _Node()
-        self._literalRoutes = {}
-        self.routes = []
-        self.mounts = {}
+        self._literalRoutes: dict[tuple[bytes, ...], dict[bytes, Match]] = {}
+        self.routes: list[tuple[str, Iterable[str | bytes], Callable[..., Any]]] = []
+        self.mounts: dict[bytes, Any] = {}
 
-    def mount(self, segment, resource):
+    def mount(self, segment: str | bytes, resource: Any) -> None:
         """
         Serve the L{IResource} C{resource} under the first path segment
         C{segment} (such as C{"static"}) when no route matches.
@@ -247,7 +249,8 @@ class Router:
             segment = segment.encode("utf-8")
         self.mounts[segment] = resource
 
-    def add(self, pattern, methods, handler):
+    def add(self, pattern: str, methods: Iterable[str | bytes],
+            handler: Callable[..., Any]) -> None:
         """
         Add a route.
 
@@ -259,26 +262,25 @@ class Router:
             methods already.
         """
         parsed = parsePattern(pattern)
-        methods = [m.encode("ascii") if isinstance(m, str) else m for m in methods]
-        methods = [m.upper() for m in methods]
+        upper = [(m.encode("ascii") if isinstance(m, str) else m).upper() for m in methods]
         node = self._insert(parsed.shape)
         endpoints = node.endpoints if node.endpoints is not None else {}
-        for method in methods:
+        for method in upper:
             if method in endpoints:
                 raise RouteConflict(
                     f"Route {method.decode()} {pattern!r} conflicts with "
                     f"{endpoints[method].pattern!r}."
                 )
         endpoint = Endpoint(handler, pattern, tuple(parsed.names), parsed.pathIndex)
-        for method in methods:
+        for method in upper:
             endpoints[method] = endpoint
         node.endpoints = endpoints
         if all(kind == "literal" for kind, value in parsed.shape):
             key = tuple(value for kind, value in parsed.shape)
             matches = self._literalRoutes.setdefault(key, {})
-            for method in methods:
+            for method in upper:
                 matches[method] = Match(endpoint, {}, ())
-        self.routes.append((pattern, tuple(methods), handler))
+        self.routes.append((pattern, tuple(upper), handler))
 
     def _insert(self, shape):
         node = self._root
@@ -306,7 +308,7 @@ class Router:
             node.dynamic.sort(key=lambda pair: pair[0].rank)
         return child
 
-    def lookup(self, method, segments):
+    def lookup(self, method: bytes, segments: Sequence[bytes]) -> Match | None:
         """
         Find the route for C{method} and the path C{segments}.
 
@@ -331,7 +333,7 @@ class Router:
         endpoint = found[-1].get(method)
         return Match(endpoint, dict(zip(endpoint.names, values, strict=True)), ())
 
-    def allowed(self, segments):
+    def allowed(self, segments: Sequence[bytes]) -> tuple[bytes, ...]:
         """
         The methods some route accepts for the path C{segments}, or an empty
         tuple.
