@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from itertools import accumulate
+from typing import Any
 from urllib.parse import parse_qs
+
+from twisted.web.server import Request
 
 from appserver.web.responses import BadRequest
 
@@ -53,7 +56,7 @@ class UploadedFile:
     data: bytes
 
 
-def requestBody(request):
+def requestBody(request: Request) -> bytes:
     """
     The request body as bytes.
     """
@@ -79,14 +82,14 @@ def _parseQuery(request):
     return parse_qs(query, keep_blank_values=True)
 
 
-def queryArgs(request, name):
+def queryArgs(request: Request, name: str) -> list[str]:
     """
     Every value of query argument C{name}, a possibly empty list of str.
     """
     return _cached(request, _QUERY, _parseQuery).get(name, [])
 
 
-def queryArg(request, name, default=None):
+def queryArg(request: Request, name: str, default: Any = None) -> Any:
     """
     The first value of query argument C{name}, or C{default}.
     """
@@ -130,7 +133,7 @@ def _parseMultipart(contentType, body):
     return fields, files
 
 
-def formFields(request, name):
+def formFields(request: Request, name: str) -> list[str]:
     """
     Every value of form field C{name}, a possibly empty list of str.
 
@@ -139,7 +142,7 @@ def formFields(request, name):
     return _cached(request, _FORM, _parseForm)[0].get(name, [])
 
 
-def formField(request, name, default=None):
+def formField(request: Request, name: str, default: Any = None) -> Any:
     """
     The first value of form field C{name}, or C{default}.
     """
@@ -147,14 +150,14 @@ def formField(request, name, default=None):
     return values[0] if values else default
 
 
-def uploadedFiles(request, name):
+def uploadedFiles(request: Request, name: str) -> list[UploadedFile]:
     """
     Every L{UploadedFile} sent as form field C{name}, a possibly empty list.
     """
     return _cached(request, _FORM, _parseForm)[1].get(name, [])
 
 
-def uploadedFile(request, name):
+def uploadedFile(request: Request, name: str) -> UploadedFile | None:
     """
     The first L{UploadedFile} sent as form field C{name}, or L{None}.
     """
@@ -162,7 +165,7 @@ def uploadedFile(request, name):
     return files[0] if files else None
 
 
-def jsonBody(request, default=_MISSING, maxDepth=MAX_JSON_DEPTH):
+def jsonBody(request: Request, default: Any = _MISSING, maxDepth: int = MAX_JSON_DEPTH) -> Any:
     """
     The request body parsed as JSON: UTF-8 text (a leading byte order mark
     is skipped) holding arrays and objects nested at most C{maxDepth} levels
