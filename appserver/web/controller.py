@@ -3,14 +3,21 @@ Controllers: classes whose methods, decorated with L{route}, handle
 requests.
 """
 
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
 from appserver.web.router import parsePattern
+from appserver.web.templates import TemplateElement, TemplateLoader
 
 __all__ = ["Controller", "route"]
 
 _ROUTES = "_appserverRoutes"
 
 
-def route(pattern, methods=("GET",)):
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def route(pattern: str, methods: Iterable[str] = ("GET",)) -> Callable[[_Function], _Function]:
     """
     Declare that the decorated controller method handles C{pattern} for
     C{methods} (default GET; HEAD is answered from GET). The method is
@@ -24,14 +31,14 @@ def route(pattern, methods=("GET",)):
         parsePattern(pattern)
     methods = tuple(m.upper() for m in methods)
 
-    def decorate(function):
+    def decorate(function: _Function) -> _Function:
         function.__dict__.setdefault(_ROUTES, []).append((pattern, methods))
         return function
 
     return decorate
 
 
-def joinPrefix(prefix, pattern):
+def joinPrefix(prefix: str, pattern: str) -> str:
     """
     The full pattern of C{pattern} under a controller's C{prefix}: the
     prefix without its trailing slash, then the pattern (so C{"/api"} and
@@ -52,24 +59,24 @@ class Controller:
         or L{None} when the app has no templates.
     """
 
-    prefix = ""
-    app = None
-    templates = None
+    prefix: str = ""
+    app: Any = None
+    templates: TemplateLoader | None = None
 
-    def routes(self):
+    def routes(self) -> list[tuple[str, tuple[str, ...], Callable[..., Any]]]:
         """
         The routes of this controller as C{(full pattern, methods, bound
         method)} triples, in the order the methods are defined.
         """
         found = []
         for name in _definitionOrder(type(self)):
-            function = getattr(type(self), name, None)
+            function: Any = getattr(type(self), name, None)
             for pattern, methods in getattr(function, _ROUTES, ()):
                 found.append((joinPrefix(self.prefix, pattern), methods,
                               function.__get__(self, type(self))))
         return found
 
-    def template(self, name, **data):
+    def template(self, name: str, **data: Any) -> TemplateElement:
         """
         Render template C{name} of the app with C{data}: a renderable result.
         See L{appserver.web.templates.TemplateElement}.

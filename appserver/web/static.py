@@ -12,6 +12,7 @@ name (a NUL byte, bytes that are not UTF-8) are all 404.
 """
 
 import os
+from collections.abc import Iterable
 
 from twisted.web import resource
 from twisted.web.static import File
@@ -19,7 +20,7 @@ from twisted.web.static import File
 __all__ = ["StaticFiles", "isInside", "checkNotServed"]
 
 
-def isInside(path, directory):
+def isInside(path: str, directory: str) -> bool:
     """
     Whether C{path} (which need not exist) is C{directory} or lies below
     it, once both are resolved through their symbolic links.
@@ -28,7 +29,8 @@ def isInside(path, directory):
     return os.path.commonpath([path, directory]) == directory
 
 
-def checkNotServed(directories, files):
+def checkNotServed(directories: Iterable[tuple[str, str]],
+                   files: Iterable[tuple[str, str, str]]) -> None:
     """
     Refuse files of data or secrets that a served directory would hold.
 

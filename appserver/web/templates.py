@@ -12,6 +12,8 @@ For full control write a L{twisted.web.template.Element} subclass with
 C{loader = templates.loader("page.xml")} and return an instance.
 """
 
+from typing import Any
+
 from twisted.python.filepath import FilePath, InsecurePath
 from twisted.web.template import Element, Tag, XMLFile, tags
 
@@ -27,11 +29,11 @@ class TemplateLoader:
     @ivar path: the directory, a L{FilePath}.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: str | FilePath[str]) -> None:
         self.path = FilePath(path) if not isinstance(path, FilePath) else path
-        self._loaders = {}
+        self._loaders: dict[str, XMLFile] = {}
 
-    def loader(self, name):
+    def loader(self, name: str) -> XMLFile:
         """
         The L{XMLFile} loader of the template file C{name}.
 
@@ -48,7 +50,7 @@ class TemplateLoader:
             found = self._loaders[name] = XMLFile(path)
         return found
 
-    def element(self, name, **data):
+    def element(self, name: str, **data: Any) -> "TemplateElement":
         """
         A L{TemplateElement} rendering template C{name} with C{data}.
         """
@@ -60,8 +62,9 @@ class TemplateElement(Element):
     A template rendered from a dict of data; see the module docstring.
     """
 
-    def __init__(self, loader, data):
-        Element.__init__(self, loader)
+    def __init__(self, loader: XMLFile, data: dict[str, Any]) -> None:
+        # XMLFile provides ITemplateLoader, a zope declaration mypy does not read.
+        Element.__init__(self, loader)  # type: ignore[arg-type]
         self.data = data
 
     def render(self, request):
