@@ -10,7 +10,7 @@ from twisted.internet.task import Clock
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.sessions import SessionsService
+from appserver.sessions import makeSessionsService
 from appserver.sessions.signing import newSessionId
 from appserver.sessions.stores.files import FileSessionStore
 from appserver.tap import webapp
@@ -66,7 +66,7 @@ class UnsignedSessionsTests(WorkingDirectoryTestCase):
 
     def test_noSecretMade(self):
         """Starting it writes no generated secret."""
-        service = SessionsService("memory", signing=False)
+        service = makeSessionsService("memory", signing=False)
         service.startService()
         self.addCleanup(service.stopService)
         self.assertEqual(os.listdir(self.cwd), [])
@@ -74,7 +74,7 @@ class UnsignedSessionsTests(WorkingDirectoryTestCase):
 
     def test_signingMakesSecret(self):
         """Signing (the default) generates the secret at start."""
-        service = SessionsService("memory")
+        service = makeSessionsService("memory")
         service.startService()
         self.addCleanup(service.stopService)
         self.assertEqual(os.listdir(self.cwd), [".appserver-secret"])

@@ -10,7 +10,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
-from appserver.sessions.service import SessionsService
+from appserver.sessions.service import makeSessionsService
 from appserver.sessions.stores.memory import MemorySessionStore
 from appserver.web.appdir import AppService
 from appserver.web.resource import AppResource
@@ -38,7 +38,7 @@ class ImplementerTests(SynchronousTestCase):
             ReloaderService(directory, lambda paths: None, clock=Clock()),
             DatabaseService("sqlite://:memory:"),
             AppService(directory, AppResource()),
-            SessionsService(secretPath=directory + "/secret"),
+            makeSessionsService(secretPath=directory + "/secret"),
             MemorySessionStore(clock=Clock()),
         ]
 
@@ -55,7 +55,7 @@ class ImplementerTests(SynchronousTestCase):
         The sessions service reports its store's figures through the
         interface, and its spec.
         """
-        service = SessionsService(secretPath=tempDir(self) + "/secret")
+        service = makeSessionsService(secretPath=tempDir(self) + "/secret")
         self.assertEqual(serviceFigures(service), {
             "sessions": 0, "usedMemory": 0, "maxMemory": 0, "evictedSessions": 0,
             "store": "memory"})

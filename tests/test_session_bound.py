@@ -9,7 +9,7 @@ import pickle
 from twisted.internet import task
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.sessions import MemorySessionStore, SessionsService, storeFromSpec
+from appserver.sessions import MemorySessionStore, makeSessionsService, storeFromSpec
 from appserver.sessions.signing import newSessionId
 from appserver.tap import webapp
 from appserver.web.status import serviceFigures
@@ -104,7 +104,7 @@ class WiringTests(SynchronousTestCase):
 
     def test_status(self):
         """The status page reports the sessions, memory used, bound and evictions."""
-        service = SessionsService("memory", maxMemory=5000, reactor=task.Clock())
+        service = makeSessionsService("memory", maxMemory=5000, reactor=task.Clock())
         service.store.save(newSessionId(), RECORD, TIMEOUT)
         figures = serviceFigures(service)
         self.assertEqual(figures["store"], "memory")

@@ -17,7 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
 from appserver.sessions.interfaces import ISessionStore
-from appserver.sessions.service import SessionsService
+from appserver.sessions.service import makeSessionsService
 from appserver.sessions import resp
 from appserver.sessions.resp import (
     HiredisReplyParser, ProtocolError, RedisAddress, RedisClient, RedisError, RedisProtocol,
@@ -333,8 +333,8 @@ class SharedMemoryStoreTests(RealTimeStoreMixin, TestCase):
 
     def serverURL(self):
         port = freePort()
-        self.service = SessionsService(port=f"tcp:{port}:interface=127.0.0.1",
-                                       portPassword="sesame", secrets=["s" * 16])
+        self.service = makeSessionsService(port=f"tcp:{port}:interface=127.0.0.1",
+                                           portPassword="sesame", secrets=["s" * 16])
         self.service.startService()
         self.addCleanup(self.service.stopService)
         return f"redis://:sesame@127.0.0.1:{port}/0"

@@ -19,8 +19,8 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from appserver.sessions import (
-    ISessionManager, ISessionStore, Session, SessionManager, SessionResource, SessionsService,
-    Signer, checkCsrfToken, csrfToken, getSession, tokenFromRequest,
+    ISessionManager, ISessionStore, Session, SessionManager, SessionResource, Signer,
+    checkCsrfToken, csrfToken, getSession, makeSessionsService, tokenFromRequest,
 )
 from appserver.sessions.manager import SessionStoreUnavailable
 from appserver.sessions.session import decodeRecord, encodeRecord
@@ -694,7 +694,7 @@ class SessionsServiceTests(SynchronousTestCase):
 
     def service(self, **kwargs):
         kwargs.setdefault("secretPath", self.secretPath)
-        service = SessionsService(**kwargs)
+        service = makeSessionsService(**kwargs)
         return service
 
     def start(self, service):
@@ -889,7 +889,7 @@ class BrowserTests(TestCase):
     def serve(self, spec):
         from twisted.internet import reactor
 
-        self.sessions = SessionsService(spec=spec, secrets=["s" * 32])
+        self.sessions = makeSessionsService(spec=spec, secrets=["s" * 32])
         self.sessions.startService()
         self.addCleanup(self.sessions.stopService)
         site = server.Site(SessionResource(Counter(), self.sessions.manager))

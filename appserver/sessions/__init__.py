@@ -15,7 +15,7 @@ from appserver.sessions.csrf import checkCsrfToken, csrfToken, tokenFromRequest
 from appserver.sessions.interfaces import ISessionManager, ISessionStore
 from appserver.sessions.manager import SessionManager, getSession
 from appserver.sessions.resource import SessionResource
-from appserver.sessions.service import SessionsService
+from appserver.sessions.service import SessionsService, makeSessionsService
 from appserver.sessions.session import Session
 from appserver.sessions.signing import Signer, loadOrCreateSecret, readSecretFile, secretValue
 from appserver.sessions import stores
@@ -25,8 +25,8 @@ from appserver.sessions.stores import (
 
 __all__ = [
     "getSession", "Session", "ISessionStore", "ISessionManager", "SessionManager",
-    "SessionResource", "SessionsService", "Signer", "secretValue", "readSecretFile",
-    "loadOrCreateSecret", "stores", "MemorySessionStore", "FileSessionStore",
+    "SessionResource", "SessionsService", "makeSessionsService", "Signer", "secretValue",
+    "readSecretFile", "loadOrCreateSecret", "stores", "MemorySessionStore", "FileSessionStore",
     "RedisSessionStore", "storeFromSpec", "checkStoreSpec", "csrfToken", "checkCsrfToken",
     "tokenFromRequest",
 ]

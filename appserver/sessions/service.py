@@ -1,6 +1,11 @@
 """
 The C{sessions} service of a web-app tree: it owns the session store and
 loads the cookie secrets when it starts.
+
+L{SessionsService} takes the store and the manager it runs;
+L{makeSessionsService} is the wiring a tap calls: it makes the store a
+C{--sessions} spec names, the manager over it and, for C{--session-port},
+the listener serving the memory store over the session server's protocol.
 """
 
 import os
@@ -20,7 +25,7 @@ from services.ports import ListeningService
 from services.sessionserver.commands import Server
 from services.sessionserver.protocol import RedisFactory
 
-__all__ = ["SessionsService", "DEFAULT_SECRET_PATH"]
+__all__ = ["SessionsService", "makeSessionsService", "storeListener", "DEFAULT_SECRET_PATH"]
 
 DEFAULT_SECRET_PATH = ".appserver-secret"
 
@@ -28,7 +33,8 @@ DEFAULT_SECRET_PATH = ".appserver-secret"
 @implementer(IServiceFigures)
 class SessionsService(PersistentMultiService):
     """
-    Own a session store and the L{SessionManager} over it; picklable.
+    Own a session store and the L{SessionManager} over it; picklable. See
+    L{makeSessionsService} for making both from a spec.
 
     The store is opened when the service starts (a file store makes its
     directory, a Redis store connects) and closed when it stops. Secrets
@@ -39,15 +45,11 @@ class SessionsService(PersistentMultiService):
     (made on first use, mode 0600).
 
     With the memory store, the store's contents pickle with the service,
-    so sessions survive a C{twistd -f} run's shutdown file; C{port}, when
-    given, additionally serves the store over RESP, so that other processes
-    share these sessions with C{--sessions redis://...}: it speaks the
-    session server's protocol, requires C{portPassword} when one is given,
-    and should listen on loopback or a private network only. C{maxMemory}
-    bounds the memory store, which then evicts the least recently used
-    sessions (see L{MemorySessionStore}); other stores ignore it.
+    so sessions survive a C{twistd -f} run's shutdown file; its children
+    (such as a L{storeListener}) start and stop with it, after the store
+    opens and before it closes.
 
-    @ivar spec: the C{--sessions} spec.
+    @ivar spec: the C{--sessions} spec the store was made from.
     @ivar store: the L{ISessionStore}.
     @ivar manager: the L{SessionManager} to attach to requests.
     @ivar signing: whether cookies are signed here; a service that only
@@ -58,11 +60,8 @@ class SessionsService(PersistentMultiService):
     log = Logger()
     signing = True
 
-    def __init__(self, spec="memory", secrets=(), secretFiles=(),
-                 secretPath=DEFAULT_SECRET_PATH, idleTimeout=DEFAULT_IDLE_TIMEOUT,
-                 absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
-                 cookieMaxAge=None, port=None, portPassword=None, reactor=None,
-                 signing=True, maxMemory=0):
+    def __init__(self, store, manager, spec="memory", secrets=(), secretFiles=(),
+                 secretPath=DEFAULT_SECRET_PATH, signing=True):
         PersistentMultiService.__init__(self)
         self.setName("sessions")
         self.spec = spec
@@ -70,21 +69,8 @@ class SessionsService(PersistentMultiService):
         self.secrets = list(secrets)
         self.secretFiles = [os.path.abspath(path) for path in secretFiles]
         self.secretPath = os.path.abspath(secretPath)
-        self.store = storeFromSpec(spec, clock=reactor, reactor=reactor, maxMemory=maxMemory)
-        self.manager = SessionManager(
-            self.store, idleTimeout=idleTimeout, absoluteTimeout=absoluteTimeout,
-            cookieName=cookieName, cookieMaxAge=cookieMaxAge, clock=reactor,
-        )
-        if port is not None:
-            self._serve(port, portPassword, reactor)
-
-    def _serve(self, port, password, reactor):
-        if not isinstance(self.store, MemorySessionStore):
-            raise ValueError("a session port serves the memory store only (use --sessions memory)")
-        if isinstance(password, str):
-            password = password.encode("utf-8")
-        factory = RedisFactory(Server(self.store.store, password))
-        ListeningService(port, factory, reactor).setServiceParent(self)
+        self.store = store
+        self.manager = manager
 
     def loadSecrets(self):
         """
@@ -157,3 +143,46 @@ class SessionsService(PersistentMultiService):
         figures = dict(store.figures()) if store is not None else {"sessions": None}
         figures["store"] = self.spec
         return figures
+
+
+def storeListener(store, port, password=None, reactor=None):
+    """
+    A service serving the memory C{store} over the session server's
+    protocol (RESP) on C{port}, so that other processes share its sessions
+    with C{--sessions redis://...}; it should listen on loopback or a
+    private network only.
+
+    @param password: the password clients must give (L{str} or bytes), or
+        L{None}.
+    @raise ValueError: if C{store} is not a L{MemorySessionStore}.
+    """
+    if not isinstance(store, MemorySessionStore):
+        raise ValueError("a session port serves the memory store only (use --sessions memory)")
+    if isinstance(password, str):
+        password = password.encode("utf-8")
+    return ListeningService(port, RedisFactory(Server(store.store, password)), reactor)
+
+
+def makeSessionsService(spec="memory", secrets=(), secretFiles=(),
+                        secretPath=DEFAULT_SECRET_PATH, idleTimeout=DEFAULT_IDLE_TIMEOUT,
+                        absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
+                        cookieMaxAge=None, port=None, portPassword=None, reactor=None,
+                        signing=True, maxMemory=0):
+    """
+    A L{SessionsService} over the store C{spec} names (see
+    L{storeFromSpec}; C{maxMemory} bounds the memory store, which then
+    evicts the least recently used sessions, and other stores ignore it),
+    with a L{SessionManager} of these timeouts and cookie settings and,
+    when C{port} is given, a L{storeListener} requiring C{portPassword}.
+    Nothing is opened or bound here.
+
+    @raise ValueError: if C{port} is given for a store other than memory.
+    """
+    store = storeFromSpec(spec, clock=reactor, reactor=reactor, maxMemory=maxMemory)
+    manager = SessionManager(store, idleTimeout=idleTimeout, absoluteTimeout=absoluteTimeout,
+                             cookieName=cookieName, cookieMaxAge=cookieMaxAge, clock=reactor)
+    sessions = SessionsService(store, manager, spec, secrets=secrets, secretFiles=secretFiles,
+                               secretPath=secretPath, signing=signing)
+    if port is not None:
+        storeListener(store, port, portPassword, reactor).setServiceParent(sessions)
+    return sessions

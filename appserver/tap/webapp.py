@@ -37,7 +37,9 @@ from appserver.config import LayeredOptions, byteSize, loadYAML, nonNegativeInt,
 from appserver.errors import CommandService
 from services.ports import parsePort
 from appserver.web.reloading import appReloaderService, webLimits
-from appserver.sessions import SessionResource, SessionsService, checkStoreSpec, secretValue
+from appserver.sessions import (
+    SessionResource, checkStoreSpec, makeSessionsService, secretValue,
+)
 from appserver.sessions.manager import SessionStoreUnavailable
 from appserver.web.appdir import (
     AppError, AppService, appConfigPath, appHome, checkApp,
@@ -269,7 +271,7 @@ def _sessions(options):
     which signs cookies only for an app (C{--session-port} alone serves
     the store to other processes).
     """
-    return SessionsService(
+    return makeSessionsService(
         options["sessions"], secrets=options["secret"], secretFiles=options["secret-file"],
         idleTimeout=options["session-idle-timeout"],
         absoluteTimeout=options["session-absolute-timeout"],
