@@ -4,16 +4,11 @@ Twisted's plugin system (appserver.web.demo.quoter.qotdService), and for the
 qotd plugin's side of that composition (Options(quoter=...)).
 """
 
-import ast
-import os
-
 from twisted.application.service import IServiceMaker
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
-import appserver
-import services
 from appserver.config import LayeredOptions
 from appserver.errors import CommandService
 from appserver.tap import webapp
@@ -131,33 +126,3 @@ class QOTDOptionsQuoterTests(SynchronousTestCase):
         self.assertIsInstance(service, CommandService)
         self.assertEqual(list(service)[0].factory.quoter.getQuote(), "Own.")
 
-
-def importedModules(path):
-    """
-    The module names a Python file imports.
-    """
-    with open(path, encoding="utf-8") as f:
-        tree = ast.parse(f.read(), path)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            yield node.module
-
-
-class NoExampleImportsTests(SynchronousTestCase):
-    """
-    The framework and the services never import the qotd example.
-    """
-
-    def test_noQOTDImport(self):
-        """No module of appserver or services imports qotd."""
-        found = []
-        for package in (appserver, services):
-            for directory, _, files in os.walk(os.path.dirname(package.__file__)):
-                for name in files:
-                    if name.endswith(".py"):
-                        path = os.path.join(directory, name)
-                        found += [(path, module) for module in importedModules(path)
-                                  if module.split(".")[0] == "qotd"]
-        self.assertEqual(found, [])
