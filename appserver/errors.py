@@ -21,6 +21,7 @@ and ends the process with it:
 """
 
 import os
+from typing import Any
 
 from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
@@ -41,7 +42,7 @@ _WORDED = (StartupError, DatabaseUnavailable, MigrationError, JournalUnavailable
            OSError)
 
 
-def startupReason(error):
+def startupReason(error: BaseException) -> str:
     """
     The reason C{error} gives for a failed start, in one line: its message,
     preceded by its type's name unless it is one of the errors worded for
@@ -126,15 +127,15 @@ class CommandService(PersistentMultiService):
     moment before twistd detaches a daemon at which our code runs.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         PersistentMultiService.__init__(self)
         _launchStream.hold()
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         PersistentMultiService.__setstate__(self, state)
         _launchStream.hold()
 
-    def privilegedStartService(self):
+    def privilegedStartService(self) -> None:
         """
         Bind ports and load what must be loaded before twistd drops
         privileges; a failure ends start-up with its sentence.
@@ -146,7 +147,7 @@ class CommandService(PersistentMultiService):
             _launchStream.release()
             raise failure from e
 
-    def startService(self):
+    def startService(self) -> None:
         """
         Start every child in order; a failure stops those already running
         and ends start-up with its sentence.

@@ -16,13 +16,17 @@ With C{twisted.trial}::
 """
 
 import pickle
+import unittest
+from collections.abc import Callable
+from typing import Any
 
+from twisted.application.service import IService
 from twisted.persisted import aot
 
 __all__ = ["roundTrips", "assertPersists"]
 
 
-def roundTrips(service):
+def roundTrips(service: IService) -> list[Any]:
     """
     Return C{service} after a pickle round trip and after an AOT source
     round trip, as C{[fromPickle, fromSource]}.
@@ -32,7 +36,8 @@ def roundTrips(service):
     return [pickled, source]
 
 
-def assertPersists(testCase, service, check=lambda restored: None):
+def assertPersists(testCase: unittest.TestCase, service: IService,
+                   check: Callable[[Any], object] = lambda restored: None) -> None:
     """
     Assert that C{service} pickles and round-trips through AOT source, comes
     back stopped and of the same class, and passes C{check(restored)}.

@@ -11,7 +11,9 @@ inside the coroutine, and cancelling the L{Deferred} returned cancels what
 the coroutine is waiting for.
 """
 
+from collections.abc import Coroutine, Generator
 from contextvars import copy_context
+from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
@@ -19,7 +21,7 @@ from twisted.python.failure import Failure
 __all__ = ["runEagerly", "hasSucceeded"]
 
 
-def hasSucceeded(deferred):
+def hasSucceeded(deferred: Deferred[Any]) -> bool:
     """
     Whether C{deferred} already holds a result that is not a failure (read
     it from C{deferred.result}): it has fired and waits on no other
@@ -29,7 +31,7 @@ def hasSucceeded(deferred):
             and not isinstance(deferred.result, Failure))
 
 
-def runEagerly(coroutine):
+def runEagerly(coroutine: Coroutine[Any, Any, Any] | Generator[Any, Any, Any]) -> Any:
     """
     Run C{coroutine} (or an C{inlineCallbacks}-style generator) until it
     finishes or waits for a result not yet available.

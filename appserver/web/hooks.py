@@ -4,9 +4,12 @@ written: the place to save state (a session, say) that must be stored before
 the client can send its next request.
 """
 
+from collections.abc import Callable
 from types import CoroutineType, GeneratorType
+from typing import Any
 
 from twisted.internet import defer
+from twisted.web.server import Request
 
 from appserver.web.eager import hasSucceeded, runEagerly
 
@@ -16,7 +19,7 @@ __all__ = ["beforeResponse", "hasBeforeResponse", "discardBeforeResponse", "runB
 _HOOKS = "_appserverBeforeResponse"
 
 
-def beforeResponse(request, hook):
+def beforeResponse(request: Request, hook: Callable[[], Any]) -> None:
     """
     Call C{hook()} after the handler's result for C{request} is ready and
     before the response is written, in registration order. C{hook} may
@@ -26,7 +29,7 @@ def beforeResponse(request, hook):
     hooks.append(hook)
 
 
-def hasBeforeResponse(request):
+def hasBeforeResponse(request: Request) -> bool:
     """
     Whether hooks are registered on C{request}: a cheap test that lets the
     response path skip L{runBeforeResponse} in the common case.
@@ -34,7 +37,7 @@ def hasBeforeResponse(request):
     return _HOOKS in request.__dict__
 
 
-def discardBeforeResponse(request):
+def discardBeforeResponse(request: Request) -> None:
     """
     Forget the hooks registered on C{request} without running them: the
     request failed, and what they would save should not be saved.
@@ -42,7 +45,7 @@ def discardBeforeResponse(request):
     request.__dict__.pop(_HOOKS, None)
 
 
-def runBeforeResponse(request):
+def runBeforeResponse(request: Request) -> defer.Deferred[None]:
     """
     Run and forget the hooks registered on C{request}.
 
@@ -53,7 +56,7 @@ def runBeforeResponse(request):
     return defer.succeed(None) if running is None else running
 
 
-def runBeforeResponseEagerly(request):
+def runBeforeResponseEagerly(request: Request) -> defer.Deferred[None] | None:
     """
     Run and forget the hooks registered on C{request}, as
     L{runBeforeResponse} does, but without a Deferred when none is needed:

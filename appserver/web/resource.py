@@ -37,6 +37,8 @@ message just after their C{<body>} tag (or at their start).
 
 import html
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from types import CoroutineType
 
@@ -46,7 +48,7 @@ from twisted.python.failure import Failure
 from twisted.web import resource as _resource
 from twisted.web.iweb import IRenderable
 from twisted.web.resource import IResource
-from twisted.web.server import NOT_DONE_YET
+from twisted.web.server import NOT_DONE_YET, Request
 from twisted.web.template import Tag, flattenString
 from zope.interface import implementer
 
@@ -95,11 +97,13 @@ class AppResource(PersistentObject):
     # Defaults for resources pickled before these attributes existed.
     errorStatuses: dict[type[BaseException], tuple[int, bytes]] = {}
     debug = False
-    reloadError = None
-    pinned = None
+    reloadError: str | None = None
+    pinned: dict[tuple[bytes, ...], Any] | None = None
 
-    def __init__(self, router=None, fallback=None, displayTracebacks=False,
-                 errorStatuses=None, debug=False):
+    def __init__(self, router: Router | None = None, fallback: IResource | None = None,
+                 displayTracebacks: bool = False,
+                 errorStatuses: dict[type[BaseException], tuple[int, bytes]] | None = None,
+                 debug: bool = False) -> None:
         self.fallback = fallback
         self.displayTracebacks = displayTracebacks
         self.errorStatuses = dict(errorStatuses or {})
@@ -112,26 +116,26 @@ class AppResource(PersistentObject):
         PersistentObject._volatileInit(self)
         self.router = Router()
 
-    def setRouter(self, router):
+    def setRouter(self, router: Router) -> None:
         """
         Serve C{router} from the next request on.
         """
         self.router = router
 
-    def setReloadError(self, message):
+    def setReloadError(self, message: str | None) -> None:
         """
         Record why the app's code failed to reload (L{None}: it reloaded),
         for the C{debug} banner.
         """
         self.reloadError = message
 
-    def getChildWithDefault(self, name, request):
+    def getChildWithDefault(self, name: bytes, request: Request) -> _resource.Resource:
         """
         Never called by twisted.web: this resource is a leaf.
         """
         return _resource.NoResource()
 
-    def pin(self, segments, resource):
+    def pin(self, segments: Iterable[bytes], resource: IResource) -> None:
         """
         Serve C{resource} (a leaf) at exactly the path C{segments} (a list of
         bytes), before any route, mount or fallback, and whichever router
@@ -142,22 +146,23 @@ class AppResource(PersistentObject):
         pinned[tuple(segments)] = resource
         self.pinned = pinned
 
-    def putChild(self, path, child):
+    def putChild(self, path: str | bytes, child: IResource) -> None:
         """
         Mount C{child} on the current router; see L{Router.mount}.
         """
         self.router.mount(path, child)
 
-    def render(self, request):
+    def render(self, request: Request) -> Any:
         """
         Dispatch C{request}; the response is always written asynchronously
         or already written, so this returns C{NOT_DONE_YET}.
         """
+        path = request.postpath or ()
         if self.pinned is not None:
-            pinned = self.pinned.get(tuple(request.postpath))
+            pinned = self.pinned.get(tuple(path))
             if pinned is not None:
                 return pinned.render(request)
-        match = self.router.lookup(request.method, request.postpath)
+        match = self.router.lookup(request.method, path)
         if match is None or match.endpoint is None:
             self._unmatched(request, match)
             return NOT_DONE_YET
