@@ -82,7 +82,7 @@ def _accessLog(value):
     return str(value)
 
 
-_accessLog.coerceDoc = "A file name, or - for the Twisted log."
+_accessLog.coerceDoc = "A file name, or - for the Twisted log."  # type: ignore[attr-defined]
 
 
 class Options(LayeredOptions):
