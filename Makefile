@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_PORT ?= tcp:8080:interface=127.0.0.1
 
-.PHONY: run test install install-test system-tools bench mutate clean
+.PHONY: run test lint install install-test system-tools bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,14 @@ system-tools:
 run: install
 	PYTHONPATH=.:examples $(BIN)/twistd -n --pidfile= web-app --reload --port $(RUN_PORT)
 
-test: install-test
+test: install-test lint
 	$(BIN)/pytest
+
+# The linter and the type checker (settings in pyproject.toml); `make test`
+# runs them first, so a finding fails it.
+lint: install-test
+	$(BIN)/ruff check appserver services twisted examples
+	$(BIN)/mypy
 
 bench: $(BIN)/python system-tools
 	$(BIN)/python -m pip install --quiet '.[test,postgres,bench]'
