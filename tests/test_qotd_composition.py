@@ -5,7 +5,7 @@ qotd plugin's side of that composition (Options(quoter=...)).
 """
 
 from twisted.application.service import IServiceMaker
-from twisted.python import usage
+from twisted.python import reflect, usage
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
@@ -40,6 +40,20 @@ class RecordingMaker:
         return qotdtap.makeService(options)
 
 
+class LeftBehindMaker(RecordingMaker):
+    """
+    A C{qotd} drop-in naming a module that cannot be imported.
+    """
+
+    def __init__(self, error):
+        RecordingMaker.__init__(self)
+        self.error = error
+
+    @property
+    def options(self):
+        raise self.error
+
+
 class ComposedQOTDTests(SynchronousTestCase):
     """
     web-app finds the qotd plugin as twistd does and composes it.
@@ -55,6 +69,15 @@ class ComposedQOTDTests(SynchronousTestCase):
                                   ["--qotd-port", "8007"])
         self.assertEqual(str(error), "--qotd-port needs the qotd plugin (twistd qotd), "
                                      "which is not installed.")
+
+    def test_dropInLeftBehind(self):
+        """A qotd drop-in whose module is gone counts as no plugin."""
+        for error in (ImportError("No module named 'qotd'"),
+                      reflect.ObjectNotFound("'qotd.tap' does not name an object")):
+            self.plugins(LeftBehindMaker(error))
+            self.assertIsNone(quoter.qotdMaker())
+            self.assertRaises(usage.UsageError, parseOptions, webapp.Options,
+                              ["--qotd-port", "8007"])
 
     def test_notInstalledWithoutQOTD(self):
         """Without --qotd-port, a missing qotd plugin does not matter."""

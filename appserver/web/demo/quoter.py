@@ -74,12 +74,25 @@ class DatabaseQuoter:
 def qotdMaker():
     """
     The installed C{qotd} command's L{IServiceMaker}, found through
-    Twisted's plugin system, or L{None} when no plugin provides it.
+    Twisted's plugin system, or L{None} when no plugin provides it or the
+    module its drop-in names cannot be imported (a drop-in left behind).
     """
     for maker in getPlugins(IServiceMaker):
         if maker.tapname == QOTD_COMMAND:
-            return maker
+            return maker if _loads(maker) else None
     return None
+
+
+def _loads(maker):
+    """
+    Whether C{maker}'s options load: a L{ServiceMaker} imports the module
+    its drop-in names here, and reports a missing one as an L{ImportError}
+    or, through L{twisted.python.reflect.namedAny}, a L{ValueError}.
+    """
+    try:
+        return maker.options is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def qotdService(db, ports):
