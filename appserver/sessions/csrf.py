@@ -24,7 +24,10 @@ import hmac
 import re
 import secrets
 
+from twisted.web.server import Request
+
 from appserver.sessions.interfaces import ISessionManager
+from appserver.sessions.session import Session
 from appserver.web.helpers import formField
 
 __all__ = ["CSRF_FIELD", "CSRF_HEADER", "CSRF_COOKIE", "csrfToken", "checkCsrfToken",
@@ -86,7 +89,7 @@ def _newNonce(request):
     return nonce
 
 
-def csrfToken(request, session):
+def csrfToken(request: Request, session: Session) -> str:
     """
     The CSRF token to put in a form of C{request}'s page: C{session}'s own
     token if the visitor has a session (made and stored in it on first
@@ -104,7 +107,7 @@ def csrfToken(request, session):
     return _sign(secret, _nonce(request) or _newNonce(request)).decode("ascii")
 
 
-def checkCsrfToken(request, session, token):
+def checkCsrfToken(request: Request, session: Session, token: str | bytes | None) -> bool:
     """
     Whether C{token} (str or bytes, or L{None}) is the token L{csrfToken}
     gave this visitor: C{session}'s own once it has one, else one signed
@@ -127,7 +130,7 @@ def checkCsrfToken(request, session, token):
     return valid
 
 
-def tokenFromRequest(request):
+def tokenFromRequest(request: Request) -> str | bytes | None:
     """
     The token a request carries: the C{csrf_token} field of its form body,
     else the C{X-CSRF-Token} header, else L{None}. A token in the query

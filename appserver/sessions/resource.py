@@ -4,7 +4,10 @@ L{appserver.sessions.getSession} finds it while the web framework stays
 unaware of sessions.
 """
 
+from typing import Any
+
 from twisted.web.resource import IResource
+from twisted.web.server import Request
 from zope.interface import implementer
 
 from appserver.sessions.interfaces import ISessionManager
@@ -23,12 +26,13 @@ class SessionResource:
     @ivar manager: the L{ISessionManager}.
     """
 
-    def __init__(self, wrapped, manager):
-        self.wrapped = wrapped
+    def __init__(self, wrapped: IResource, manager: ISessionManager) -> None:
+        # Any: mypy reads zope interfaces' methods as taking no self.
+        self.wrapped: Any = wrapped
         self.manager = manager
 
     @property
-    def isLeaf(self):
+    def isLeaf(self) -> bool:
         """
         Whether the wrapped resource is a leaf.
         """
@@ -37,20 +41,20 @@ class SessionResource:
     def _attach(self, request):
         request.setComponent(ISessionManager, self.manager)
 
-    def getChildWithDefault(self, name, request):
+    def getChildWithDefault(self, name: bytes, request: Request) -> IResource:
         """
         Attach the manager and let the wrapped resource find the child.
         """
         self._attach(request)
         return self.wrapped.getChildWithDefault(name, request)
 
-    def putChild(self, path, child):
+    def putChild(self, path: bytes, child: IResource) -> None:
         """
         Add a child to the wrapped resource.
         """
         self.wrapped.putChild(path, child)
 
-    def render(self, request):
+    def render(self, request: Request) -> Any:
         """
         Attach the manager and let the wrapped resource render.
         """

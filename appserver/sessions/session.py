@@ -4,7 +4,8 @@ The session object a controller works with: a dict of JSON values.
 
 import json
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from typing import Any
 
 from appserver.sessions.signing import newSessionId
 
@@ -33,14 +34,14 @@ def _checkJSON(key, value):
         ) from None
 
 
-def encodeRecord(created, data):
+def encodeRecord(created: float, data: Mapping[str, Any]) -> bytes:
     """
     The stored form of a session: JSON bytes with its creation time.
     """
     return _ENCODER.encode({"created": created, "data": data}).encode("utf-8")
 
 
-def decodeRecord(record):
+def decodeRecord(record: bytes | str) -> tuple[float, dict[str, Any]]:
     """
     C{(created, data)} from a stored record.
 
@@ -52,7 +53,7 @@ def decodeRecord(record):
     # which a record has none of: called directly, it saves a third of the
     # time; it signals a value it cannot read with StopIteration.
     try:
-        decoded, end = _DECODER.scan_once(record, 0)
+        decoded, end = _DECODER.scan_once(record, 0)  # type: ignore[attr-defined]
     except StopIteration:
         raise ValueError("not a session record") from None
     if end != len(record) or type(decoded) is not dict:
@@ -63,7 +64,7 @@ def decodeRecord(record):
     return created, data
 
 
-class Session(MutableMapping):
+class Session(MutableMapping[str, Any]):
     """
     The session of one request: a mutable mapping of string keys to
     JSON-serialisable values.
@@ -80,7 +81,8 @@ class Session(MutableMapping):
     @ivar invalidated: whether L{invalidate} was called.
     """
 
-    def __init__(self, sessionId, created, data=None, loaded=None, now=time.time):
+    def __init__(self, sessionId: str, created: float, data: Mapping[str, Any] | None = None,
+                 loaded: bytes | None = None, now: Callable[[], float] = time.time) -> None:
         self.id = sessionId
         self.loadedId = None if loaded is None else sessionId
         self.created = created
@@ -90,50 +92,50 @@ class Session(MutableMapping):
         self._now = now
 
     @property
-    def isNew(self):
+    def isNew(self) -> bool:
         """
         Whether this session was not loaded from the store.
         """
         return self.loadedId is None
 
     @property
-    def hasNewId(self):
+    def hasNewId(self) -> bool:
         """
         Whether the session's id was made during this request (it is new, or
         was rotated or invalidated), so the client must be told it.
         """
         return self.id != self.loadedId
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         """
         The value of C{key}, or C{default} (the mapping's C{get}, without
         going through L{__getitem__}).
         """
         return self._data.get(key, default)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self._data
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: str, value: Any) -> None:
         _checkJSON(key, value)
         self._data[key] = value
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         del self._data[key]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._data)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Session {self.id[:8]}... with {len(self._data)} keys>"
 
-    def rotate(self):
+    def rotate(self) -> None:
         """
         Give the session a new id, keeping its data; the old record is
         deleted when the request ends. Call it whenever privileges change
@@ -143,7 +145,7 @@ class Session(MutableMapping):
         self.id = newSessionId()
         self.created = self._now()
 
-    def invalidate(self):
+    def invalidate(self) -> None:
         """
         End the session (at logout): its record is deleted and it becomes a
         new, empty session, stored only if something is put in it.
@@ -152,13 +154,13 @@ class Session(MutableMapping):
         self._data.clear()
         self.invalidated = True
 
-    def record(self):
+    def record(self) -> bytes:
         """
         The record to store for this session.
         """
         return encodeRecord(self.created, self._data)
 
-    def needsSaving(self, record):
+    def needsSaving(self, record: bytes) -> bool:
         """
         Whether C{record} (from L{record}) must be written: the session has
         a new id and holds data, or its data changed since it was loaded.

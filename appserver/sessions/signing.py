@@ -13,6 +13,7 @@ import hmac
 import os
 import re
 import secrets as _secrets
+from collections.abc import Iterable
 
 __all__ = [
     "newSessionId", "isSessionId", "Signer", "secretValue", "readSecretFile",
@@ -29,14 +30,14 @@ _SIGNATURE = re.compile(r"[A-Za-z0-9_-]{43}\Z")
 _PURPOSE = b"appserver session cookie\0"
 
 
-def newSessionId():
+def newSessionId() -> str:
     """
     A new session id: 128 random bits as 32 hex digits.
     """
     return _secrets.token_hex(16)
 
 
-def isSessionId(value):
+def isSessionId(value: object) -> bool:
     """
     Whether C{value} is a well-formed session id (as L{newSessionId} makes).
     """
@@ -55,24 +56,25 @@ class Signer:
     @ivar cacheSize: how many verified cookie values to remember.
     """
 
-    def __init__(self, secrets, cacheSize=VERIFIED_CACHE_SIZE):
+    def __init__(self, secrets: Iterable[str | bytes],
+                 cacheSize: int = VERIFIED_CACHE_SIZE) -> None:
         self.secrets = tuple(_toBytes(s) for s in secrets)
         if not self.secrets:
             raise ValueError("at least one session secret is required")
-        self._verified = {}
+        self._verified: dict[str | bytes, str] = {}
         self.cacheSize = cacheSize
 
     def _mac(self, secret, sessionId):
         digest = hmac.digest(secret, _PURPOSE + sessionId.encode("ascii"), "sha256")
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
-    def sign(self, sessionId):
+    def sign(self, sessionId: str) -> str:
         """
         The cookie value for C{sessionId}.
         """
         return f"{sessionId}.{self._mac(self.secrets[0], sessionId)}"
 
-    def unsign(self, value):
+    def unsign(self, value: str | bytes | None) -> str | None:
         """
         The session id carried by the cookie value C{value}, or L{None} if it
         is malformed or its signature matches none of the secrets.
@@ -111,7 +113,7 @@ class Signer:
         self._verified[value] = sessionId
 
 
-def secretValue(value):
+def secretValue(value: object) -> str:
     """
     Coerce a C{--secret} option value, refusing secrets too short to resist
     guessing.
@@ -127,7 +129,7 @@ def secretValue(value):
 secretValue.coerceDoc = f"At least {MINIMUM_SECRET_LENGTH} characters."  # type: ignore[attr-defined]
 
 
-def readSecretFile(path):
+def readSecretFile(path: str) -> bytes:
     """
     Read one secret from the file at C{path} (surrounding whitespace is
     ignored).
@@ -147,7 +149,7 @@ def readSecretFile(path):
     return secret
 
 
-def loadOrCreateSecret(path):
+def loadOrCreateSecret(path: str) -> tuple[bytes, bool]:
     """
     Read the installation's generated secret from C{path}, creating the file
     (mode 0600, never replacing an existing one) with a new 256-bit secret
