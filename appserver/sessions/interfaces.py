@@ -2,6 +2,9 @@
 The extension points of web sessions.
 """
 
+from typing import Any
+
+from twisted.internet.defer import Deferred
 from zope.interface import Attribute, Interface
 
 __all__ = ["ISessionStore", "ISessionManager"]
@@ -18,31 +21,31 @@ class ISessionStore(Interface):
     (floats allowed). Every method returns a L{Deferred}.
     """
 
-    def open():
+    def open() -> Deferred[None]:
         """
         Acquire what the store needs (connections, timers). Called when the
         sessions service starts.
         """
 
-    def close():
+    def close() -> Deferred[None]:
         """
         Release what L{open} acquired; records are kept.
         """
 
-    def load(sessionId, timeout):
+    def load(sessionId: str, timeout: float) -> Deferred[bytes | None]:
         """
         Fire with the record stored under C{sessionId}, or L{None} if there
         is none or it has expired, and push its expiry to C{timeout}
         seconds from now (the cheap refresh of a sliding idle timeout).
         """
 
-    def save(sessionId, record, timeout):
+    def save(sessionId: str, record: bytes, timeout: float) -> Deferred[None]:
         """
         Store C{record} (bytes) under C{sessionId}, replacing any record
         there, to expire C{timeout} seconds from now.
         """
 
-    def delete(sessionId):
+    def delete(sessionId: str) -> Deferred[None]:
         """
         Remove the record under C{sessionId}, if there is one.
         """
@@ -56,7 +59,7 @@ class ISessionManager(Interface):
 
     store = Attribute("The L{ISessionStore} the sessions are kept in.")
 
-    def sessionForRequest(request):
+    def sessionForRequest(request: Any) -> Deferred[Any]:
         """
         Fire with the L{appserver.sessions.session.Session} of C{request},
         loading it at most once per request.

@@ -2,6 +2,8 @@
 The C{--sessions} spec: C{memory}, C{file:DIR} or C{redis://...}.
 """
 
+from typing import Any
+
 from appserver.sessions.resp import parseRedisURL
 from appserver.sessions.stores.files import FileSessionStore
 from appserver.sessions.stores.memory import MemorySessionStore
@@ -10,7 +12,7 @@ from appserver.sessions.stores.redis import RedisSessionStore
 SPEC_HELP = "memory, file:DIRECTORY or redis://[:password@]host[:port][/db]"
 
 
-def checkStoreSpec(spec):
+def checkStoreSpec(spec: object) -> str:
     """
     Validate a C{--sessions} value and return it (an option coerce
     function).
@@ -34,7 +36,8 @@ def checkStoreSpec(spec):
 checkStoreSpec.coerceDoc = f"One of {SPEC_HELP}."  # type: ignore[attr-defined]
 
 
-def storeFromSpec(spec, clock=None, reactor=None, maxMemory=0):
+def storeFromSpec(spec: str, clock: Any = None, reactor: Any = None,
+                  maxMemory: int = 0) -> MemorySessionStore | FileSessionStore | RedisSessionStore:
     """
     The L{ISessionStore} a C{--sessions} spec names; nothing is opened yet.
 

@@ -3,6 +3,8 @@ Helpers shared by the session stores.
 """
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from twisted.internet import task
 from twisted.logger import Logger
@@ -14,14 +16,14 @@ _log = Logger()
 DEFAULT_PREFIX = b"session:"
 
 
-def milliseconds(timeout):
+def milliseconds(timeout: float) -> int:
     """
     A timeout in seconds as whole milliseconds, at least one.
     """
     return max(1, math.ceil(timeout * 1000))
 
 
-def checkId(sessionId):
+def checkId(sessionId: str) -> str:
     """
     Return C{sessionId}, refusing anything that is not a session id (it
     becomes a key or a file name).
@@ -31,7 +33,8 @@ def checkId(sessionId):
     return sessionId
 
 
-def startSweeping(sweep, interval, clock, where):
+def startSweeping(sweep: Callable[[], object], interval: float, clock: Any,
+                  where: str) -> task.LoopingCall:
     """
     Call C{sweep} every C{interval} seconds of C{clock}, logging a failure
     (which ends the sweeping) with C{where}.
@@ -45,7 +48,7 @@ def startSweeping(sweep, interval, clock, where):
     return sweeper
 
 
-def stopSweeping(sweeper):
+def stopSweeping(sweeper: task.LoopingCall | None) -> None:
     """
     Stop a sweeper from L{startSweeping}, if there is one still running.
     """

@@ -14,8 +14,9 @@ handing them to a thread. Several processes may share the directory.
 
 import os
 import tempfile
+from typing import Any
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 from zope.interface import implementer
 
 from appserver.sessions.interfaces import ISessionStore
@@ -39,8 +40,9 @@ class FileSessionStore(PersistentObject):
     """
 
     _volatile = ("_sweeper",)
+    _sweeper: task.LoopingCall | None
 
-    def __init__(self, directory, clock=None, sweepInterval=60):
+    def __init__(self, directory: str, clock: Any = None, sweepInterval: float = 60) -> None:
         self.directory = os.path.abspath(directory)
         self.sweepInterval = sweepInterval
         self._reactor = clock
@@ -52,7 +54,7 @@ class FileSessionStore(PersistentObject):
     def _path(self, sessionId):
         return os.path.join(self.directory, checkId(sessionId))
 
-    def open(self):
+    def open(self) -> defer.Deferred[None]:
         """
         Make the directory if needed and start sweeping expired files.
 
@@ -63,7 +65,7 @@ class FileSessionStore(PersistentObject):
                                       self.directory)
         return defer.succeed(None)
 
-    def close(self):
+    def close(self) -> defer.Deferred[None]:
         """
         Stop sweeping.
         """
@@ -71,7 +73,7 @@ class FileSessionStore(PersistentObject):
         stopSweeping(sweeper)
         return defer.succeed(None)
 
-    def load(self, sessionId, timeout):
+    def load(self, sessionId: str, timeout: float) -> defer.Deferred[bytes | None]:
         """
         See L{ISessionStore.load}.
         """
@@ -90,7 +92,7 @@ class FileSessionStore(PersistentObject):
             return None
         return record
 
-    def save(self, sessionId, record, timeout):
+    def save(self, sessionId: str, record: bytes, timeout: float) -> defer.Deferred[None]:
         """
         See L{ISessionStore.save}.
         """
@@ -107,7 +109,7 @@ class FileSessionStore(PersistentObject):
             self._remove(temporary)
             raise
 
-    def delete(self, sessionId):
+    def delete(self, sessionId: str) -> defer.Deferred[None]:
         """
         See L{ISessionStore.delete}.
         """
@@ -119,7 +121,7 @@ class FileSessionStore(PersistentObject):
         except FileNotFoundError:
             pass
 
-    def sweep(self):
+    def sweep(self) -> int:
         """
         Delete expired session files, and temporary files left by writers
         that died.

@@ -3,7 +3,9 @@ Sessions in this process, kept in the session server's store (so that
 C{--session-port} can share the very same data over RESP).
 """
 
-from twisted.internet import defer
+from typing import Any
+
+from twisted.internet import defer, task
 from zope.interface import implementer
 
 from appserver.sessions.interfaces import ISessionStore
@@ -37,9 +39,11 @@ class MemorySessionStore(PersistentObject):
     """
 
     _volatile = ("_sweeper", "_lastKey", "_lastTimeout")
+    _sweeper: task.LoopingCall | None
 
-    def __init__(self, store=None, clock=None, prefix=DEFAULT_PREFIX, sweepInterval=1.0,
-                 maxMemory=0):
+    def __init__(self, store: Store | None = None, clock: Any = None,
+                 prefix: bytes = DEFAULT_PREFIX, sweepInterval: float = 1.0,
+                 maxMemory: int = 0) -> None:
         if store is None:
             store = Store(clock=clock, maxmemory=maxMemory, policy="allkeys-lru")
         self.store = store
@@ -68,7 +72,7 @@ class MemorySessionStore(PersistentObject):
             self._lastKey = (sessionId, self.prefix, key)
         return key
 
-    def figures(self):
+    def figures(self) -> dict[str, Any]:
         """
         How many sessions the store holds, the bytes they use and may use
         (0: no bound), and how many were evicted to stay under the bound.
@@ -77,7 +81,7 @@ class MemorySessionStore(PersistentObject):
         return {"sessions": len(store), "usedMemory": store.usedMemory,
                 "maxMemory": store.maxmemory, "evictedSessions": store.evictedKeys}
 
-    def open(self):
+    def open(self) -> defer.Deferred[None]:
         """
         Start sweeping expired keys.
         """
@@ -86,7 +90,7 @@ class MemorySessionStore(PersistentObject):
                                       self.store.clock, "the memory store")
         return defer.succeed(None)
 
-    def close(self):
+    def close(self) -> defer.Deferred[None]:
         """
         Stop sweeping; the sessions stay.
         """
@@ -94,13 +98,13 @@ class MemorySessionStore(PersistentObject):
         stopSweeping(sweeper)
         return defer.succeed(None)
 
-    def load(self, sessionId, timeout):
+    def load(self, sessionId: str, timeout: float) -> defer.Deferred[bytes | None]:
         """
         See L{ISessionStore.load}.
         """
         return defer.succeed(self.store.getAndExpire(self._key(sessionId), self._expireAt(timeout)))
 
-    def save(self, sessionId, record, timeout):
+    def save(self, sessionId: str, record: bytes, timeout: float) -> defer.Deferred[None]:
         """
         See L{ISessionStore.save}; fails with the store's C{OutOfMemory} when
         it is full and may not evict.
@@ -112,7 +116,7 @@ class MemorySessionStore(PersistentObject):
             return defer.fail()
         return defer.succeed(None)
 
-    def delete(self, sessionId):
+    def delete(self, sessionId: str) -> defer.Deferred[None]:
         """
         See L{ISessionStore.delete}.
         """

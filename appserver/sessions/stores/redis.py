@@ -2,6 +2,8 @@
 Sessions in a Redis-protocol server: our session server or a real Redis.
 """
 
+from typing import Any
+
 from twisted.internet import defer
 from zope.interface import implementer
 
@@ -25,12 +27,13 @@ class RedisSessionStore:
     @ivar prefix: prepended to session ids to make keys.
     """
 
-    def __init__(self, client, prefix=DEFAULT_PREFIX):
+    def __init__(self, client: RedisClient, prefix: bytes = DEFAULT_PREFIX) -> None:
         self.client = client
         self.prefix = prefix
 
     @classmethod
-    def fromURL(cls, url, prefix=DEFAULT_PREFIX, reactor=None):
+    def fromURL(cls, url: str, prefix: bytes = DEFAULT_PREFIX,
+                reactor: Any = None) -> "RedisSessionStore":
         """
         A store for the C{redis://} URL C{url}.
 
@@ -41,7 +44,7 @@ class RedisSessionStore:
     def _key(self, sessionId):
         return self.prefix + checkId(sessionId).encode("ascii")
 
-    def checkNow(self):
+    def checkNow(self) -> None:
         """
         Check, blocking, that the server answers and takes the URL's
         password and database; see L{RedisClient.checkNow}.
@@ -65,20 +68,20 @@ class RedisSessionStore:
             return f"does not speak the Redis protocol: {reason}"
         return f"cannot be reached: {reason}"
 
-    def open(self):
+    def open(self) -> defer.Deferred[None]:
         """
         Start connecting to the server.
         """
         self.client.start()
         return defer.succeed(None)
 
-    def close(self):
+    def close(self) -> defer.Deferred[None]:
         """
         Close the connections.
         """
         return self.client.stop()
 
-    def load(self, sessionId, timeout):
+    def load(self, sessionId: str, timeout: float) -> defer.Deferred[bytes | None]:
         """
         See L{ISessionStore.load}.
         """
@@ -86,14 +89,14 @@ class RedisSessionStore:
         d = self.client.executeMany([[b"GET", key], [b"PEXPIRE", key, milliseconds(timeout)]])
         return d.addCallback(lambda replies: replies[0])
 
-    def save(self, sessionId, record, timeout):
+    def save(self, sessionId: str, record: bytes, timeout: float) -> defer.Deferred[None]:
         """
         See L{ISessionStore.save}.
         """
         d = self.client.execute(b"SET", self._key(sessionId), record, b"PX", milliseconds(timeout))
         return d.addCallback(lambda _: None)
 
-    def delete(self, sessionId):
+    def delete(self, sessionId: str) -> defer.Deferred[None]:
         """
         See L{ISessionStore.delete}.
         """
