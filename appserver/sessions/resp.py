@@ -15,10 +15,13 @@ import dataclasses
 import operator
 import socket
 import time
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from twisted.internet import defer, endpoints, protocol
 from twisted.internet.error import ConnectionLost
+from twisted.python.failure import Failure
 
 try:
     import hiredis
@@ -63,7 +66,7 @@ class RedisAddress:
     username: str | None = None
 
 
-def parseRedisURL(url):
+def parseRedisURL(url: str) -> RedisAddress:
     """
     Parse C{redis://[[user]:password@]host[:port][/db]}.
 
@@ -97,7 +100,7 @@ def _bytes(arg):
     raise TypeError(f"cannot send {type(arg).__name__} to Redis")
 
 
-def encodeCommand(args):
+def encodeCommand(args: Sequence[bytes | str | int]) -> bytes:
     """
     A command (a sequence of bytes, str or int arguments) as a RESP array of
     bulk strings.
@@ -120,10 +123,10 @@ class ReplyParser:
     error replies (returned, not raised).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._buffer = b""
 
-    def feed(self, data):
+    def feed(self, data: bytes) -> list[Any]:
         """
         Add C{data} and return the replies now complete, in order.
 
@@ -194,10 +197,10 @@ class HiredisReplyParser:
     replies, errors and L{ProtocolError}, parsed in C.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._reader = hiredis.Reader(protocolError=ProtocolError, replyError=RedisError)
 
-    def feed(self, data):
+    def feed(self, data: bytes) -> list[Any]:
         """
         See L{ReplyParser.feed}.
         """
@@ -211,7 +214,7 @@ class HiredisReplyParser:
         return replies
 
 
-def makeReplyParser():
+def makeReplyParser() -> ReplyParser | HiredisReplyParser:
     """
     A new L{HiredisReplyParser} if C{hiredis} is installed, else a new
     L{ReplyParser}.
@@ -231,16 +234,19 @@ class RedisProtocol(protocol.Protocol):
     @ivar clock: the L{IReactorTime} that C{timeout} is measured with.
     """
 
-    timeout = None
-    clock = None
+    timeout: float | None = None
+    clock: Any = None
+    # Any: mypy reads the methods of zope interfaces (ITransport) as taking
+    # no self.
+    transport: Any
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._parser = makeReplyParser()
-        self._pending = collections.deque()
+        self._pending: collections.deque[Any] = collections.deque()
         self._watchdog = None
-        self.lost = defer.Deferred()
+        self.lost: defer.Deferred[RedisProtocol] = defer.Deferred()
 
-    def execute(self, *args):
+    def execute(self, *args: bytes | str | int) -> defer.Deferred[Any]:
         """
         Send one command; the L{Deferred} fires with its reply, or fails
         with L{RedisError} for an error reply. Cancelling it drops the
@@ -248,14 +254,15 @@ class RedisProtocol(protocol.Protocol):
         """
         return self.executeMany([args]).addCallback(operator.itemgetter(0))
 
-    def executeMany(self, commands):
+    def executeMany(self, commands: Sequence[Sequence[bytes | str | int]]
+                    ) -> defer.Deferred[list[Any]]:
         """
         Send C{commands} (at least one; each a sequence of arguments) in one
         write; the L{Deferred} fires with the list of their replies once all
         have come, or fails with the first L{RedisError} among them.
         Cancelling it drops the connection, as for L{execute}.
         """
-        d = defer.Deferred(self._abort)
+        d: defer.Deferred[list[Any]] = defer.Deferred(self._abort)
         sentAt = None
         if self.timeout is not None:
             sentAt = self.clock.seconds()
@@ -287,7 +294,7 @@ class RedisProtocol(protocol.Protocol):
                 d.errback(defer.TimeoutError(f"no reply within {self.timeout} seconds"))
         self._abort()
 
-    def dataReceived(self, data):
+    def dataReceived(self, data: bytes) -> None:
         try:
             replies = self._parser.feed(data)
         except ProtocolError:
@@ -303,7 +310,7 @@ class RedisProtocol(protocol.Protocol):
                 self._pending.popleft()
                 _answer(d, received)
 
-    def connectionLost(self, reason):
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
@@ -416,7 +423,8 @@ class RedisClient(PersistentObject):
 
     _volatile = ("address", "_slots", "_next")
 
-    def __init__(self, url, poolSize=2, timeout=5.0, reactor=None):
+    def __init__(self, url: str, poolSize: int = 2, timeout: float = 5.0,
+                 reactor: Any = None) -> None:
         self.url = url
         self.poolSize = poolSize
         self.timeout = timeout
@@ -429,13 +437,13 @@ class RedisClient(PersistentObject):
         self._slots = []
         self._next = 0
 
-    def start(self):
+    def start(self) -> None:
         """
         Allow connections to be made.
         """
         self._slots = [_Slot(self) for _ in range(self.poolSize)]
 
-    def stop(self):
+    def stop(self) -> defer.Deferred[Any]:
         """
         Close the connections; the L{Deferred} fires once they are closed.
         """
@@ -470,7 +478,7 @@ class RedisClient(PersistentObject):
         d.addErrback(self._unprepared, connection)
         return d.addCallback(lambda _: connection)
 
-    def checkNow(self):
+    def checkNow(self) -> None:
         """
         Check, blocking, that the server can be used: connect, prepare the
         connection as every connection is (C{AUTH}, C{SELECT}) and C{PING},
@@ -502,7 +510,8 @@ class RedisClient(PersistentObject):
             return defer.succeed([])
         return connection.executeMany(commands)
 
-    def executeMany(self, commands):
+    def executeMany(self, commands: Sequence[Sequence[bytes | str | int]]
+                    ) -> defer.Deferred[list[Any]]:
         """
         Send C{commands} (lists of arguments) down one connection at once;
         the L{Deferred} fires with the list of their replies, or fails with
@@ -516,7 +525,7 @@ class RedisClient(PersistentObject):
             return self._send(slot.protocol, commands)
         return slot.connection().addCallback(self._send, commands)
 
-    def execute(self, *args):
+    def execute(self, *args: bytes | str | int) -> defer.Deferred[Any]:
         """
         Send one command; the L{Deferred} fires with its reply.
         """
