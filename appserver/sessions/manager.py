@@ -3,15 +3,17 @@ Finding, creating and saving the session of a request.
 """
 
 from functools import partial
+from typing import Any
 
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web.server import Request
 from zope.interface import implementer
 
-from appserver.sessions.interfaces import ISessionManager
+from appserver.sessions.interfaces import ISessionManager, ISessionStore
 from appserver.sessions.session import Session, decodeRecord
-from appserver.sessions.signing import newSessionId
+from appserver.sessions.signing import Signer, newSessionId
 from appserver.web.eager import hasSucceeded
 from appserver.web.hooks import beforeResponse
 from services.persistence import PersistentObject
@@ -35,7 +37,7 @@ class SessionStoreUnavailable(Exception):
     """
 
 
-def getSession(request):
+def getSession(request: Request) -> defer.Deferred[Session]:
     """
     The session of C{request}: a L{Deferred} firing with its
     L{appserver.sessions.session.Session}, loaded from the store at most
@@ -46,7 +48,7 @@ def getSession(request):
     @raise RuntimeError: if no L{ISessionManager} was attached to the
         request (see L{appserver.sessions.resource.SessionResource}).
     """
-    manager = ISessionManager(request, None)
+    manager: Any = ISessionManager(request, None)  # Any: mypy cannot call zope methods
     if manager is None:
         raise RuntimeError(
             "this request has no session manager; wrap the site's resource in "
@@ -123,9 +125,10 @@ class SessionManager(PersistentObject):
     log = Logger()
     _volatile = ("signer",)
 
-    def __init__(self, store, signer=None, idleTimeout=DEFAULT_IDLE_TIMEOUT,
-                 absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
-                 cookieMaxAge=None, clock=None):
+    def __init__(self, store: ISessionStore, signer: Signer | None = None,
+                 idleTimeout: float = DEFAULT_IDLE_TIMEOUT,
+                 absoluteTimeout: float = DEFAULT_ABSOLUTE_TIMEOUT, cookieName: str = "sid",
+                 cookieMaxAge: int | None = None, clock: Any = None) -> None:
         self.store = store
         self.signer = signer
         self.idleTimeout = idleTimeout
@@ -137,14 +140,14 @@ class SessionManager(PersistentObject):
     def _now(self):
         return self._getReactor().seconds()
 
-    def cookieNameFor(self, request):
+    def cookieNameFor(self, request: Request) -> str:
         """
         The cookie's name for C{request}: C{__Host-<name>} over TLS, which
         browsers accept only when Secure, for Path=/ and without a Domain.
         """
         return ("__Host-" if request.isSecure() else "") + self.cookieName
 
-    def sessionForRequest(self, request):
+    def sessionForRequest(self, request: Request) -> defer.Deferred[Session]:
         """
         See L{ISessionManager.sessionForRequest}.
         """
