@@ -17,9 +17,13 @@ C{privilegedStartService} (before C{twistd --uid} drops root), or in
 C{startService} under C{twist}, which never calls C{privilegedStartService}.
 """
 
+from typing import Any
+
 from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import endpoints
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IProtocolFactory
 from twisted.internet.error import CannotListenError
 from zope.interface import implementer
 
@@ -34,7 +38,7 @@ DEFAULT_BACKLOG = 2048
 _BACKLOG_TYPES = frozenset(("tcp", "tcp6", "ssl", "unix"))
 
 
-def parsePort(value):
+def parsePort(value: object) -> str:
     """
     Turn a C{--port} value into an endpoint description string.
 
@@ -59,7 +63,7 @@ def parsePort(value):
 parsePort.coerceDoc = "A port number or a Twisted endpoint description."  # type: ignore[attr-defined]
 
 
-def withBacklog(description, backlog=DEFAULT_BACKLOG):
+def withBacklog(description: str, backlog: int = DEFAULT_BACKLOG) -> str:
     """
     C{description} with C{backlog} added, for an endpoint type that takes
     one and a description that does not give its own.
@@ -82,7 +86,7 @@ class ListeningService(PersistentService):
 
     _volatile = ("_endpointService", "port")
 
-    def __init__(self, description, factory, reactor=None):
+    def __init__(self, description: str, factory: IProtocolFactory, reactor: Any = None) -> None:
         self.description = description
         self.factory = factory
         self._reactor = reactor
@@ -108,14 +112,14 @@ class ListeningService(PersistentService):
         self.port = port
         return port
 
-    def privilegedStartService(self):
+    def privilegedStartService(self) -> None:
         """
         Bind the port, raising the reason if it cannot be bound.
         """
         service.Service.privilegedStartService(self)
         self._listen()
 
-    def startService(self):
+    def startService(self) -> None:
         """
         Start, binding the port first if C{privilegedStartService} did not.
         """
@@ -123,7 +127,7 @@ class ListeningService(PersistentService):
         if self._endpointService is None:
             self._listen()
 
-    def stopService(self):
+    def stopService(self) -> Deferred[None] | None:
         """
         Stop listening; the returned Deferred fires once the port is closed.
         """
@@ -132,8 +136,9 @@ class ListeningService(PersistentService):
         self.port = None
         if endpointService is not None:
             return endpointService.stopService()
+        return None
 
-    def figures(self):
+    def figures(self) -> dict[str, Any]:
         """
         While listening, the address bound and the description it came
         from; nothing otherwise.

@@ -24,9 +24,12 @@ traceback.
 """
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer, task
+from twisted.internet.base import DelayedCall
 from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 from zope.interface import implementer
@@ -71,7 +74,7 @@ class ChangeFailed(Exception):
     """
 
 
-def isIgnored(relativePath):
+def isIgnored(relativePath: str) -> bool:
     """
     Whether a change to C{relativePath} (with C{/} separators) is noise:
     vim's swap files and C{4913} probe, C{file~} backups, emacs' C{.#file}
@@ -147,9 +150,12 @@ class ReloaderService(PersistentService):
     _volatile = ("_notifierFactory", "_notifier", "_poller", "_snapshot",
                  "_pending", "_timer", "_busy", "_root", "mode", "lastReload",
                  "lastPaths", "lastResult", "lastError", "lastDuration", "reloadCount")
+    _timer: DelayedCall | None
+    _poller: task.LoopingCall | None
 
-    def __init__(self, path, onChange, delay=0.1, pollInterval=0.5, clock=None,
-                 notifierFactory=None):
+    def __init__(self, path: str, onChange: Callable[[set[str]], Any], delay: float = 0.1,
+                 pollInterval: float = 0.5, clock: Any = None,
+                 notifierFactory: Callable[[], Any] | None = None) -> None:
         """
         @param clock: the reactor (or, in tests, a L{task.Clock}); the
             reactor when L{None}.
@@ -173,7 +179,7 @@ class ReloaderService(PersistentService):
         self.lastPaths = frozenset()
         self.reloadCount = 0
 
-    def startService(self):
+    def startService(self) -> None:
         """
         Start watching with inotify, or polling where it is unavailable.
         """
@@ -187,7 +193,7 @@ class ReloaderService(PersistentService):
                       interval=self.pollInterval)
             self._startPolling()
 
-    def stopService(self):
+    def stopService(self) -> None:
         """
         Stop watching; a pending change is dropped.
         """
@@ -317,7 +323,7 @@ class ReloaderService(PersistentService):
         if self._pending and self.running:
             self._timer = self._getReactor().callLater(self.delay, self._flush)
 
-    def figures(self):
+    def figures(self) -> dict[str, Any]:
         """
         Figures for a status page, JSON-ready.
         """

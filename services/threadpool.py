@@ -6,6 +6,8 @@ on the reactor thread. The pool exists only while the service runs; a
 pickled service keeps just its size.
 """
 
+from typing import Any
+
 from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
@@ -24,8 +26,10 @@ class ThreadPoolService(PersistentService):
     """
 
     _volatile = ("threadpool",)
+    threadpool: ThreadPool | None
 
-    def __init__(self, minThreads=0, maxThreads=10, poolName="appserver"):
+    def __init__(self, minThreads: int = 0, maxThreads: int = 10,
+                 poolName: str = "appserver") -> None:
         if not 0 <= minThreads <= maxThreads or maxThreads < 1:
             raise ValueError(f"bad thread pool size {minThreads}..{maxThreads}")
         self.minThreads = minThreads
@@ -33,7 +37,7 @@ class ThreadPoolService(PersistentService):
         self.poolName = poolName
         self._volatileInit()
 
-    def startService(self):
+    def startService(self) -> None:
         """
         Start the thread pool.
         """
@@ -41,7 +45,7 @@ class ThreadPoolService(PersistentService):
         self.threadpool = ThreadPool(self.minThreads, self.maxThreads, self.poolName)
         self.threadpool.start()
 
-    def stopService(self):
+    def stopService(self) -> None:
         """
         Stop the pool once the work already queued has run.
         """
@@ -50,7 +54,7 @@ class ThreadPoolService(PersistentService):
         if pool is not None:
             pool.stop()
 
-    def figures(self):
+    def figures(self) -> dict[str, Any]:
         """
         While running, the threads started, those busy and the most there
         may be; nothing otherwise.
