@@ -34,12 +34,15 @@ Limits:
  - request heads are bounded by twisted.web itself (16 KiB, 500 headers).
 """
 
+from collections.abc import Iterable
 from functools import partial
 from resource import RLIMIT_NOFILE, getrlimit
+from typing import Any
 
 from twisted.internet import defer, protocol
 from twisted.logger import Logger
 from twisted.web import http, server
+from twisted.web.resource import IResource
 from zope.interface import implementer
 
 from services.figures import IServiceFigures, portAddress
@@ -71,7 +74,7 @@ _log = Logger()
 HOST_REQUIRED = b"Bad Request: send exactly one Host header."
 
 
-def plainResponse(status, reason, body=None):
+def plainResponse(status: int, reason: bytes, body: bytes | None = None) -> bytes:
     """
     A complete C{text/plain} response with C{Connection: close}, as bytes,
     for answers written before (or instead of) a request being served; the
@@ -89,7 +92,7 @@ _TOO_SLOW = plainResponse(408, b"Request Timeout")
 _TOO_MANY = plainResponse(503, b"Service Unavailable")
 
 
-def descriptorLimit():
+def descriptorLimit() -> int:
     """
     How many files (connections included) this process may have open: its
     soft C{RLIMIT_NOFILE}.
@@ -347,16 +350,18 @@ class LimitedSite(server.Site):
     shedConnections = 0
     _nextShedWarning = 0
 
-    def __init__(self, resource, maxBody=DEFAULT_MAX_BODY, timeout=DEFAULT_TIMEOUT,
-                 accessLog=None, reactor=None, headerTimeout=DEFAULT_HEADER_TIMEOUT,
-                 bodyTimeout=DEFAULT_BODY_TIMEOUT, maxConnections=DEFAULT_MAX_CONNECTIONS):
+    def __init__(self, resource: IResource, maxBody: int = DEFAULT_MAX_BODY,
+                 timeout: float = DEFAULT_TIMEOUT, accessLog: str | None = None,
+                 reactor: Any = None, headerTimeout: float = DEFAULT_HEADER_TIMEOUT,
+                 bodyTimeout: float = DEFAULT_BODY_TIMEOUT,
+                 maxConnections: int = DEFAULT_MAX_CONNECTIONS) -> None:
         logPath = accessLog if accessLog not in (None, "-") else None
         server.Site.__init__(self, resource, logPath=logPath, reactor=reactor)
         self.accessLog = accessLog
         self.setLimits(maxBody=maxBody, timeout=timeout, headerTimeout=headerTimeout,
                        bodyTimeout=bodyTimeout, maxConnections=maxConnections)
 
-    def setLimits(self, **limits):
+    def setLimits(self, **limits: float) -> None:
         """
         Change some of the L{LIMITS}, by keyword; they apply to connections
         and deadlines from now on.
@@ -407,10 +412,12 @@ class WebService(PersistentService):
     bodyTimeout = DEFAULT_BODY_TIMEOUT
     maxConnections = DEFAULT_MAX_CONNECTIONS
 
-    def __init__(self, resource, ports, maxBody=DEFAULT_MAX_BODY, timeout=DEFAULT_TIMEOUT,
-                 accessLog=None, displayTracebacks=False, reactor=None,
-                 headerTimeout=DEFAULT_HEADER_TIMEOUT, bodyTimeout=DEFAULT_BODY_TIMEOUT,
-                 maxConnections=DEFAULT_MAX_CONNECTIONS):
+    def __init__(self, resource: IResource, ports: Iterable[str],
+                 maxBody: int = DEFAULT_MAX_BODY, timeout: float = DEFAULT_TIMEOUT,
+                 accessLog: str | None = None, displayTracebacks: bool = False,
+                 reactor: Any = None, headerTimeout: float = DEFAULT_HEADER_TIMEOUT,
+                 bodyTimeout: float = DEFAULT_BODY_TIMEOUT,
+                 maxConnections: int = DEFAULT_MAX_CONNECTIONS) -> None:
         self.resource = resource
         self.ports = list(ports)
         self.accessLog = accessLog
@@ -424,13 +431,13 @@ class WebService(PersistentService):
         PersistentService._volatileInit(self)
         self.listeners = []
 
-    def limits(self):
+    def limits(self) -> dict[str, Any]:
         """
         The L{LIMITS} as a dict of keyword arguments.
         """
         return {name: getattr(self, name) for name in LIMITS}
 
-    def setLimits(self, **limits):
+    def setLimits(self, **limits: float) -> None:
         """
         Change some of the L{LIMITS}, by keyword, for the running site too.
         """
@@ -438,7 +445,7 @@ class WebService(PersistentService):
         if self.site is not None:
             self.site.setLimits(**limits)
 
-    def buildSite(self):
+    def buildSite(self) -> LimitedSite:
         """
         A new L{LimitedSite} for the configured resource and limits.
         """
@@ -461,7 +468,7 @@ class WebService(PersistentService):
                       "or lower max-connections, else new connections wait unanswered once the "
                       "files run out", max=self.maxConnections, limit=limit)
 
-    def privilegedStartService(self):
+    def privilegedStartService(self) -> None:
         """
         Build the site and bind every port, raising if one cannot be bound.
         """
@@ -470,7 +477,7 @@ class WebService(PersistentService):
         for listener in self.listeners:
             listener.privilegedStartService()
 
-    def startService(self):
+    def startService(self) -> None:
         """
         Start, binding the ports if C{privilegedStartService} did not.
         """
@@ -480,7 +487,7 @@ class WebService(PersistentService):
         for listener in self.listeners:
             listener.startService()
 
-    def stopService(self):
+    def stopService(self) -> defer.Deferred[Any]:
         """
         Stop listening; fires when every port is closed.
         """
@@ -490,7 +497,7 @@ class WebService(PersistentService):
             [defer.maybeDeferred(listener.stopService) for listener in listeners]
         )
 
-    def figures(self):
+    def figures(self) -> dict[str, Any]:
         """
         The addresses the ports are bound to and their descriptions, and
         while running the open connections and those shed (answered 503)
