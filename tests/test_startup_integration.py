@@ -6,6 +6,7 @@ mktap saved) and twist with a non-zero code and one sentence, no traceback.
 
 import os
 import socket
+import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -65,6 +66,26 @@ def takenPort(testCase):
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
     return taken.getsockname()[1]
+
+
+def eventually(condition, timeout=DEADLINE):
+    """
+    Whether C{condition()} holds within C{timeout} seconds. A daemon's
+    child answers the waiting parent before it removes its pidfile and
+    before Python writes the ending exception to its log, so the parent's
+    exit can come first.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def readText(path):
+    with open(path) as f:
+        return f.read()
 
 
 def loopback(port):
@@ -181,20 +202,28 @@ class DaemonMixin(FailureMixin):
 
     launcher = DAEMON
 
+    def assertPidfileRemoved(self, directory):
+        """
+        The daemon run in C{directory} removes its pidfile.
+        """
+        path = os.path.join(directory, "server.pid")
+        self.assertTrue(eventually(lambda: not os.path.exists(path)), f"{path} was left behind")
+
     def assertDaemonEnded(self, directory, reason):
         """
         The daemon run in C{directory} left no pidfile and logged C{reason}.
         """
-        self.assertFalse(os.path.exists(os.path.join(directory, "server.pid")))
-        with open(os.path.join(directory, "server.log")) as f:
-            self.assertIn(reason, f.read())
+        self.assertPidfileRemoved(directory)
+        path = os.path.join(directory, "server.log")
+        self.assertTrue(eventually(lambda: reason in readText(path)),
+                        f"{reason!r} not in {readText(path)!r}")
 
     def checkPortInUse(self):
         """
         A port already in use is named, and no pidfile is left.
         """
         directory = FailureMixin.checkPortInUse(self)
-        self.assertFalse(os.path.exists(os.path.join(directory, "server.pid")))
+        self.assertPidfileRemoved(directory)
         return directory
 
 
