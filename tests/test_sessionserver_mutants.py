@@ -33,3 +33,17 @@ class GlobSetTests(SynchronousTestCase):
         """An escape just before the end of an open set stands for the byte after it."""
         self.assertMatches(b"[\\a", [b"a"], [b"\\"])
         self.assertMatches(b"[x\\", [b"x", b"\\"], [b"a"])
+
+    def test_negatedSetOfItsOwnSyntax(self):
+        """A negated set takes the bytes [ and ^ that are not in it."""
+        self.assertMatches(b"[^a]", [b"^", b"[", b"b"], [b"a"])
+
+    def test_setTakesOnlyItsMembers(self):
+        """A set takes its members and nothing between or around them."""
+        self.assertMatches(b"[ac]", [b"a", b"c"], [b"b", b"X", b"\\", b"-"])
+        self.assertMatches(b"[a]", [b"a"], [b"X", b"x"])
+
+    def test_anyByteAfterStar(self):
+        """A ? after a star takes a newline as any other byte."""
+        self.assertMatches(b"a*?", [b"a\n", b"ab\n", b"a\x00"], [b"a"])
+        self.assertMatches(b"*[\n]*", [b"\n", b"x\ny"], [b"xy"])
