@@ -31,10 +31,12 @@ import os
 import select
 import sqlite3
 import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from services.db.errors import DatabaseUnavailable
 from services.db.params import refuseNul, translatePlaceholders
-from services.db.url import maskURL
+from services.db.url import DatabaseURL, maskURL
 
 __all__ = ["SQLite", "PostgreSQL", "dialectFor"]
 
@@ -122,48 +124,50 @@ class SQLite:
 
     module = "sqlite3"
 
-    def __init__(self, url):
+    def __init__(self, url: DatabaseURL) -> None:
         self.url = url
         self.memoryName = f"appserver-{uuid.uuid4().hex}" if url.inMemory else None
 
-    def connectArguments(self):
+    def connectArguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         timeout = float(dict(self.url.parameters).get("timeout", 5))
-        kwargs = {"timeout": timeout, "check_same_thread": False, "factory": _SQLiteConnection}
+        kwargs: dict[str, Any] = {"timeout": timeout, "check_same_thread": False,
+                                  "factory": _SQLiteConnection}
         if self.memoryName:
             return (f"file:{self.memoryName}?mode=memory&cache=shared",), dict(kwargs, uri=True)
         return (self.url.path,), kwargs
 
-    def openConnection(self, connection):
+    def openConnection(self, connection: Any) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.readOnly = not (self.memoryName or _writable(self.url.path))
 
-    def prepare(self, sql, values):
+    def prepare(self, sql: str, values: Sequence[Any] | None
+                ) -> tuple[str, Sequence[Any] | None]:
         return sql, (tuple(values) if values else None)
 
-    def translate(self, sql):
+    def translate(self, sql: str) -> str:
         return sql
 
-    def checkValues(self, values):
+    def checkValues(self, values: Sequence[Any] | None) -> None:
         pass
 
-    def isUnavailable(self, error):
+    def isUnavailable(self, error: BaseException) -> bool:
         return _sqliteFailure(error, _SQLITE_UNAVAILABLE)
 
-    def isBroken(self, connection):
+    def isBroken(self, connection: Any) -> bool:
         return False
 
-    def mustReplace(self, error):
+    def mustReplace(self, error: BaseException) -> bool:
         return _sqliteFailure(error, _SQLITE_READONLY)
 
-    def isStale(self, connection):
+    def isStale(self, connection: Any) -> bool:
         # Read-only because the file was not writable: replaced once it is.
         return connection.readOnly and _writable(self.url.path)
 
-    def beginExclusive(self, cursor):
+    def beginExclusive(self, cursor: Any) -> None:
         cursor.execute("BEGIN IMMEDIATE")
 
-    def executeScript(self, cursor, sql):
+    def executeScript(self, cursor: Any, sql: str) -> None:
         for statement in _sqliteStatements(sql):
             cursor.execute(statement)
 
@@ -176,7 +180,7 @@ class PostgreSQL:
     module = "psycopg"
     memoryName = None
 
-    def __init__(self, url):
+    def __init__(self, url: DatabaseURL) -> None:
         """
         @raise DatabaseUnavailable: if psycopg is not installed.
         """
@@ -188,18 +192,19 @@ class PostgreSQL:
                 f"Database {maskURL(url)} needs psycopg: pip install appserver[postgres]"
             ) from None
 
-    def connectArguments(self):
-        kwargs = {"connect_timeout": "5"}
+    def connectArguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        kwargs: dict[str, Any] = {"connect_timeout": "5"}
         kwargs.update(self.url.parameters)
         fields = {"host": self.url.host, "port": self.url.port, "user": self.url.user,
                   "password": self.url.password, "dbname": self.url.database}
         kwargs.update({k: v for k, v in fields.items() if v is not None})
         return (), kwargs
 
-    def openConnection(self, connection):
+    def openConnection(self, connection: Any) -> None:
         pass
 
-    def prepare(self, sql, values):
+    def prepare(self, sql: str, values: Sequence[Any] | None
+                ) -> tuple[str, Sequence[Any] | None]:
         if not values:
             return sql, None
         values = tuple(values)
@@ -210,7 +215,7 @@ class PostgreSQL:
 
     translate = staticmethod(translatePlaceholders)
 
-    def isUnavailable(self, error):
+    def isUnavailable(self, error: BaseException) -> bool:
         import psycopg
 
         if isinstance(error, psycopg.InterfaceError):
@@ -220,13 +225,13 @@ class PostgreSQL:
         state = error.sqlstate
         return state is None or state.startswith("08") or state in _POSTGRES_UNAVAILABLE
 
-    def isBroken(self, connection):
+    def isBroken(self, connection: Any) -> bool:
         return connection.closed or connection.broken
 
-    def mustReplace(self, error):
+    def mustReplace(self, error: BaseException) -> bool:
         return False
 
-    def isStale(self, connection):
+    def isStale(self, connection: Any) -> bool:
         # An idle connection has nothing to read unless the server closed it
         # (or sent a notice, which costs a reconnection, nothing more).
         if self.isBroken(connection):
@@ -234,16 +239,18 @@ class PostgreSQL:
         readable, _, _ = select.select([connection.fileno()], [], [], 0)
         return bool(readable)
 
-    def beginExclusive(self, cursor):
+    def beginExclusive(self, cursor: Any) -> None:
         cursor.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
 
-    def executeScript(self, cursor, sql):
+    def executeScript(self, cursor: Any, sql: str) -> None:
         # Without values psycopg uses the simple protocol: several statements.
         cursor.execute(sql)
 
 
-def dialectFor(url):
+def dialectFor(url: DatabaseURL) -> SQLite | PostgreSQL:
     """
     The dialect of C{url}'s backend, for C{url}.
     """
-    return {"sqlite": SQLite, "postgresql": PostgreSQL}[url.backend](url)
+    dialects: dict[str, Callable[[DatabaseURL], SQLite | PostgreSQL]] = {
+        "sqlite": SQLite, "postgresql": PostgreSQL}
+    return dialects[url.backend](url)

@@ -22,7 +22,7 @@ class UnstorableText(ValueError):
     """
 
 
-def oneLine(error):
+def oneLine(error: BaseException) -> str:
     """
     The message of C{error} on one line (its type's name if it has none).
     """

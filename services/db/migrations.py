@@ -22,6 +22,8 @@ import datetime
 import hashlib
 import os
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 __all__ = ["Migration", "MigrationError", "findMigrations", "applyMigrations",
            "TABLE"]
@@ -59,7 +61,7 @@ class Migration:
     sql: str
 
 
-def findMigrations(directories):
+def findMigrations(directories: Iterable[str]) -> list[Migration]:
     """
     List the migrations of C{directories}, in the order they apply.
 
@@ -68,7 +70,8 @@ def findMigrations(directories):
     @raise MigrationError: for a misnamed C{.sql} file, two files with the
         same number in one directory, or one file name in two directories.
     """
-    migrations, seen = [], {}
+    migrations: list[Migration] = []
+    seen: dict[str, Any] = {}
     for directory in directories:
         for migration in _directoryMigrations(directory):
             if migration.name in seen:
@@ -112,7 +115,7 @@ def _readMigration(name, path):
                      sql=sql)
 
 
-def applyMigrations(connection, dialect, migrations):
+def applyMigrations(connection: Any, dialect: Any, migrations: Sequence[Migration]) -> list[str]:
     """
     Apply the migrations not yet recorded, each in its own transaction.
 

@@ -9,6 +9,8 @@ text values are checked for NUL characters, which it cannot store.
 
 import functools
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from services.db.errors import UnstorableText
 
@@ -38,7 +40,7 @@ def _replaceToken(match):
 
 
 @functools.lru_cache(maxsize=1024)
-def translatePlaceholders(sql):
+def translatePlaceholders(sql: str) -> str:
     """
     Turn C{?} placeholders into psycopg's C{%s}, doubling every C{%}.
 
@@ -48,7 +50,7 @@ def translatePlaceholders(sql):
     return _PLACEHOLDER_TOKENS.sub(_replaceToken, sql)
 
 
-def refuseNul(values):
+def refuseNul(values: Iterable[Any]) -> None:
     """
     Raise L{UnstorableText} if a str among C{values} (or in a list or tuple
     among them, an array) holds a NUL character.

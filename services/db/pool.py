@@ -22,6 +22,8 @@ and C{tests/test_db_adbapi.py} fails if any of them changes.
 """
 
 import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from twisted.enterprise import adbapi
 from twisted.logger import Logger
@@ -40,11 +42,11 @@ class Cursor:
     other attributes are the driver's cursor's.
     """
 
-    def __init__(self, dialect, cursor):
+    def __init__(self, dialect: Any, cursor: Any) -> None:
         self._dialect = dialect
         self._cursor = cursor
 
-    def execute(self, sql, values=None):
+    def execute(self, sql: str, values: Sequence[Any] | None = None) -> Any:
         """
         Run C{sql} with C{?} placeholders and C{values}, a sequence.
         """
@@ -53,7 +55,7 @@ class Cursor:
             return self._cursor.execute(sql)
         return self._cursor.execute(sql, values)
 
-    def executemany(self, sql, rows):
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         """
         Run C{sql} with C{?} placeholders once for each sequence in C{rows}.
         """
@@ -62,13 +64,13 @@ class Cursor:
             self._dialect.checkValues(row)
         return self._cursor.executemany(self._dialect.translate(sql), rows)
 
-    def close(self):
+    def close(self) -> None:
         """
         Close the driver's cursor.
         """
         self._cursor.close()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
 
 
@@ -82,7 +84,7 @@ class Pool(adbapi.ConnectionPool):
     the same recovery in one place, with one exception type.
     """
 
-    def __init__(self, dialect, minThreads, maxThreads, reactor):
+    def __init__(self, dialect: Any, minThreads: int, maxThreads: int, reactor: Any) -> None:
         args, kwargs = dialect.connectArguments()
         adbapi.ConnectionPool.__init__(
             self, dialect.module, *args, cp_min=minThreads, cp_max=maxThreads,
@@ -91,7 +93,7 @@ class Pool(adbapi.ConnectionPool):
         self.dialect = dialect
         self.url = dialect.url
 
-    def connect(self):
+    def connect(self) -> Any:
         """
         Return this thread's connection, replacing a stale one first.
 

@@ -53,6 +53,8 @@ instead of waiting for them.
 
 import contextlib
 import os
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer
@@ -63,7 +65,7 @@ from services.db.dialects import dialectFor
 from services.db.errors import DatabaseUnavailable, oneLine
 from services.db.migrations import applyMigrations, findMigrations
 from services.db.pool import Pool
-from services.db.url import databaseURL, maskURL
+from services.db.url import DatabaseURL, databaseURL, maskURL
 from services.figures import IServiceFigures
 from services.persistence import PersistentService
 
@@ -133,10 +135,12 @@ class DatabaseService(PersistentService):
     """
 
     _volatile = ("pool", "_keeper", "appliedMigrations", "_prepared")
+    pool: Pool | None
     owner = None
 
-    def __init__(self, url, minThreads=3, maxThreads=10, migrationDirs=(), reactor=None,
-                 owner=None):
+    def __init__(self, url: str | DatabaseURL, minThreads: int = 3, maxThreads: int = 10,
+                 migrationDirs: Iterable[str] = (), reactor: Any = None,
+                 owner: Any = None) -> None:
         """
         @param url: a database URL string or L{services.db.url.DatabaseURL}.
         @raise ValueError: for a bad URL or thread counts.
@@ -154,12 +158,12 @@ class DatabaseService(PersistentService):
         PersistentService._volatileInit(self)
         self.appliedMigrations = []
 
-    def _poolSize(self):
+    def _poolSize(self) -> tuple[int, int]:
         if self.url.inMemory:
             return 1, 1
         return self.minThreads, self.maxThreads
 
-    def privilegedStartService(self):
+    def privilegedStartService(self) -> None:
         """
         Prepare the database before C{twistd --uid} drops root: import the
         driver, connect and apply the migrations as L{owner}, so that an
@@ -182,7 +186,7 @@ class DatabaseService(PersistentService):
             raise DatabaseUnavailable(f"{e} (as uid {self.owner[0]}, the user twistd --uid "
                                       "runs as)") from e
 
-    def startService(self):
+    def startService(self) -> None:
         """
         Prepare the database if L{privilegedStartService} did not (under
         C{twist}), then start the pool.
@@ -226,7 +230,7 @@ class DatabaseService(PersistentService):
                 f"Cannot connect to database {maskURL(self.url)}: {oneLine(e)}") from e
         return connection
 
-    def stopService(self):
+    def stopService(self) -> Any:
         """
         Stop the pool; this waits for the queries running in its threads.
         """
@@ -238,7 +242,7 @@ class DatabaseService(PersistentService):
         if keeper is not None:
             keeper.close()
 
-    def setThreads(self, minThreads, maxThreads):
+    def setThreads(self, minThreads: int, maxThreads: int) -> None:
         """
         Change the pool's thread counts, at once if it is running.
 
@@ -259,20 +263,21 @@ class DatabaseService(PersistentService):
                 f"Database {maskURL(self.url)} is not started"))
         return self.pool.runInteraction(interaction, *args, **kw)
 
-    def runQuery(self, sql, *values):
+    def runQuery(self, sql: str, *values: Any) -> defer.Deferred[list[Any]]:
         """
         Run one statement with C{?} placeholders and fire with its rows, a
         list of tuples.
         """
         return self._call(_query, sql, values)
 
-    def runOperation(self, sql, *values):
+    def runOperation(self, sql: str, *values: Any) -> defer.Deferred[None]:
         """
         Run one statement with C{?} placeholders and fire with L{None}.
         """
         return self._call(_operation, sql, values)
 
-    def runInteraction(self, interaction, *args, **kw):
+    def runInteraction(self, interaction: Callable[..., Any], *args: Any,
+                       **kw: Any) -> defer.Deferred[Any]:
         """
         Call C{interaction(cursor, *args, **kw)} in a pool thread, in one
         transaction, and fire with its result.
@@ -283,7 +288,7 @@ class DatabaseService(PersistentService):
         """
         return self._call(interaction, *args, **kw)
 
-    def figures(self):
+    def figures(self) -> dict[str, Any]:
         """
         Figures for a status page: masked URL, backend, thread settings,
         threads started, threads busy, and migrations applied at start.
