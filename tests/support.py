@@ -72,6 +72,21 @@ def readAll(port, timeout=10, send=b""):
             chunks.append(chunk)
 
 
+def eventually(condition, timeout=WAIT_SECONDS):
+    """
+    Whether C{condition()} holds within C{timeout} seconds, checked every
+    50 ms: for what a process does after its parent or a peer has seen it
+    answer (a daemon's child answers the waiting parent before it removes
+    its pidfile and finishes its log).
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def stopProcess(process, timeout=WAIT_SECONDS):
     """
     Stop C{process} with SIGTERM (SIGKILL if it does not go), and return its

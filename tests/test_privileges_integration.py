@@ -8,13 +8,12 @@ import grp
 import os
 import pwd
 import signal
-import time
 import urllib.request
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from services.db.service import DatabaseService, _actingAs
-from tests.support import TWISTD, freePort, run, tempDir, waitForPort
+from tests.support import TWISTD, eventually, freePort, run, tempDir, waitForPort
 
 USER, GROUP = "nobody", "nogroup"
 DEADLINE = 30
@@ -108,7 +107,8 @@ class DaemonTests(SynchronousTestCase):
                       "sqlite:///appserver.sqlite3: unable to open database file (as uid "
                       f"{self.uid}, the user twistd --uid runs as)", output)
         self.assertNotIn("Traceback", output)
-        self.assertFalse(os.path.exists(os.path.join(directory, "web.pid")))
+        pidfile = os.path.join(directory, "web.pid")
+        self.assertTrue(eventually(lambda: not os.path.exists(pidfile)), f"{pidfile} was left")
 
     def test_userDirectory(self):
         """
@@ -130,10 +130,8 @@ class DaemonTests(SynchronousTestCase):
                          self.uid)
         with open(pidfile) as f:
             os.kill(int(f.read()), signal.SIGTERM)
-        deadline = time.monotonic() + DEADLINE
-        while os.path.exists(pidfile) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertFalse(os.path.exists(pidfile))
+        self.assertTrue(eventually(lambda: not os.path.exists(pidfile), DEADLINE),
+                        f"{pidfile} was left")
 
     def kill(self, pidfile):
         if os.path.exists(pidfile):

@@ -6,12 +6,11 @@ mktap saved) and twist with a non-zero code and one sentence, no traceback.
 
 import os
 import socket
-import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from services.sessionserver.journalfile import HEADER, encodeRecord
-from tests.support import BIN, MKTAP, TWISTD, run, tempDir
+from tests.support import BIN, MKTAP, TWISTD, eventually, run, tempDir
 
 TWIST = os.path.join(BIN, "twist")
 DEADLINE = 60
@@ -66,21 +65,6 @@ def takenPort(testCase):
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
     return taken.getsockname()[1]
-
-
-def eventually(condition, timeout=DEADLINE):
-    """
-    Whether C{condition()} holds within C{timeout} seconds. A daemon's
-    child answers the waiting parent before it removes its pidfile and
-    before Python writes the ending exception to its log, so the parent's
-    exit can come first.
-    """
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def readText(path):
@@ -207,7 +191,8 @@ class DaemonMixin(FailureMixin):
         The daemon run in C{directory} removes its pidfile.
         """
         path = os.path.join(directory, "server.pid")
-        self.assertTrue(eventually(lambda: not os.path.exists(path)), f"{path} was left behind")
+        self.assertTrue(eventually(lambda: not os.path.exists(path), DEADLINE),
+                        f"{path} was left behind")
 
     def assertDaemonEnded(self, directory, reason):
         """
@@ -215,7 +200,7 @@ class DaemonMixin(FailureMixin):
         """
         self.assertPidfileRemoved(directory)
         path = os.path.join(directory, "server.log")
-        self.assertTrue(eventually(lambda: reason in readText(path)),
+        self.assertTrue(eventually(lambda: reason in readText(path), DEADLINE),
                         f"{reason!r} not in {readText(path)!r}")
 
     def checkPortInUse(self):
