@@ -3,18 +3,25 @@ Server commands: DBSIZE, FLUSHDB, FLUSHALL, COMMAND (describing the
 server's command table, C{server.commands}), CONFIG GET, INFO.
 """
 
+from __future__ import annotations
+
 import os
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from services.sessionserver.handling import (
     SERVER_VERSION, subcommand, subcommandHelp, syntaxError)
 from services.sessionserver.keyspace import globMatcher
 from services.sessionserver.resp import OK, Status
 
+if TYPE_CHECKING:
+    from services.sessionserver.commands import Client, Server
+
 __all__ = ["dbsize", "flushdb", "flushall", "command_", "config", "info", "infoText"]
 
 
-def dbsize(server, client, args):
+def dbsize(server: Server, client: Client, args: list[bytes]) -> Any:
     """The number of keys."""
     return len(server.store)
 
@@ -26,12 +33,12 @@ def _flush(server, args):
     return OK
 
 
-def flushdb(server, client, args):
+def flushdb(server: Server, client: Client, args: list[bytes]) -> Any:
     """Remove every key."""
     return _flush(server, args)
 
 
-def flushall(server, client, args):
+def flushall(server: Server, client: Client, args: list[bytes]) -> Any:
     """Remove every key."""
     return _flush(server, args)
 
@@ -57,7 +64,7 @@ def _entries(server, args):
     return [server.commands.get(name.lower()) for name in args[2:]]
 
 
-def _commandDocs(server, client, args):
+def _commandDocs(server: Server, client: Client, args: list[bytes]) -> Any:
     return {e.name.encode(): _commandDoc(e) for e in _entries(server, args) if e is not None}
 
 
@@ -82,7 +89,7 @@ _COMMAND = {
 }
 
 
-def command_(server, client, args):
+def command_(server: Server, client: Client, args: list[bytes]) -> Any:
     """Describe the commands: COUNT, INFO, DOCS, LIST, HELP."""
     if len(args) == 1:
         return [_commandInfo(e) for e in _sortedEntries(server)]
@@ -105,7 +112,7 @@ def _config(server):
     }
 
 
-def _configGet(server, client, args):
+def _configGet(server: Server, client: Client, args: list[bytes]) -> Any:
     matches = [globMatcher(pattern.lower()) for pattern in args[2:]]
     return {name.encode(): value.encode() for name, value in _config(server).items()
             if any(match(name.encode()) for match in matches)}
@@ -119,7 +126,7 @@ _CONFIG = {
 }
 
 
-def config(server, client, args):
+def config(server: Server, client: Client, args: list[bytes]) -> Any:
     """Read the configuration (GET, HELP)."""
     return subcommand(args, _CONFIG, "config")(server, client, args)
 
@@ -160,7 +167,7 @@ def _sections(server):
     }
 
 
-def infoText(server, wanted=()):
+def infoText(server: Server, wanted: Iterable[str] = ()) -> str:
     """
     The INFO text for the sections named in C{wanted} (all when empty).
     """
@@ -174,6 +181,6 @@ def infoText(server, wanted=()):
     return "\r\n".join(parts)
 
 
-def info(server, client, args):
+def info(server: Server, client: Client, args: list[bytes]) -> Any:
     """Information and statistics about the server."""
     return infoText(server, [a.decode("utf-8", "replace") for a in args[1:]]).encode()

@@ -2,34 +2,41 @@
 Connection commands: PING, ECHO, SELECT, CLIENT, AUTH, HELLO, QUIT, RESET.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from services.sessionserver.handling import (
     SERVER_VERSION, parseInteger, subcommand, subcommandHelp, syntaxError, wrongArity)
 from services.sessionserver.resp import OK, ReplyError, Status
+
+if TYPE_CHECKING:
+    from services.sessionserver.commands import Client, Server
 
 __all__ = ["checkClientName", "ping", "echo", "select", "client_", "auth", "hello",
            "quit_", "reset"]
 
 
-def ping(server, client, args):
+def ping(server: Server, client: Client, args: list[bytes]) -> Any:
     """Ping the server."""
     if len(args) > 2:
         raise wrongArity("ping")
     return args[1] if len(args) == 2 else Status("PONG")
 
 
-def echo(server, client, args):
+def echo(server: Server, client: Client, args: list[bytes]) -> Any:
     """Echo the argument."""
     return args[1]
 
 
-def select(server, client, args):
+def select(server: Server, client: Client, args: list[bytes]) -> Any:
     """Select the logical database (only 0 exists)."""
     if parseInteger(args[1]) != 0:
         raise ReplyError("ERR DB index is out of range")
     return OK
 
 
-def checkClientName(name):
+def checkClientName(name: bytes) -> None:
     """
     Refuse client names with spaces, newlines or special characters.
     """
@@ -38,13 +45,13 @@ def checkClientName(name):
                          "special characters.")
 
 
-def _clientSetName(server, client, args):
+def _clientSetName(server: Server, client: Client, args: list[bytes]) -> Any:
     checkClientName(args[2])
     client.name = args[2] or None
     return OK
 
 
-def _clientSetInfo(server, client, args):
+def _clientSetInfo(server: Server, client: Client, args: list[bytes]) -> Any:
     attribute = args[2].lower()
     if attribute not in (b"lib-name", b"lib-ver"):
         raise ReplyError(f"ERR Unrecognized option '{args[2].decode('utf-8', 'replace')}'")
@@ -58,11 +65,11 @@ def _clientSetInfo(server, client, args):
     return OK
 
 
-def _clientInfo(server, client, args):
+def _clientInfo(server: Server, client: Client, args: list[bytes]) -> Any:
     return _clientLine(client).encode() + b"\n"
 
 
-def _clientList(server, client, args):
+def _clientList(server: Server, client: Client, args: list[bytes]) -> Any:
     return "".join(_clientLine(c) + "\n" for c in server.clients.values()).encode()
 
 
@@ -92,12 +99,12 @@ _CLIENT = {
 }
 
 
-def client_(server, client, args):
+def client_(server: Server, client: Client, args: list[bytes]) -> Any:
     """Connection state: ID, SETNAME, GETNAME, SETINFO, INFO, LIST, HELP."""
     return subcommand(args, _CLIENT, "client")(server, client, args)
 
 
-def auth(server, client, args):
+def auth(server: Server, client: Client, args: list[bytes]) -> Any:
     """Authenticate the connection."""
     if len(args) > 3:
         return syntaxError()
@@ -129,7 +136,7 @@ def _helloOptions(args):
     return credentials, name
 
 
-def hello(server, client, args):
+def hello(server: Server, client: Client, args: list[bytes]) -> Any:
     """Handshake: choose the protocol version, authenticate, name the client."""
     version = 3 if client.resp3 else 2
     if len(args) > 1:
@@ -156,13 +163,13 @@ def hello(server, client, args):
             b"modules": []}
 
 
-def quit_(server, client, args):
+def quit_(server: Server, client: Client, args: list[bytes]) -> Any:
     """Close the connection."""
     client.closing = True
     return OK
 
 
-def reset(server, client, args):
+def reset(server: Server, client: Client, args: list[bytes]) -> Any:
     """Reset the connection's state."""
     client.transaction, client.transactionFailed = None, False
     client.resp3 = False

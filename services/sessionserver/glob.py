@@ -20,6 +20,7 @@ the last ones compiled are kept (a SCAN walk sends the same one each step).
 """
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 __all__ = ["compileGlob", "MAX_PATTERN_BYTES"]
@@ -31,7 +32,7 @@ _STAR = None
 
 
 @lru_cache(maxsize=64)
-def compileGlob(pattern):
+def compileGlob(pattern: bytes) -> Callable[[bytes], bool]:
     """
     A function telling whether a C{bytes} key matches the Redis glob
     C{pattern} (C{bytes}).

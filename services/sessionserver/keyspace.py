@@ -3,9 +3,17 @@ String and key commands (GET, SET and its family, expiry, counters, KEYS,
 SCAN), with Redis 7's semantics and error texts.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from services.sessionserver.glob import compileGlob
 from services.sessionserver.handling import parseInteger, syntaxError, wrongArity
 from services.sessionserver.resp import OK, ReplyError, Status
+
+if TYPE_CHECKING:
+    from services.sessionserver.commands import Client, Server
 
 __all__ = [
     "KEYS_LIMIT", "SCAN_COUNT_LIMIT", "globMatcher",
@@ -80,12 +88,12 @@ def _parseSetOptions(args, start, getex=False):
     return flags, unit, value
 
 
-def get(server, client, args):
+def get(server: Server, client: Client, args: list[bytes]) -> Any:
     """Get the value of a key."""
     return server.store.get(args[1])
 
 
-def set_(server, client, args):
+def set_(server: Server, client: Client, args: list[bytes]) -> Any:
     """Set the string value of a key, with expiry and conditions."""
     store, key = server.store, args[1]
     flags, unit, value = _parseSetOptions(args, 3)
@@ -97,7 +105,7 @@ def set_(server, client, args):
     return old if b"GET" in flags else OK
 
 
-def setnx(server, client, args):
+def setnx(server: Server, client: Client, args: list[bytes]) -> Any:
     """Set a key only if it does not exist."""
     if args[1] in server.store:
         return 0
@@ -111,17 +119,17 @@ def _setWithExpiry(server, args, unit, name):
     return OK
 
 
-def setex(server, client, args):
+def setex(server: Server, client: Client, args: list[bytes]) -> Any:
     """Set a key with an expiry in seconds."""
     return _setWithExpiry(server, args, b"EX", "setex")
 
 
-def psetex(server, client, args):
+def psetex(server: Server, client: Client, args: list[bytes]) -> Any:
     """Set a key with an expiry in milliseconds."""
     return _setWithExpiry(server, args, b"PX", "psetex")
 
 
-def getex(server, client, args):
+def getex(server: Server, client: Client, args: list[bytes]) -> Any:
     """Get the value of a key and optionally set or remove its expiry."""
     store, key = server.store, args[1]
     flags, unit, value = _parseSetOptions(args, 2, getex=True)
@@ -136,7 +144,7 @@ def getex(server, client, args):
     return current
 
 
-def getdel(server, client, args):
+def getdel(server: Server, client: Client, args: list[bytes]) -> Any:
     """Get the value of a key and delete it."""
     value = server.store.get(args[1])
     if value is not None:
@@ -144,13 +152,13 @@ def getdel(server, client, args):
     return value
 
 
-def mget(server, client, args):
+def mget(server: Server, client: Client, args: list[bytes]) -> Any:
     """Get the values of several keys."""
     get = server.store.get
     return [get(key) for key in args[1:]]
 
 
-def mset(server, client, args):
+def mset(server: Server, client: Client, args: list[bytes]) -> Any:
     """Set several keys."""
     if len(args) % 2 == 0:
         raise wrongArity("mset")
@@ -160,18 +168,18 @@ def mset(server, client, args):
     return OK
 
 
-def del_(server, client, args):
+def del_(server: Server, client: Client, args: list[bytes]) -> Any:
     """Delete keys."""
     delete = server.store.delete
     return sum(delete(key) for key in args[1:])
 
 
-def unlink(server, client, args):
+def unlink(server: Server, client: Client, args: list[bytes]) -> Any:
     """Delete keys."""
     return del_(server, client, args)
 
 
-def exists(server, client, args):
+def exists(server: Server, client: Client, args: list[bytes]) -> Any:
     """Count how many of the keys exist."""
     store = server.store
     return sum(key in store for key in args[1:])
@@ -221,22 +229,22 @@ def _expire(server, args, seconds, relative, name):
     return 1
 
 
-def expire(server, client, args):
+def expire(server: Server, client: Client, args: list[bytes]) -> Any:
     """Set a key's time to live in seconds."""
     return _expire(server, args, True, True, "expire")
 
 
-def pexpire(server, client, args):
+def pexpire(server: Server, client: Client, args: list[bytes]) -> Any:
     """Set a key's time to live in milliseconds."""
     return _expire(server, args, False, True, "pexpire")
 
 
-def expireat(server, client, args):
+def expireat(server: Server, client: Client, args: list[bytes]) -> Any:
     """Set a key's expiry as a UNIX time in seconds."""
     return _expire(server, args, True, False, "expireat")
 
 
-def pexpireat(server, client, args):
+def pexpireat(server: Server, client: Client, args: list[bytes]) -> Any:
     """Set a key's expiry as a UNIX time in milliseconds."""
     return _expire(server, args, False, False, "pexpireat")
 
@@ -248,23 +256,23 @@ def _ttlMillis(store, key):
     return -1 if expireAt is None else max(expireAt - store.now(), 0)
 
 
-def ttl(server, client, args):
+def ttl(server: Server, client: Client, args: list[bytes]) -> Any:
     """The time to live of a key in seconds."""
     millis = _ttlMillis(server.store, args[1])
     return millis if millis < 0 else (millis + 500) // 1000
 
 
-def pttl(server, client, args):
+def pttl(server: Server, client: Client, args: list[bytes]) -> Any:
     """The time to live of a key in milliseconds."""
     return _ttlMillis(server.store, args[1])
 
 
-def persist(server, client, args):
+def persist(server: Server, client: Client, args: list[bytes]) -> Any:
     """Remove the expiry of a key."""
     return int(server.store.persist(args[1]))
 
 
-def type_(server, client, args):
+def type_(server: Server, client: Client, args: list[bytes]) -> Any:
     """The type of the value at a key."""
     return Status("string" if args[1] in server.store else "none")
 
@@ -280,22 +288,22 @@ def _incrBy(server, key, delta):
     return result
 
 
-def incr(server, client, args):
+def incr(server: Server, client: Client, args: list[bytes]) -> Any:
     """Increment the integer value of a key by one."""
     return _incrBy(server, args[1], 1)
 
 
-def decr(server, client, args):
+def decr(server: Server, client: Client, args: list[bytes]) -> Any:
     """Decrement the integer value of a key by one."""
     return _incrBy(server, args[1], -1)
 
 
-def incrby(server, client, args):
+def incrby(server: Server, client: Client, args: list[bytes]) -> Any:
     """Increment the integer value of a key by an amount."""
     return _incrBy(server, args[1], parseInteger(args[2]))
 
 
-def decrby(server, client, args):
+def decrby(server: Server, client: Client, args: list[bytes]) -> Any:
     """Decrement the integer value of a key by an amount."""
     delta = parseInteger(args[2])
     if delta == INT64_MIN:
@@ -303,7 +311,7 @@ def decrby(server, client, args):
     return _incrBy(server, args[1], -delta)
 
 
-def append(server, client, args):
+def append(server: Server, client: Client, args: list[bytes]) -> Any:
     """Append a value to a key."""
     current = server.store.get(args[1]) or b""
     if len(current) + len(args[2]) > MAX_STRING:
@@ -313,12 +321,12 @@ def append(server, client, args):
     return len(value)
 
 
-def strlen(server, client, args):
+def strlen(server: Server, client: Client, args: list[bytes]) -> Any:
     """The length of a key's value."""
     return len(server.store.get(args[1]) or b"")
 
 
-def globMatcher(pattern):
+def globMatcher(pattern: bytes) -> Callable[[bytes], bool]:
     """
     L{compileGlob}C{(pattern)}, or an error reply for a pattern too long.
     """
@@ -328,7 +336,7 @@ def globMatcher(pattern):
         raise ReplyError(f"ERR {e}") from None
 
 
-def keys(server, client, args):
+def keys(server: Server, client: Client, args: list[bytes]) -> Any:
     """All keys matching a pattern."""
     store = server.store
     if len(store) > KEYS_LIMIT:
@@ -340,7 +348,7 @@ def keys(server, client, args):
     return [key for key in store.keys() if match(key)]
 
 
-def scan(server, client, args):
+def scan(server: Server, client: Client, args: list[bytes]) -> Any:
     """Iterate over the keys with a cursor."""
     cursor = parseInteger(args[1], "ERR invalid cursor")
     count, match, kind = 10, None, None

@@ -3,12 +3,19 @@ Transaction commands: MULTI, EXEC, DISCARD (the server queues the commands
 in between; see L{services.sessionserver.commands.Server.execute}).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from services.sessionserver.resp import OK, ReplyError
+
+if TYPE_CHECKING:
+    from services.sessionserver.commands import Client, Server
 
 __all__ = ["multi", "exec_", "discard"]
 
 
-def multi(server, client, args):
+def multi(server: Server, client: Client, args: list[bytes]) -> Any:
     """Start a transaction."""
     if client.transaction is not None:
         return ReplyError("ERR MULTI calls can not be nested")
@@ -17,7 +24,7 @@ def multi(server, client, args):
     return OK
 
 
-def exec_(server, client, args):
+def exec_(server: Server, client: Client, args: list[bytes]) -> Any:
     """Run the commands queued since MULTI."""
     if client.transaction is None:
         return ReplyError("ERR EXEC without MULTI")
@@ -28,7 +35,7 @@ def exec_(server, client, args):
     return [server.run(client, entry, queuedArgs) for entry, queuedArgs in queued]
 
 
-def discard(server, client, args):
+def discard(server: Server, client: Client, args: list[bytes]) -> Any:
     """Forget the commands queued since MULTI."""
     if client.transaction is None:
         return ReplyError("ERR DISCARD without MULTI")
