@@ -12,7 +12,7 @@ import redis
 
 from services.sessionserver.albatross import MAX_AGE
 from services.sessionserver.commands import AUTH_FAILURE_LIMIT
-from tests.support import freePort, tempDir
+from tests.support import freePort, tempDir, waitForPort
 from tests.test_sessionserver_integration import TIMEOUT, SessionServerTestCase
 
 REPLY_SECONDS = 10
@@ -57,6 +57,8 @@ class AlbatrossHostileTests(SessionServerTestCase):
         self.startServer("--requirepass", "s3cret", "--maxmemory", "2mb",
                          "--albatross-port", str(self.albatrossPort),
                          "--journal", self.journal)
+        # startServer waits for the RESP port; the Albatross port binds beside it.
+        waitForPort(self.albatrossPort)
         self.resp = self.client(password="s3cret")
 
     def test_newDoesNotEvictSessions(self):

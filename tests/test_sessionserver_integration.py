@@ -14,7 +14,8 @@ import redis
 from twisted.trial.unittest import SkipTest, TestCase
 
 from appserver.tap import sessionserver
-from tests.support import MKTAP, application, freePort, run, startTwistd, tempDir
+from tests.support import (MKTAP, application, freePort, run, startTwistd, tempDir,
+                           waitForPort)
 
 TIMEOUT = 60
 
@@ -196,6 +197,7 @@ class AlbatrossTests(SessionServerTestCase):
         """new, put, get, del over TCP; the session is visible over RESP too."""
         albatrossPort = freePort()
         self.startServer("--albatross-port", str(albatrossPort))
+        waitForPort(albatrossPort)
         with socket.create_connection(("127.0.0.1", albatrossPort), timeout=TIMEOUT) as s:
             reader = s.makefile("rb")
             s.sendall(b"new myapp 600\r\n")

@@ -10,7 +10,8 @@ import signal
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import MKTAP, freePort, readAll, run, startTwistd, stopProcess, tempDir
+from tests.support import (MKTAP, freePort, readAll, run, startTwistd, stopProcess, tempDir,
+                           waitForPort)
 
 QUOTE = "Tests are the best documentation. \N{EM DASH} the tree test"
 
@@ -94,6 +95,8 @@ class PersistedTreeTests(SynchronousTestCase):
         self.assertTrue(os.path.exists(os.path.join(root, shutdownFile)))
 
         startTwistd(self, [flag, shutdownFile], root, web)
+        # startTwistd waits for the web port; the QOTD port binds after it.
+        waitForPort(qotd)
         self.assertEqual(readAll(qotd).decode("utf-8").strip(), QUOTE)
         client = Client(self, web)
         self.assertEqual(list(services(client)),
