@@ -23,7 +23,7 @@ from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import endpoints
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IProtocolFactory
+from twisted.internet.protocol import Factory
 from twisted.internet.error import CannotListenError
 from zope.interface import implementer
 
@@ -86,7 +86,7 @@ class ListeningService(PersistentService):
 
     _volatile = ("_endpointService", "port")
 
-    def __init__(self, description: str, factory: IProtocolFactory, reactor: Any = None) -> None:
+    def __init__(self, description: str, factory: Factory, reactor: Any = None) -> None:
         self.description = description
         self.factory = factory
         self._reactor = reactor

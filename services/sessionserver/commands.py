@@ -11,14 +11,15 @@ the failures since the one before.
 """
 
 import hmac
+from typing import Any
 
 from twisted.logger import Logger
 
 from services.persistence import PersistentObject
 from services.sessionserver.handling import wrongArity
 from services.sessionserver.resp import ReplyError, Status
-from services.sessionserver.store import OutOfMemory
-from services.sessionserver.table import COMMANDS
+from services.sessionserver.store import OutOfMemory, Store
+from services.sessionserver.table import COMMANDS, Command
 
 __all__ = ["Server", "Client"]
 
@@ -51,16 +52,16 @@ class Client:
     @ivar authFailures: how many AUTH attempts failed on this connection.
     """
 
-    def __init__(self, id, authenticated, address=""):
+    def __init__(self, id: int, authenticated: bool, address: str = "") -> None:
         self.id = id
         self.address = address
-        self.name = None
-        self.libName = None
-        self.libVersion = None
+        self.name: bytes | None = None
+        self.libName: bytes | None = None
+        self.libVersion: bytes | None = None
         self.resp3 = False
         self.authenticated = authenticated
         self.closing = False
-        self.transaction = None
+        self.transaction: list[tuple[Command, list[bytes]]] | None = None
         self.transactionFailed = False
         self.authFailures = 0
 
@@ -80,8 +81,10 @@ class Server(PersistentObject):
     commands = COMMANDS
     _volatile = ("clients", "lastClientId", "totalConnections", "totalCommands", "startedAt",
                  "journal", "ports", "_authLoggedAt", "_authUnlogged")
+    journal: Any
+    startedAt: float | None
 
-    def __init__(self, store, password=None):
+    def __init__(self, store: Store, password: bytes | None = None) -> None:
         self.store = store
         self.password = password
         self._volatileInit()
@@ -93,7 +96,7 @@ class Server(PersistentObject):
         self.ports = []
         self._authUnlogged = 0
 
-    def commit(self):
+    def commit(self) -> None:
         """
         Make the writes done so far durable as the journal's fsync policy
         says; called before replies acknowledging them are sent.
@@ -105,7 +108,7 @@ class Server(PersistentObject):
         if self.journal is not None:
             self.journal.commit()
 
-    def connect(self, address=""):
+    def connect(self, address: str = "") -> Client:
         """
         A new L{Client} for a connection from C{address}.
         """
@@ -117,13 +120,13 @@ class Server(PersistentObject):
         self.clients[client.id] = client
         return client
 
-    def disconnect(self, client):
+    def disconnect(self, client: Client) -> None:
         """
         Forget C{client}, whose connection is gone.
         """
         self.clients.pop(client.id, None)
 
-    def checkPassword(self, username, password):
+    def checkPassword(self, username: bytes, password: bytes) -> bool:
         """
         Whether C{username} (only C{default} exists) and C{password} match.
         """
@@ -131,7 +134,8 @@ class Server(PersistentObject):
             return self.password is None and username == b"default"
         return hmac.compare_digest(password, self.password)
 
-    def authenticate(self, client, username, password):
+    def authenticate(self, client: Client, username: bytes, password: bytes
+                     ) -> ReplyError | None:
         """
         Check C{client}'s credentials: authenticate it, or count, log and
         answer a failure (closing the connection after
@@ -158,7 +162,7 @@ class Server(PersistentObject):
                   address=client.address, count=self._authUnlogged)
         self._authLoggedAt, self._authUnlogged = now, 0
 
-    def execute(self, client, args):
+    def execute(self, client: Client, args: list[bytes]) -> Any:
         """
         Run one command for C{client} and return its reply value.
         """
@@ -188,7 +192,7 @@ class Server(PersistentObject):
         return bool(store.maxmemory) and store.policy == "noeviction" \
             and store.usedMemory >= store.maxmemory
 
-    def run(self, client, entry, args):
+    def run(self, client: Client, entry: Command, args: list[bytes]) -> Any:
         """
         Run the table entry C{entry} with C{args} for C{client}, its checks
         passed, and return its reply value.

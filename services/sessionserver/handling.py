@@ -9,6 +9,9 @@ L{connection}, L{admin} (server) and L{transactions};
 L{services.sessionserver.table} lists them.
 """
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 from services.sessionserver.resp import ReplyError, Status, _integer
 
 __all__ = ["parseInteger", "wrongArity", "syntaxError", "unknownSubcommand",
@@ -20,7 +23,7 @@ SERVER_VERSION = "7.0.0"
 INTEGER_ERROR = "ERR value is not an integer or out of range"
 
 
-def parseInteger(value, error=INTEGER_ERROR):
+def parseInteger(value: bytes, error: str = INTEGER_ERROR) -> int:
     """
     A signed 64-bit integer argument, or a L{ReplyError} with C{error}.
     """
@@ -30,7 +33,7 @@ def parseInteger(value, error=INTEGER_ERROR):
     return number
 
 
-def wrongArity(name):
+def wrongArity(name: str) -> ReplyError:
     """
     The error for a wrong number of arguments to C{name} (like C{get} or
     C{client|setname}).
@@ -38,14 +41,14 @@ def wrongArity(name):
     return ReplyError(f"ERR wrong number of arguments for '{name}' command")
 
 
-def syntaxError():
+def syntaxError() -> ReplyError:
     """
     Redis's generic syntax error.
     """
     return ReplyError("ERR syntax error")
 
 
-def unknownSubcommand(args):
+def unknownSubcommand(args: Sequence[bytes]) -> ReplyError:
     """
     The error for an unknown subcommand of C{args[0]}.
     """
@@ -54,7 +57,8 @@ def unknownSubcommand(args):
                       f"{args[0].decode('utf-8', 'replace').upper()} HELP.")
 
 
-def subcommand(args, table, name):
+def subcommand(args: Sequence[bytes], table: Mapping[bytes, tuple[int, Callable[..., Any]]],
+               name: str) -> Callable[..., Any]:
     """
     Find and arity-check the subcommand C{args[1]} of C{name} in C{table}
     (subcommand to C{(arity, handler)}).
@@ -68,7 +72,7 @@ def subcommand(args, table, name):
     return handler
 
 
-def subcommandHelp(name, lines):
+def subcommandHelp(name: str, lines: Sequence[str]) -> tuple[int, Callable[..., Any]]:
     """
     The C{(arity, handler)} of C{name HELP}: Redis's help reply, one status
     line per row, for the subcommands described by C{lines}.

@@ -7,6 +7,8 @@ commands (C{PING\\r\\n}, C{set a "b c"\\n}), with Redis's limits and its exact
 protocol error texts. L{encode} turns a reply value into RESP2 or RESP3 bytes.
 """
 
+from typing import Any
+
 __all__ = [
     "ProtocolError", "Parser", "Status", "ReplyError", "encode", "splitArgs",
     "INLINE_MAX", "MULTIBULK_MAX", "BULK_MAX", "UNAUTHENTICATED_MULTIBULK_MAX",
@@ -42,18 +44,18 @@ class Parser:
         journal uses it to find the end of its last good record.
     """
 
-    def __init__(self, authenticated=True, maxBulk=BULK_MAX):
+    def __init__(self, authenticated: bool = True, maxBulk: int = BULK_MAX) -> None:
         self.authenticated = authenticated
         self.consumed = 0
         self._maxBulk = maxBulk
-        self._buffer = bytearray()
+        self._buffer: bytes | bytearray = bytearray()
         self._pos = 0
         self._args = None
         self._remaining = 0
         self._start = 0
         self._dropTokens()
 
-    def feed(self, data):
+    def feed(self, data: bytes) -> None:
         """
         Add bytes received from the client.
         """
@@ -70,13 +72,13 @@ class Parser:
             self._buffer += data
         self._dropTokens()
 
-    def pending(self):
+    def pending(self) -> int:
         """
         How many received bytes are not yet part of a returned command.
         """
         return len(self._buffer) - self._start
 
-    def next(self):
+    def next(self) -> list[bytes] | None:
         """
         The next complete command as a list of C{bytes}, or L{None} if more
         bytes are needed.
@@ -297,7 +299,7 @@ _HEX = b"0123456789abcdefABCDEF"
 _SPACES = b" \n\r\t\v\f\x00"
 
 
-def splitArgs(line):
+def splitArgs(line: bytes) -> list[bytes] | None:
     """
     Split an inline command like Redis's C{sdssplitargs}: arguments are
     separated by spaces, may be double-quoted (with C{\\n}, C{\\xHH} escapes)
@@ -306,7 +308,7 @@ def splitArgs(line):
 
     @return: the list of arguments, or L{None} for unbalanced quotes.
     """
-    args = []
+    args: list[bytes] = []
     i, n = 0, len(line)
     while True:
         while i < n and line[i] in _SPACES:
@@ -377,14 +379,14 @@ OK = Status("OK")
 _NULL = {False: b"$-1\r\n", True: b"_\r\n"}
 
 
-def encode(reply, resp3=False):
+def encode(reply: Any, resp3: bool = False) -> bytes:
     """
     Serialize a reply: C{bytes} as a bulk string, C{int} as an integer,
     L{None} as null, L{Status} as a simple string, L{ReplyError} as an
     error, C{list}/C{tuple} as an array, C{dict} as a map (a flat array in
     RESP2), C{float} as a double (a bulk string in RESP2).
     """
-    out = []
+    out: list[bytes] = []
     _encodeInto(out, reply, resp3)
     return b"".join(out)
 

@@ -8,6 +8,9 @@ x.tap}, saved at shutdown as C{x-shutdown.tap}) keeps its sessions; with a
 journal, the file is the copy and the pickle holds only the configuration.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from twisted.internet import task
 
 from services.persistence import PersistentMultiService
@@ -41,9 +44,11 @@ class SessionServerService(PersistentMultiService):
 
     _volatile = ("journal", "_expiry", "_sync")
 
-    def __init__(self, ports=(DEFAULT_PORT,), albatrossPorts=(), password=None,
-                 maxmemory=0, policy="volatile-lru", journalPath=None,
-                 fsync="everysec", clock=None, reactor=None):
+    def __init__(self, ports: Iterable[str] = (DEFAULT_PORT,),
+                 albatrossPorts: Iterable[str] = (), password: bytes | None = None,
+                 maxmemory: int = 0, policy: str = "volatile-lru",
+                 journalPath: str | None = None, fsync: str = "everysec", clock: Any = None,
+                 reactor: Any = None) -> None:
         PersistentMultiService.__init__(self)
         self.setName("session-server")
         self.store = Store(clock, maxmemory, policy)
@@ -60,7 +65,7 @@ class SessionServerService(PersistentMultiService):
         for description in albatrossPorts:
             ListeningService(description, albatross, reactor).setServiceParent(self)
 
-    def startService(self):
+    def startService(self) -> None:
         """
         Replay the journal, start the expiry sweep (and the fsync timer
         under C{everysec}), then listen.
@@ -94,7 +99,7 @@ class SessionServerService(PersistentMultiService):
         call.start(interval, now=False)
         return call
 
-    def stopService(self):
+    def stopService(self) -> Any:
         """
         Stop listening, then stop the timers and close the journal.
         """

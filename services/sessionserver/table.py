@@ -10,7 +10,9 @@ L{transactions}; see L{services.sessionserver.handling}) and add its row
 below.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.sessionserver import admin, connection, keyspace, transactions
 
@@ -38,9 +40,9 @@ class Command:
     """
 
     name: str
-    handler: object = field(repr=False)
+    handler: Callable[..., Any] = field(repr=False)
     arity: int
-    flags: tuple
+    flags: tuple[str, ...]
     firstKey: int = 0
     lastKey: int = 0
     step: int = 0
@@ -48,7 +50,7 @@ class Command:
     summary: str = ""
     since: str = "1.0.0"
 
-    def arityOK(self, count):
+    def arityOK(self, count: int) -> bool:
         """
         Whether C{count} arguments (including the name) are acceptable.
         """
