@@ -21,6 +21,8 @@ C{recordFlush()}.
 import heapq
 from bisect import bisect_left, insort
 from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
 
 from services.persistence import PersistentObject, keepAlive
 
@@ -57,7 +59,8 @@ class Store(PersistentObject):
     @ivar usedMemory: the estimated bytes used by keys and values.
     """
 
-    def __init__(self, clock=None, maxmemory=0, policy="volatile-lru"):
+    def __init__(self, clock: Any = None, maxmemory: int = 0,
+                 policy: str = "volatile-lru") -> None:
         if policy not in POLICIES:
             raise ValueError(f"unknown eviction policy {policy!r}")
         self.clock = clock
@@ -83,7 +86,7 @@ class Store(PersistentObject):
         return bool(self.maxmemory) and self.policy.endswith("-lru")
 
     @property
-    def clock(self):
+    def clock(self) -> Any:
         """
         The L{IReactorTime} given (or set), else the reactor once L{now}
         has looked it up, else L{None}.
@@ -91,10 +94,10 @@ class Store(PersistentObject):
         return self._reactor
 
     @clock.setter
-    def clock(self, clock):
+    def clock(self, clock: Any) -> None:
         self._reactor = clock
 
-    def now(self):
+    def now(self) -> int:
         """
         The current time in milliseconds, as expiry times are given.
         """
@@ -104,10 +107,10 @@ class Store(PersistentObject):
             clock = self._getReactor()
         return int(clock.seconds() * 1000)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._data)
 
-    def __contains__(self, key):
+    def __contains__(self, key: bytes) -> bool:
         return self._live(key)
 
     def _live(self, key):
@@ -120,7 +123,7 @@ class Store(PersistentObject):
             return False
         return True
 
-    def get(self, key):
+    def get(self, key: bytes) -> bytes | None:
         """
         The value of C{key}, or L{None} if it is absent or expired.
         """
@@ -132,7 +135,7 @@ class Store(PersistentObject):
             self._recency.move_to_end(key)
         return self._data[key]
 
-    def getAndExpire(self, key, expireAtMillis):
+    def getAndExpire(self, key: bytes, expireAtMillis: int) -> bytes | None:
         """
         The value of C{key}, or L{None} if it is absent or expired, making a
         live key expire at C{expireAtMillis}: L{get} followed by
@@ -161,7 +164,7 @@ class Store(PersistentObject):
             self.observer.recordExpire(key, expireAtMillis)
         return value
 
-    def peek(self, key):
+    def peek(self, key: bytes) -> tuple[bytes, int | None] | None:
         """
         C{(value, expireAtMillis or None)} for a live C{key}, or L{None};
         unlike L{get}, it counts no hit and makes the key no more recent.
@@ -170,7 +173,8 @@ class Store(PersistentObject):
             return None
         return self._data[key], self._expires.get(key)
 
-    def set(self, key, value, expireAtMillis=None, keepTTL=False, evict=True):
+    def set(self, key: bytes, value: bytes, expireAtMillis: int | None = None,
+            keepTTL: bool = False, evict: bool = True) -> None:
         """
         Set C{key} to C{value}, expiring at C{expireAtMillis} (absolute
         milliseconds on the clock) or never (L{None}); with C{keepTTL}, an
@@ -207,7 +211,7 @@ class Store(PersistentObject):
         if self.observer is not None:
             self.observer.recordSet(key, value, expireAtMillis)
 
-    def delete(self, key):
+    def delete(self, key: bytes) -> bool:
         """
         Remove C{key}; return whether it existed.
         """
@@ -218,7 +222,7 @@ class Store(PersistentObject):
             self.observer.recordDelete(key)
         return True
 
-    def pexpireAt(self, key, expireAtMillis):
+    def pexpireAt(self, key: bytes, expireAtMillis: int) -> bool:
         """
         Make C{key} expire at C{expireAtMillis} (a time already past deletes
         it); return whether the key existed.
@@ -232,7 +236,7 @@ class Store(PersistentObject):
             self.observer.recordExpire(key, expireAtMillis)
         return True
 
-    def persist(self, key):
+    def persist(self, key: bytes) -> bool:
         """
         Remove the expiry of C{key}; return whether it had one.
         """
@@ -245,7 +249,7 @@ class Store(PersistentObject):
             self.observer.recordExpire(key, None)
         return True
 
-    def expireAt(self, key):
+    def expireAt(self, key: bytes) -> int | None:
         """
         When C{key} expires in absolute milliseconds, or L{None} if it
         does not (or does not exist).
@@ -254,7 +258,7 @@ class Store(PersistentObject):
             return None
         return self._expires.get(key)
 
-    def flush(self):
+    def flush(self) -> None:
         """
         Remove every key.
         """
@@ -271,7 +275,7 @@ class Store(PersistentObject):
             self._recency.clear()
         self.usedMemory = 0
 
-    def keys(self):
+    def keys(self) -> list[bytes]:
         """
         A list of the keys that have not expired.
         """
@@ -279,7 +283,7 @@ class Store(PersistentObject):
         expires = self._expires
         return [k for k in self._data if k not in expires or expires[k] > now]
 
-    def items(self):
+    def items(self) -> Iterator[tuple[bytes, bytes, int | None]]:
         """
         Yield C{(key, value, expireAtMillis or None)} for every live key.
         """
@@ -289,13 +293,13 @@ class Store(PersistentObject):
             if expireAt is None or expireAt > now:
                 yield key, value, expireAt
 
-    def volatileCount(self):
+    def volatileCount(self) -> int:
         """
         How many keys have an expiry.
         """
         return len(self._expires)
 
-    def scan(self, cursor, count):
+    def scan(self, cursor: int, count: int) -> tuple[int, list[bytes]]:
         """
         One step of a cursor walk over the keys: return C{(next cursor,
         keys)}, the cursor being 0 at the end. Keys present for the whole
@@ -309,7 +313,7 @@ class Store(PersistentObject):
         nextCursor, found = self._scanIndex.step(cursor, count)
         return nextCursor, [k for k in found if k not in expires or expires[k] > now]
 
-    def expireDue(self, limit=1000):
+    def expireDue(self, limit: int = 1000) -> int:
         """
         Remove up to C{limit} keys whose expiry has passed, soonest first;
         return how many were removed. Moving entries whose keys' expiry
