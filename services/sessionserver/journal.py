@@ -25,11 +25,14 @@ the background, a few keys per reactor turn, while writes go on.
 
 import io
 import os
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from twisted.internet import defer
 from twisted.logger import Logger
 
 from services.persistence import PersistentObject
+from services.sessionserver.store import Store
 from services.sessionserver.journalfile import (
     HEADER, CorruptJournal, JournalReader, encodeCommand, encodeRecord)
 
@@ -57,12 +60,12 @@ class JournalWriteError(Exception):
         quotes it in C{MISCONF Errors writing to the AOF file: ...}.
     """
 
-    def __init__(self, error):
+    def __init__(self, error: OSError) -> None:
         Exception.__init__(self, error)
         self.strerror = error.strerror or str(error)
 
 
-def corruptionMessage(path, error):
+def corruptionMessage(path: str, error: CorruptJournal) -> str:
     """
     The one sentence saying that the journal at C{path} is corrupt (a
     L{CorruptJournal}) and how to repair it.
@@ -79,7 +82,7 @@ def _setRecord(key, value, expireAtMillis):
     return (b"SET", key, value, b"PXAT", b"%d" % expireAtMillis)
 
 
-def applyRecord(store, args):
+def applyRecord(store: Store, args: Sequence[bytes]) -> None:
     """
     Apply one journal record, already checked by the reader, to C{store}.
     """
@@ -117,8 +120,8 @@ class Journal(PersistentObject):
 
     log = Logger()
 
-    def __init__(self, path, fsync="everysec", clock=None,
-                 compactMinSize=64 * 1024 * 1024, compactRatio=2.0):
+    def __init__(self, path: str, fsync: str = "everysec", clock: Any = None,
+                 compactMinSize: int = 64 * 1024 * 1024, compactRatio: float = 2.0) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"unknown fsync policy {fsync!r}")
         self.path = path
@@ -126,19 +129,19 @@ class Journal(PersistentObject):
         self.compactMinSize = compactMinSize
         self.compactRatio = compactRatio
         self._reactor = clock
-        self._fd = None
-        self._store = None
-        self._pending = []
-        self._undo = []
+        self._fd: int | None = None
+        self._store: Any = None  # the Store, once loaded
+        self._pending: list[tuple[bytes, ...]] = []
+        self._undo: list[Any] = []
         self._dirty = False
         self._torn = False
-        self._compaction = None
+        self._compaction: _Compaction | None = None
         self.checksums = True
-        self.lastWriteError = None
+        self.lastWriteError: OSError | None = None
         self.size = 0
         self.baseSize = 0
 
-    def load(self, store):
+    def load(self, store: Store) -> int:
         """
         Replay the file into C{store}, cutting off a torn tail, then open it
         for appending and become C{store}'s observer.
@@ -191,19 +194,19 @@ class Journal(PersistentObject):
                 count += 1
         return count, reader
 
-    def recordSet(self, key, value, expireAtMillis):
+    def recordSet(self, key: bytes, value: bytes, expireAtMillis: int | None) -> None:
         """
         C{key} was set to C{value}, expiring at C{expireAtMillis} or never.
         """
         self._pending.append(_setRecord(key, value, expireAtMillis))
 
-    def recordDelete(self, key):
+    def recordDelete(self, key: bytes) -> None:
         """
         C{key} was deleted (or evicted).
         """
         self._pending.append((b"DEL", key))
 
-    def recordExpire(self, key, expireAtMillis):
+    def recordExpire(self, key: bytes, expireAtMillis: int | None) -> None:
         """
         C{key} now expires at C{expireAtMillis}, or never if L{None}.
         """
@@ -212,20 +215,20 @@ class Journal(PersistentObject):
         else:
             self._pending.append((b"PEXPIREAT", key, b"%d" % expireAtMillis))
 
-    def recordFlush(self):
+    def recordFlush(self) -> None:
         """
         Every key was removed.
         """
         self._pending.append((b"FLUSHALL",))
 
     @property
-    def pendingCount(self):
+    def pendingCount(self) -> int:
         """
         How many records wait for L{commit}.
         """
         return len(self._pending)
 
-    def beforeChange(self, keys=None):
+    def beforeChange(self, keys: Iterable[bytes] | None = None) -> None:
         """
         Remember the state of C{keys} (of every key if L{None}) before a
         command changes them, so that a failed L{commit} can put it back.
@@ -236,7 +239,7 @@ class Journal(PersistentObject):
         else:
             self._undo.append((False, [(key, store.peek(key)) for key in keys]))
 
-    def commit(self):
+    def commit(self) -> None:
         """
         Write the pending records to the file (and fsync under C{always});
         start a rewrite if the file has grown well past its base size.
@@ -313,7 +316,7 @@ class Journal(PersistentObject):
         finally:
             store.observer, store.maxmemory = observer, limit
 
-    def sync(self):
+    def sync(self) -> None:
         """
         fsync the file if anything was written since the last fsync (run once
         a second under C{everysec}); a failure is logged and reported by
@@ -328,7 +331,7 @@ class Journal(PersistentObject):
                 self.log.error("Journal {path}: fsync failed ({error})",
                                path=self.path, error=e.strerror or e)
 
-    def close(self):
+    def close(self) -> None:
         """
         Write what is pending, fsync and close; abandon a running rewrite.
         """
@@ -349,7 +352,7 @@ class Journal(PersistentObject):
         if self._store is not None and self._store.observer is self:
             self._store.observer = None
 
-    def compact(self):
+    def compact(self) -> defer.Deferred[Any]:
         """
         Rewrite the file as the smallest set of records giving the current
         keyspace, in the background; the Deferred fires with the new size
@@ -387,7 +390,7 @@ class Journal(PersistentObject):
         self.log.error("Journal {path}: rewriting failed ({error}); the current "
                        "file is kept", path=self.path, error=error.strerror or error)
 
-    def info(self):
+    def info(self) -> dict[str, Any]:
         """
         The persistence fields of INFO.
         """

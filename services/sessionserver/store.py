@@ -66,7 +66,7 @@ class Store(PersistentObject):
         self.clock = clock
         self.maxmemory = maxmemory
         self.policy = policy
-        self.observer = None
+        self.observer: Any = None
         self.persistData = True
         self._reset()
 
