@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
+from typing import TextIO
 
 from twisted.python import usage
 
@@ -56,7 +57,7 @@ class Report:
     size: int
     problem: str | None = None
 
-    def describe(self, path):
+    def describe(self, path: str) -> str:
         """
         One sentence about the journal at C{path}.
         """
@@ -66,7 +67,7 @@ class Report:
                 f"{self.problem}; {self.size - self.end} bytes from there to the end.")
 
 
-def check(path):
+def check(path: str) -> Report:
     """
     Read the journal at C{path} and return its L{Report}.
 
@@ -88,7 +89,7 @@ def check(path):
     return Report(records, reader.end, size)
 
 
-def fix(path, report):
+def fix(path: str, report: Report) -> str:
     """
     Copy C{path} to a backup that does not exist yet, then cut C{path} at
     C{report.end}; return the backup's path.
@@ -104,7 +105,7 @@ def fix(path, report):
     return backup
 
 
-def main(argv=None, stdout=None):
+def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> None:
     """
     Run the command; exit 0 if the journal is good or was fixed, 1 if it
     needs fixing, 2 if it cannot be checked.

@@ -18,6 +18,8 @@ first bad byte and why it is bad.
 
 import re
 import zlib
+from collections.abc import Sequence
+from typing import BinaryIO
 
 from services.sessionserver.resp import _integer
 
@@ -52,7 +54,7 @@ class CorruptJournal(Exception):
     @ivar reason: what is wrong, as a phrase.
     """
 
-    def __init__(self, offset, reason):
+    def __init__(self, offset: int, reason: str) -> None:
         Exception.__init__(self, f"corrupt at byte {offset}: {reason}")
         self.offset = offset
         self.reason = reason
@@ -64,7 +66,7 @@ class _Bad(Exception):
     """
 
 
-def encodeCommand(*args):
+def encodeCommand(*args: bytes) -> bytes:
     """
     A command as a RESP multibulk request.
     """
@@ -74,7 +76,7 @@ def encodeCommand(*args):
     return b"".join(parts)
 
 
-def encodeRecord(*args):
+def encodeRecord(*args: bytes) -> bytes:
     """
     A command as a journal record: its RESP form and its checksum line.
     """
@@ -86,7 +88,7 @@ _ARITY = {b"SET": (3, 5), b"DEL": (2,), b"PEXPIREAT": (3,), b"PERSIST": (2,),
           b"FLUSHALL": (1,)}
 
 
-def badRecord(args):
+def badRecord(args: Sequence[bytes]) -> str | None:
     """
     Why C{args} is not a record the journal writes, or L{None} if it is.
     """
@@ -118,7 +120,7 @@ class JournalReader:
     @raise CorruptJournal: while iterating, at the first bad record.
     """
 
-    def __init__(self, file, chunkSize=READ_CHUNK):
+    def __init__(self, file: BinaryIO, chunkSize: int = READ_CHUNK) -> None:
         self._file = file
         self._chunkSize = chunkSize
         self._buffer = b""
