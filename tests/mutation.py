@@ -33,6 +33,38 @@ EQUIVALENT = {
         "every byte its own run, the same set",
     "services.sessionserver.glob.x__tokens__mutmut_12":
         "_STAR is None: appending None is appending _STAR",
+    "appserver.web.router.x__shapeKey__mutmut_8":
+        "the shape key's text marker only has to differ from the converter names",
+    "appserver.web.router.x__shapeKey__mutmut_9":
+        "the shape key's text marker only has to differ from the converter names",
+    "appserver.web.router.x__text__mutmut_3":
+        "Python's codec names are case-insensitive",
+    "appserver.web.router.x_parsePattern__mutmut_23":
+        "Python's codec names are case-insensitive",
+    "appserver.web.router.xǁRouterǁmount__mutmut_4":
+        "Python's codec names are case-insensitive",
+    "appserver.web.router.xǁRouterǁadd__mutmut_9":
+        "Python's codec names are case-insensitive",
+    "appserver.web.router.x_parsePattern__mutmut_40":
+        "only the literal and path labels are compared; any other label is dynamic",
+    "appserver.web.router.x_parsePattern__mutmut_41":
+        "only the literal and path labels are compared; any other label is dynamic",
+    "appserver.web.router.xǁRouterǁ_lookupDynamic__mutmut_37":
+        "names and values always have the same length; strict only guards it",
+    "appserver.web.router.xǁRouterǁ_lookupDynamic__mutmut_40":
+        "names and values always have the same length; strict only guards it",
+    "appserver.web.router.xǁRouterǁ_lookupDynamic__mutmut_41":
+        "names and values always have the same length; strict only guards it",
+    "appserver.web.router.xǁ_SegmentMatcherǁvalues__mutmut_7":
+        "converters and groups always have the same length; strict only guards it",
+    "appserver.web.router.xǁ_SegmentMatcherǁvalues__mutmut_10":
+        "converters and groups always have the same length; strict only guards it",
+    "appserver.web.router.xǁ_SegmentMatcherǁvalues__mutmut_11":
+        "converters and groups always have the same length; strict only guards it",
+    "appserver.web.router.xǁRouterǁallowed__mutmut_2":
+        "allowed() looks up with a method no route has: None is one too",
+    "appserver.web.router.xǁRouterǁallowed__mutmut_6":
+        "allowed() looks up with a method no route has: b'XX\\0XX' is one too",
 }
 """
 Mutants no test can kill because they behave as the original does, by

@@ -143,3 +143,94 @@ class MethodTests(SynchronousTestCase):
         match = router.lookup(b"POST", [b"e", b"new"])
         self.assertEqual((match.endpoint.handler.__name__, match.parameters),
                          ("dynamic", {"name": "new"}))
+
+
+class PatternErrorTests(SynchronousTestCase):
+    """
+    Each malformed pattern is refused with one sentence naming it.
+    """
+
+    def assertRefused(self, pattern, message, exception=RouteError, router=None):
+        router = router or Router()
+        error = self.assertRaises(exception, router.add, pattern, ["GET"], named("x"))
+        self.assertEqual(str(error), message)
+
+    def test_messages(self):
+        """Relative, unknown-converter, malformed, repeated and misplaced-path
+        patterns each have their sentence."""
+        self.assertRefused("a/b", "Route 'a/b' must start with '/'.")
+        self.assertRefused("/a/<bogus:x>", "Unknown converter 'bogus' in route '/a/<bogus:x>'.")
+        self.assertRefused("/a/<x", "Malformed parameter in route '/a/<x'.")
+        self.assertRefused("/a/<x>/<int:x>", "Route '/a/<x>/<int:x>' repeats a parameter name.")
+        self.assertRefused("/a/<path:p>/b",
+                           "<path:...> must be a whole segment at the end of route '/a/<path:p>/b'.")
+
+    def test_conflictMessage(self):
+        """A conflict names the method, the new pattern and the one it conflicts with."""
+        router = Router()
+        router.add("/c/<int:n>", ["GET"], named("first"))
+        self.assertRefused("/c/<int:m>", "Route GET '/c/<int:m>' conflicts with '/c/<int:n>'.",
+                           RouteConflict, router)
+
+    def test_anyLiteralText(self):
+        """Literal text may hold any character but < and >."""
+        router = Router()
+        router.add("/Xmas/<day>X", ["GET"], named("x"))
+        match = router.lookup(b"GET", [b"Xmas", b"25X"])
+        self.assertEqual(match.parameters, {"day": "25"})
+
+
+class SearchTests(SynchronousTestCase):
+    """
+    Several parameters, backtracking between them, and what a match carries.
+    """
+
+    def test_parametersInSeveralSegments(self):
+        """Each parameter segment adds its value, in order."""
+        router = Router()
+        router.add("/u/<int:a>/<b>/<int:c>", ["GET"], named("three"))
+        self.assertEqual(router.lookup(b"GET", [b"u", b"1", b"x", b"3"]).parameters,
+                         {"a": 1, "b": "x", "c": 3})
+
+    def test_backtrackKeepsEarlierValues(self):
+        """Giving up a converter deep in the path keeps the values found before it."""
+        router = Router()
+        router.add("/a/<x>/<int:n>/z", ["GET"], named("int"))
+        router.add("/a/<x>/<n>/y", ["GET"], named("str"))
+        match = router.lookup(b"GET", [b"a", b"p", b"5", b"y"])
+        self.assertEqual((match.endpoint.handler.__name__, match.parameters),
+                         ("str", {"x": "p", "n": "5"}))
+
+    def test_newlineInSegment(self):
+        """A decoded newline is text like any other, in a lone or a mixed parameter."""
+        router = Router()
+        router.add("/s/<word>", ["GET"], named("str"))
+        router.add("/m/<word>.txt", ["GET"], named("mixed"))
+        self.assertEqual(router.lookup(b"GET", [b"s", b"a\nb"]).parameters, {"word": "a\nb"})
+        self.assertEqual(router.lookup(b"GET", [b"m", b"a\n.txt"]).parameters, {"word": "a\n"})
+
+    def test_matchFields(self):
+        """A match has its parameters and no allowed methods; a 405 has no parameters."""
+        router = Router()
+        router.add("/l", ["GET"], named("literal"))
+        router.add("/d/<x>", ["GET"], named("dynamic"))
+        for segments in ([b"l"], [b"d", b"1"]):
+            self.assertEqual(router.lookup(b"GET", segments).allowed, ())
+            self.assertEqual(router.lookup(b"PUT", segments).parameters, {})
+
+    def test_pathIndex(self):
+        """An endpoint knows where its path parameter begins, or that it has none."""
+        router = Router()
+        router.add("/a/b/<path:rest>", ["GET"], named("rest"))
+        router.add("/a/<x>", ["GET"], named("one"))
+        self.assertEqual(router.lookup(b"GET", [b"a", b"b", b"c", b"d"]).endpoint.pathIndex, 2)
+        self.assertIsNone(router.lookup(b"GET", [b"a", b"c"]).endpoint.pathIndex)
+
+    def test_literalRoutesOneLookup(self):
+        """A route without converters is found with one dict lookup, without the trie."""
+        router = Router()
+        router.add("/a/b", ["GET"], named("literal"))
+        router.add("/", ["GET"], named("root"))
+        router._root = None
+        self.assertEqual(router.lookup(b"GET", [b"a", b"b"]).endpoint.handler.__name__, "literal")
+        self.assertEqual(router.lookup(b"GET", [b""]).endpoint.handler.__name__, "root")
