@@ -33,8 +33,9 @@ import secrets
 from twisted.internet.protocol import Factory
 from twisted.protocols.basic import LineReceiver
 
+from services.sessionserver.commands import Server
 from services.sessionserver.journal import JournalWriteError
-from services.sessionserver.store import OutOfMemory
+from services.sessionserver.store import OutOfMemory, Store
 
 __all__ = ["AlbatrossProtocol", "AlbatrossFactory", "MAX_SESSION_BYTES", "MAX_AGE"]
 
@@ -49,7 +50,7 @@ BAD_AGE = b"ERROR age must be a positive number of seconds up to %d" % MAX_AGE
 NO_SUCH_SESSION = b"ERROR no such session"
 
 
-def sessionKey(appid, sessionId):
+def sessionKey(appid: bytes, sessionId: bytes) -> bytes:
     """
     The store key of an Albatross session.
     """
@@ -241,17 +242,17 @@ class AlbatrossFactory(Factory):
 
     protocol = AlbatrossProtocol
 
-    def __init__(self, server):
+    def __init__(self, server: Server) -> None:
         self.server = server
 
     @property
-    def store(self):
+    def store(self) -> Store:
         """
         The store holding the sessions.
         """
         return self.server.store
 
-    def beforeChange(self, key):
+    def beforeChange(self, key: bytes) -> None:
         """
         Let the journal remember C{key} as it is, to put it back if the
         change about to be made cannot be journaled.
@@ -259,7 +260,7 @@ class AlbatrossFactory(Factory):
         if self.server.journal is not None:
             self.server.journal.beforeChange([key])
 
-    def commit(self):
+    def commit(self) -> None:
         """
         Make the writes so far durable before a reply acknowledges them.
 

@@ -15,6 +15,7 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import Factory, Protocol
 from zope.interface import implementer
 
+from services.sessionserver.commands import Server
 from services.sessionserver.journal import JournalWriteError
 from services.sessionserver.resp import Parser, ProtocolError, ReplyError, encode
 
@@ -155,5 +156,5 @@ class RedisFactory(Factory):
 
     protocol = RedisProtocol
 
-    def __init__(self, server):
+    def __init__(self, server: Server) -> None:
         self.server = server
