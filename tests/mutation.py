@@ -65,6 +65,24 @@ EQUIVALENT = {
         "allowed() looks up with a method no route has: None is one too",
     "appserver.web.router.xǁRouterǁallowed__mutmut_6":
         "allowed() looks up with a method no route has: b'XX\\0XX' is one too",
+    "appserver.sessions.signing.x__toBytes__mutmut_5":
+        "Python's codec names are case-insensitive",
+    "appserver.sessions.signing.x_loadOrCreateSecret__mutmut_20":
+        "Python's codec names are case-insensitive",
+    "appserver.sessions.signing.xǁSignerǁ_mac__mutmut_11":
+        "Python's codec names are case-insensitive",
+    "appserver.sessions.signing.xǁSignerǁ_mac__mutmut_20":
+        "Python's codec names are case-insensitive",
+    "appserver.sessions.signing.xǁSignerǁunsign__mutmut_7":
+        "Python's codec names are case-insensitive",
+    "appserver.sessions.signing.xǁSignerǁ_mac__mutmut_13":
+        "hashlib's digest names are case-insensitive",
+    "appserver.sessions.signing.x_loadOrCreateSecret__mutmut_17":
+        "token_urlsafe(None) takes secrets.DEFAULT_ENTROPY, 32 bytes",
+    "appserver.sessions.signing.xǁSignerǁ_mac__mutmut_18":
+        "a 32-byte digest's last base64url character carries 4 bits (one of AEIMQUYcgkosw048), never X",
+    "appserver.sessions.signing.xǁSignerǁ_verify__mutmut_3":
+        "with two dots either the id (rpartition) or the signature (partition) holds a dot, and both are refused",
 }
 """
 Mutants no test can kill because they behave as the original does, by

@@ -98,6 +98,16 @@ class SignerTests(SynchronousTestCase):
         self.assertEqual(remembered, values[6:])
         self.assertIsNone(signer.unsign(forged))
 
+    def test_verifiedCacheBound(self):
+        """A full cache forgets its oldest half (and one more) before remembering a value."""
+        signer = Signer([SECRET], cacheSize=4)
+        values = [signer.sign(newSessionId()) for _ in range(5)]
+        for value in values:
+            signer.unsign(value)
+        signer.secrets = (b"x" * 32,)
+        self.assertEqual([value for value in values if signer.unsign(value) is not None],
+                         values[3:])
+
     @given(st.text())
     def test_randomText(self, value):
         """No text makes unsign raise."""
