@@ -85,6 +85,7 @@ class ListeningService(PersistentService):
     """
 
     _volatile = ("_endpointService", "port")
+    _endpointService: StreamServerEndpointService | None
 
     def __init__(self, description: str, factory: Factory, reactor: Any = None) -> None:
         self.description = description

@@ -151,11 +151,12 @@ class ReloaderService(PersistentService):
                  "_pending", "_timer", "_busy", "_root", "mode", "lastReload",
                  "lastPaths", "lastResult", "lastError", "lastDuration", "reloadCount")
     _timer: DelayedCall | None
+    mode: str | None
     _poller: task.LoopingCall | None
 
-    def __init__(self, path: str, onChange: Callable[[set[str]], Any], delay: float = 0.1,
+    def __init__(self, path: str, onChange: Callable[[frozenset[str]], Any], delay: float = 0.1,
                  pollInterval: float = 0.5, clock: Any = None,
-                 notifierFactory: Callable[[], Any] | None = None) -> None:
+                 notifierFactory: Callable[[Any], Any] | None = None) -> None:
         """
         @param clock: the reactor (or, in tests, a L{task.Clock}); the
             reactor when L{None}.
@@ -176,7 +177,7 @@ class ReloaderService(PersistentService):
         self._snapshot = {}
         self._pending = set()
         self._busy = False
-        self.lastPaths = frozenset()
+        self.lastPaths: frozenset[str] = frozenset()
         self.reloadCount = 0
 
     def startService(self) -> None:

@@ -88,7 +88,7 @@ def _directoryMigrations(directory):
         return []
     if not os.path.isdir(directory):
         raise MigrationError(f"Migration directory {directory} is not a directory.")
-    numbered = {}
+    numbered: dict[int, Migration] = {}
     for name in sorted(os.listdir(directory)):
         if not name.endswith(".sql"):
             continue

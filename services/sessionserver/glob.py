@@ -22,6 +22,7 @@ the last ones compiled are kept (a SCAN walk sends the same one each step).
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 __all__ = ["compileGlob", "MAX_PATTERN_BYTES"]
 
@@ -54,7 +55,8 @@ def _tokens(pattern):
     Split C{pattern} into C{_STAR} and one regular expression per one-byte
     token, reading it as C{stringmatchlen} does.
     """
-    tokens, i, n = [], 0, len(pattern)
+    tokens: list[Any] = []
+    i, n = 0, len(pattern)
     while i < n:
         c = pattern[i]
         if c == 0x2A:  # *
@@ -113,7 +115,7 @@ def _runs(ordered):
     """
     The C{(first, last)} runs of consecutive numbers in C{ordered}.
     """
-    runs = []
+    runs: list[tuple[int, int]] = []
     for c in ordered:
         if runs and runs[-1][1] == c - 1:
             runs[-1] = (runs[-1][0], c)
@@ -137,7 +139,8 @@ def _segments(tokens):
     The segments of C{tokens} around its stars: the first and last always
     (maybe empty), the nonempty ones in between.
     """
-    groups, current = [], []
+    groups: list[list[Any]] = []
+    current: list[Any] = []
     for token in tokens:
         if token is _STAR:
             groups.append(current)
