@@ -152,6 +152,7 @@ class ReloaderService(PersistentService):
                  "lastPaths", "lastResult", "lastError", "lastDuration", "reloadCount")
     _timer: DelayedCall | None
     mode: str | None
+    lastPaths: frozenset[str]
     _poller: task.LoopingCall | None
 
     def __init__(self, path: str, onChange: Callable[[frozenset[str]], Any], delay: float = 0.1,
@@ -177,7 +178,7 @@ class ReloaderService(PersistentService):
         self._snapshot = {}
         self._pending = set()
         self._busy = False
-        self.lastPaths: frozenset[str] = frozenset()
+        self.lastPaths = frozenset()
         self.reloadCount = 0
 
     def startService(self) -> None:

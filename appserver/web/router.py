@@ -324,8 +324,8 @@ class Router:
         return self._lookupDynamic(method, segments)
 
     def _lookupDynamic(self, method, segments):
-        found: list[dict[bytes, Endpoint]] = []
-        values: list[Any] = []
+        found = []
+        values = []
         if not _search(self._root, segments, 0, method, values, found):
             if not found:
                 return None
