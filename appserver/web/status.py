@@ -25,9 +25,12 @@ does not install the page at all.
 
 import ipaddress
 import json
+from typing import Any
 
+from twisted.application.service import IService
 from twisted.internet.address import UNIXAddress
 from twisted.web.resource import IResource, getChildForRequest
+from twisted.web.server import Request
 from zope.interface import implementer
 
 from appserver.config import choice
@@ -50,7 +53,7 @@ Coerce an option value to one of L{ACCESS_CHOICES}.
 """
 
 
-def isLocalRequest(request):
+def isLocalRequest(request: Request) -> bool:
     """
     Whether C{request} came straight from this machine: a loopback address
     or a UNIX socket, and no proxy header.
@@ -72,7 +75,7 @@ def _className(obj):
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def serviceFigures(service):
+def serviceFigures(service: IService) -> Any:
     """
     The key figures of one service, a JSON-ready dict (see the module
     docstring), with the password of every URL in them masked.
@@ -105,7 +108,7 @@ def _figures(service):
     return dict(reporter.figures()) if reporter is not None else {}
 
 
-def describeTree(service):
+def describeTree(service: Any) -> dict[str, Any]:
     """
     Describe C{service} and, recursively, its children.
     """
@@ -132,23 +135,23 @@ class ServicesPage:
 
     isLeaf = True
 
-    def __init__(self, root, access="loopback"):
+    def __init__(self, root: IService, access: str = "loopback") -> None:
         self.root = root
         self.access = access
 
-    def getChildWithDefault(self, name, request):
+    def getChildWithDefault(self, name: bytes, request: Request) -> IResource:
         """
         Never called: this resource is a leaf.
         """
         raise NotImplementedError("ServicesPage is a leaf")
 
-    def putChild(self, path, child):
+    def putChild(self, path: bytes, child: IResource) -> None:
         """
         Children are not supported.
         """
         raise NotImplementedError("ServicesPage is a leaf")
 
-    def render(self, request):
+    def render(self, request: Request) -> bytes:
         """
         The tree as JSON for GET and HEAD by an allowed client; 404 for a
         client that is not, 405 for other methods.
@@ -184,17 +187,18 @@ class StatusGate:
 
     isLeaf = True
 
-    def __init__(self, resource, page):
-        self.resource = resource
+    def __init__(self, resource: IResource, page: ServicesPage) -> None:
+        # Any: mypy reads the methods of zope interfaces as taking no self.
+        self.resource: Any = resource
         self.page = page
 
-    def getChildWithDefault(self, name, request):
+    def getChildWithDefault(self, name: bytes, request: Request) -> IResource:
         """
         Never called: this resource is a leaf.
         """
         raise NotImplementedError("StatusGate is a leaf")
 
-    def putChild(self, path, child):
+    def putChild(self, path: bytes, child: IResource) -> None:
         """
         Add a child to the wrapped resource.
         """

@@ -10,12 +10,16 @@ finds it.
 import importlib
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from twisted.web.resource import IResource
+from twisted.web.server import Request
 from twisted.web.wsgi import WSGIResource
 from zope.interface import implementer
 
 from services.persistence import PersistentObject
+from services.threadpool import ThreadPoolService
 
 __all__ = ["WSGIApplication", "resolveApplication"]
 
@@ -62,7 +66,7 @@ def _isMissing(error, moduleName):
             and (moduleName + ".").startswith(error.name + "."))
 
 
-def resolveApplication(name):
+def resolveApplication(name: str) -> Callable[..., Any]:
     """
     Import the WSGI callable named C{module:callable} (or
     C{module.callable}), the working directory first on the path.
@@ -103,7 +107,7 @@ class WSGIApplication(PersistentObject):
     isLeaf = True
     _volatile = ("_application", "_resource")
 
-    def __init__(self, name, pool, reactor=None):
+    def __init__(self, name: str, pool: ThreadPoolService, reactor: Any = None) -> None:
         self.name = name
         self.pool = pool
         self._reactor = reactor
@@ -119,19 +123,19 @@ class WSGIApplication(PersistentObject):
                                           self._application)
         return self._resource
 
-    def render(self, request):
+    def render(self, request: Request) -> Any:
         """
         Hand the request to the application on a pool thread.
         """
         return self._wsgiResource().render(request)
 
-    def getChildWithDefault(self, name, request):
+    def getChildWithDefault(self, name: bytes, request: Request) -> IResource:
         """
         Never called: this resource is a leaf.
         """
         raise NotImplementedError("WSGIApplication is a leaf resource")
 
-    def putChild(self, path, child):
+    def putChild(self, path: bytes, child: IResource) -> None:
         """
         Not supported: the WSGI application owns every path below it.
         """
