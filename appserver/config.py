@@ -21,6 +21,7 @@ the option (or the variable, or the file's key) and the value.
 import getopt
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -52,7 +53,7 @@ def _integerAtLeast(value, lowest, what):
     return number
 
 
-def positiveInt(value):
+def positiveInt(value: object) -> int:
     """
     Coerce an option value to an integer greater than zero.
     """
@@ -62,7 +63,7 @@ def positiveInt(value):
 positiveInt.coerceDoc = "A positive integer."  # type: ignore[attr-defined]
 
 
-def nonNegativeInt(value):
+def nonNegativeInt(value: object) -> int:
     """
     Coerce an option value to an integer, zero or more.
     """
@@ -72,7 +73,7 @@ def nonNegativeInt(value):
 nonNegativeInt.coerceDoc = "A whole number, 0 or more."  # type: ignore[attr-defined]
 
 
-def choice(*choices):
+def choice(*choices: str) -> Callable[[object], str]:
     """
     An option coerce function accepting only C{choices} (case-insensitive).
     """
@@ -82,7 +83,7 @@ def choice(*choices):
             raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
         return text
 
-    coerce.coerceDoc = f"One of {', '.join(choices)}."
+    coerce.coerceDoc = f"One of {', '.join(choices)}."  # type: ignore[attr-defined]
     return coerce
 
 
@@ -90,7 +91,7 @@ _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2,
           "g": 1024**3, "gb": 1024**3}
 
 
-def byteSize(value):
+def byteSize(value: object) -> int:
     """
     Coerce a size such as C{1048576}, C{512kb}, C{256mb} or C{1gb} to bytes.
     """
@@ -105,7 +106,7 @@ def byteSize(value):
 byteSize.coerceDoc = "Bytes, or a size like 512kb, 256mb, 1gb."  # type: ignore[attr-defined]
 
 
-def loadYAML(path):
+def loadYAML(path: str) -> dict[str, Any]:
     """
     Read a configuration file into a dict of option values.
 
@@ -259,14 +260,14 @@ class LayeredOptions(usage.Options):
             self.applyLayer(values, source)
         usage.Options.parseOptions(self, options)
 
-    def configPath(self):
+    def configPath(self) -> str | None:
         """
         The C{--config} file these options read: the command line's, else
         this command's variable's (see L{variables}), or L{None}.
         """
         return self.commandLine.get("config") or self._fromEnvironment("config")
 
-    def configLayers(self):
+    def configLayers(self) -> list[tuple[dict[str, Any], str]]:
         """
         The layers below the command line, lowest first, as C{(values,
         source)} pairs. Subclasses may add layers (such as an app's own
@@ -299,7 +300,7 @@ class LayeredOptions(usage.Options):
         return any(variable.startswith(ENVIRONMENT_PREFIX + _variable(other) + "_")
                    for other in COMMANDS if other != self.command)
 
-    def variables(self, name):
+    def variables(self, name: str) -> list[str]:
         """
         The environment variables that set option C{name}, lowest
         precedence first: C{APPSERVER_<OPTION>} (unless it is another
@@ -308,7 +309,7 @@ class LayeredOptions(usage.Options):
         generic, *own = [prefix + _variable(name) for prefix in self._prefixes()]
         return own if self._othersOwn(generic) else [generic] + own
 
-    def environmentLayers(self):
+    def environmentLayers(self) -> list[tuple[dict[str, Any], str]]:
         """
         One layer per variable naming an option of this command, each
         option's generic variable before this command's own.
@@ -338,7 +339,7 @@ class LayeredOptions(usage.Options):
         reflect.accumulateClassList(self.__class__, "optParameters", parameters)
         return parameters
 
-    def applyLayer(self, values, source):
+    def applyLayer(self, values: Mapping[str, Any], source: str) -> None:
         """
         Set options from one layer's mapping of long option names to values.
 
@@ -362,7 +363,7 @@ class LayeredOptions(usage.Options):
         self[long].append(_coerced(coerce, value, f"--{long}"))
 
 
-def commandLineValues(options, argv):
+def commandLineValues(options: usage.Options, argv: Sequence[str]) -> dict[str, str]:
     """
     The options C{argv} gives, read before the configuration layers are
     applied, the way L{usage.Options.parseOptions} then reads them (getopt
