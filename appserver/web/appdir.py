@@ -26,12 +26,15 @@ import itertools
 import os
 import sys
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
 from appserver.web.controller import Controller
+from appserver.web.resource import AppResource
 from appserver.web.router import RouteError, Router
 from appserver.web.static import StaticFiles
 from appserver.web.templates import TemplateLoader
@@ -66,12 +69,12 @@ class App:
     """
 
     name: str
-    controllers: list = field(default_factory=list)
-    templates: object = None
-    staticPath: object = None
-    path: object = None
+    controllers: list[Controller] = field(default_factory=list)
+    templates: TemplateLoader | None = None
+    staticPath: FilePath[str] | None = None
+    path: FilePath[str] | None = None
 
-    def buildRouter(self, dotfiles=False, followSymlinks=False):
+    def buildRouter(self, dotfiles: bool = False, followSymlinks: bool = False) -> Router:
         """
         A new L{Router} with every controller's routes and the static files
         mounted on C{static}.
@@ -97,7 +100,7 @@ def _isDirectorySpec(spec):
     return os.sep in spec or "/" in spec or os.path.isdir(spec)
 
 
-def appConfigPath(spec):
+def appConfigPath(spec: str) -> str | None:
     """
     The C{app.yaml} of the app directory C{spec}, or L{None}.
     """
@@ -124,7 +127,7 @@ def appHome(spec):
     return os.path.dirname(os.path.abspath(found.origin)) if found.origin else None
 
 
-def watchedDirectory(spec):
+def watchedDirectory(spec: str | None) -> str | None:
     """
     The directory to watch for changes of the app C{spec}: the app
     directory, or the directory of a package app that has C{controllers/};
@@ -150,7 +153,7 @@ def _controllerFiles(directory):
     )
 
 
-def checkApp(spec):
+def checkApp(spec: str) -> None:
     """
     Check, without running any of its code, that C{spec} names an app: the
     directory exists and its controller files compile, or the module can be
@@ -301,7 +304,7 @@ def _loadDotted(spec, attributes):
     return _assemble(spec, directory, classes, instances, attributes)
 
 
-def loadApp(spec, attributes=None):
+def loadApp(spec: str, attributes: Mapping[str, Any] | None = None) -> App:
     """
     Load the app C{spec} (a directory or dotted name), running its code.
     Every call loads controller files afresh (a reload sees new code).
@@ -334,14 +337,16 @@ class AppService(PersistentService):
     _volatile = ("app",)
     staticOptions = None
 
-    def __init__(self, spec, resource, attributes=None, staticOptions=None):
+    def __init__(self, spec: str, resource: AppResource,
+                 attributes: Mapping[str, Any] | None = None,
+                 staticOptions: Mapping[str, bool] | None = None) -> None:
         self.spec = spec
         self.resource = resource
         self.attributes = dict(attributes or {})
         self.staticOptions = dict(staticOptions or {})
         self._volatileInit()
 
-    def load(self):
+    def load(self) -> App:
         """
         Load the app (afresh, so this is also how to reload it) and swap its
         router in at once. On failure the old router keeps serving.
@@ -354,7 +359,7 @@ class AppService(PersistentService):
         self.app = app
         return app
 
-    def privilegedStartService(self):
+    def privilegedStartService(self) -> None:
         """
         Load the app, raising L{AppError} to stop the start-up if it fails.
         """
@@ -362,7 +367,7 @@ class AppService(PersistentService):
         if self.app is None:
             self.load()
 
-    def startService(self):
+    def startService(self) -> None:
         """
         Start, loading the app if C{privilegedStartService} did not.
         """
@@ -370,7 +375,7 @@ class AppService(PersistentService):
         if self.app is None:
             self.load()
 
-    def figures(self):
+    def figures(self) -> dict[str, Any]:
         """
         The app's spec, its controller and route counts (0 before it
         loads), and the last reload's error, or L{None}.
