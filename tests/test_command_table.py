@@ -9,14 +9,16 @@ import inspect
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from services.sessionserver import admin, connection, keyspace, table, transactions
+from services.sessionserver import (
+    admin, connection, hashes, keyspace, sets, table, transactions)
 from services.sessionserver.commands import Server
 from services.sessionserver.resp import ReplyError
 from services.sessionserver.store import Store
 
-HANDLER_MODULES = (keyspace, connection, admin, transactions)
+HANDLER_MODULES = (keyspace, connection, admin, transactions, hashes, sets)
 GROUPS = {"string": table.STRINGS, "keyspace": table.KEYS, "connection": table.CONNECTION,
-          "server": table.SERVER, "transactions": table.TRANSACTIONS}
+          "server": table.SERVER, "transactions": table.TRANSACTIONS,
+          "hash": table.HASHES, "set": table.SETS}
 
 
 def exposedHandlers(module):

@@ -33,6 +33,8 @@ L{AppReloader.reload}, the reloader service's C{onChange}, then:
 
 import os
 import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from twisted.logger import Logger
 from twisted.python import usage
@@ -60,7 +62,7 @@ RUNTIME = ("display-tracebacks", "db-min-threads", "db-max-threads", "session-id
 _log = Logger()
 
 
-def webLimits(values):
+def webLimits(values: Mapping[str, Any]) -> dict[str, Any]:
     """
     The keyword arguments of L{services.web.WebService.setLimits} for the
     limit options among C{values} (a mapping of option names to values).
@@ -68,7 +70,7 @@ def webLimits(values):
     return {keyword: values[name] for name, keyword in WEB_LIMITS.items() if name in values}
 
 
-def classify(paths):
+def classify(paths: Iterable[str]) -> set[str]:
     """
     The kinds of change among C{paths}: a set of L{CODE}, L{TEMPLATES},
     L{CONFIG} and L{MIGRATIONS}.
@@ -87,7 +89,7 @@ def classify(paths):
     return kinds
 
 
-def forgetModules(directory):
+def forgetModules(directory: str) -> list[str]:
     """
     Remove from C{sys.modules} every module loaded from a file under
     C{directory}, so the next import runs its current code.
@@ -120,7 +122,9 @@ class AppReloader:
         C{Options}) to read C{app.yaml} values with.
     """
 
-    def __init__(self, root, directory, forget, config, yamlKeys, pinned, optionsFactory):
+    def __init__(self, root: Any, directory: str, forget: bool, config: Mapping[str, Any],
+                 yamlKeys: Iterable[str], pinned: Iterable[str],
+                 optionsFactory: Callable[[], usage.Options]) -> None:
         self.root = root
         self.directory = directory
         self.forget = forget
@@ -130,7 +134,7 @@ class AppReloader:
         self.pinned = tuple(sorted(pinned))
         self.optionsFactory = optionsFactory
 
-    def reload(self, paths):
+    def reload(self, paths: Iterable[str]) -> dict[str, Any]:
         """
         Act on C{paths}, the changed files; return a summary dict.
 
@@ -139,8 +143,8 @@ class AppReloader:
             reloader to log, else a L{ChangeFailed} already logged here.
         """
         kinds = classify(paths)
-        summary = {"kinds": sorted(kinds)}
-        errors = []
+        summary: dict[str, Any] = {"kinds": sorted(kinds)}
+        errors: list[Exception] = []
         if CONFIG in kinds:
             self._attempt(errors, self._reloadConfig, summary)
         if MIGRATIONS in kinds:
@@ -240,7 +244,7 @@ class AppReloader:
             self.root.getServiceNamed("web").setLimits(**limits)
 
 
-def appReloaderService(root, options):
+def appReloaderService(root: Any, options: Any) -> ReloaderService | None:
     """
     The C{reloader} service of the C{web-app} tree C{root}: it watches the
     app's directory (see L{watchedDirectory}) and applies its changes with

@@ -9,6 +9,7 @@ Each function takes the parsed options of C{twistd web-app}
 """
 
 import os
+from typing import Any
 
 from appserver.sessions.service import DEFAULT_SECRET_PATH
 from appserver.web.appdir import appConfigPath, appHome
@@ -18,14 +19,14 @@ from services.db.url import databaseURL
 __all__ = ["usesDatabase", "servedDirectories", "privateFiles", "checkServed"]
 
 
-def usesDatabase(options):
+def usesDatabase(options: Any) -> bool:
     """
     Whether anything reads the database: an app, or QOTD's quotes.
     """
     return bool(options["app"] or options["qotd-port"])
 
 
-def privateFiles(options):
+def privateFiles(options: Any) -> list[tuple[str, str, str]]:
     """
     The files this run keeps data or secrets in, as C{(what, path,
     option)}: what no served directory may hold.
@@ -60,7 +61,7 @@ def _configFiles(options):
     return files
 
 
-def servedDirectories(options):
+def servedDirectories(options: Any) -> list[tuple[str, str]]:
     """
     The directories served as files, as C{(directory, how)}.
     """
@@ -71,7 +72,7 @@ def servedDirectories(options):
     return served
 
 
-def checkServed(options):
+def checkServed(options: Any) -> None:
     """
     Check that no served directory holds a private file.
 

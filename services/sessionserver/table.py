@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.sessionserver import admin, connection, keyspace, transactions
+from services.sessionserver import admin, connection, hashes, keyspace, sets, transactions
 
-__all__ = ["Command", "COMMANDS", "STRINGS", "KEYS", "CONNECTION", "SERVER", "TRANSACTIONS"]
+__all__ = ["Command", "COMMANDS", "STRINGS", "KEYS", "CONNECTION", "SERVER", "TRANSACTIONS",
+           "HASHES", "SETS"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def _group(group):
 
 
 _string, _key = _group("string"), _group("keyspace")
+_hash, _set = _group("hash"), _group("set")
 _connection, _server, _transaction = _group("connection"), _group("server"), \
     _group("transactions")
 _WRITE = "write denyoom"
@@ -111,6 +113,39 @@ KEYS = (
     _key("scan", keyspace.scan, -2, "readonly", since="2.8.0"),
 )
 """Key commands: deletion, existence, expiry, listing."""
+
+HASHES = (
+    _hash("hset", hashes.hset, -4, _WRITE + " fast", _ONE, since="2.0.0"),
+    _hash("hmset", hashes.hmset, -4, _WRITE + " fast", _ONE, since="2.0.0"),
+    _hash("hsetnx", hashes.hsetnx, 4, _WRITE + " fast", _ONE, since="2.0.0"),
+    _hash("hget", hashes.hget, 3, "readonly fast", _ONE, since="2.0.0"),
+    _hash("hmget", hashes.hmget, -3, "readonly fast", _ONE, since="2.0.0"),
+    _hash("hgetall", hashes.hgetall, 2, "readonly", _ONE, since="2.0.0"),
+    _hash("hdel", hashes.hdel, -3, "write fast", _ONE, since="2.0.0"),
+    _hash("hexists", hashes.hexists, 3, "readonly fast", _ONE, since="2.0.0"),
+    _hash("hlen", hashes.hlen, 2, "readonly fast", _ONE, since="2.0.0"),
+    _hash("hkeys", hashes.hkeys, 2, "readonly", _ONE, since="2.0.0"),
+    _hash("hvals", hashes.hvals, 2, "readonly", _ONE, since="2.0.0"),
+    _hash("hincrby", hashes.hincrby, 4, _WRITE + " fast", _ONE, since="2.0.0"),
+    _hash("hincrbyfloat", hashes.hincrbyfloat, 4, _WRITE + " fast", _ONE, since="2.6.0"),
+    _hash("hstrlen", hashes.hstrlen, 3, "readonly fast", _ONE, since="3.2.0"),
+    _hash("hrandfield", hashes.hrandfield, -2, "readonly", _ONE, since="6.2.0"),
+    _hash("hscan", hashes.hscan, -3, "readonly", _ONE, since="2.8.0"),
+)
+"""Hash commands."""
+
+SETS = (
+    _set("sadd", sets.sadd, -3, _WRITE + " fast", _ONE),
+    _set("srem", sets.srem, -3, "write fast", _ONE),
+    _set("smembers", sets.smembers, 2, "readonly", _ONE),
+    _set("sismember", sets.sismember, 3, "readonly fast", _ONE),
+    _set("smismember", sets.smismember, -3, "readonly fast", _ONE, since="6.2.0"),
+    _set("scard", sets.scard, 2, "readonly fast", _ONE),
+    _set("spop", sets.spop, -2, "write fast", _ONE),
+    _set("srandmember", sets.srandmember, -2, "readonly", _ONE),
+    _set("sscan", sets.sscan, -3, "readonly", _ONE, since="2.8.0"),
+)
+"""Set commands."""
 
 CONNECTION = (
     _connection("ping", connection.ping, -1, "fast"),
@@ -156,5 +191,5 @@ def _index(*groups):
     return table
 
 
-COMMANDS = _index(STRINGS, KEYS, CONNECTION, SERVER, TRANSACTIONS)
+COMMANDS = _index(STRINGS, KEYS, CONNECTION, SERVER, TRANSACTIONS, HASHES, SETS)
 """Lower-case command name (C{bytes}) to L{Command}."""
