@@ -114,8 +114,8 @@ class MiddleTests(CorruptionTestCase):
 
     def test_unknownRecord(self):
         """A RESP command the journal never writes is corruption."""
-        self.write(HEADER + encodeRecord(b"HSET", b"a", b"b", b"c"))
-        self.assertCorruptAt(len(HEADER), "HSET")
+        self.write(HEADER + encodeRecord(b"LPUSH", b"a", b"b", b"c"))
+        self.assertCorruptAt(len(HEADER), "LPUSH")
 
     def test_badNumber(self):
         """A record with a non-numeric time is corruption."""

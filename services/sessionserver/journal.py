@@ -2,8 +2,9 @@
 The session server's append-only journal.
 
 Every change to the store is appended as a RESP command (C{SET k v PXAT t},
-C{DEL k}, C{PEXPIREAT k t}, C{PERSIST k}, C{FLUSHALL}) followed by its
-checksum (see L{journalfile}); expiry times are absolute, so replaying the
+C{DEL k}, C{PEXPIREAT k t}, C{PERSIST k}, C{FLUSHALL}, and for hashes and
+sets C{HSET k f v ...}, C{HDEL k f ...}, C{SADD k m ...}, C{SREM k m ...})
+followed by its checksum (see L{journalfile}); expiry times are absolute, so replaying the
 file at start-up rebuilds the keyspace as it was, less what has expired
 since. Records reach the file before the replies that acknowledge them are
 sent (L{Journal.commit}); C{fsync} decides when the operating system is told
@@ -32,7 +33,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from services.persistence import PersistentObject
-from services.sessionserver.store import Store
+from services.sessionserver.store import Hash, Set, Store, copyValue
 from services.sessionserver.journalfile import (
     HEADER, CorruptJournal, JournalReader, encodeCommand, encodeRecord)
 
@@ -82,12 +83,39 @@ def _setRecord(key, value, expireAtMillis):
     return (b"SET", key, value, b"PXAT", b"%d" % expireAtMillis)
 
 
+def _collectionRecords(key, value, expireAtMillis):
+    """
+    The records giving the hash or set C{value} at C{key}, expiring at
+    C{expireAtMillis} or never.
+    """
+    records = value.records(key)
+    if expireAtMillis is not None:
+        records.append((b"PEXPIREAT", key, b"%d" % expireAtMillis))
+    return records
+
+
+_ITEMS = {b"HSET": (Hash, True), b"HDEL": (Hash, False), b"SADD": (Set, True),
+          b"SREM": (Set, False)}
+
+
+def _applyItems(store, verb, args):
+    kind, adding = _ITEMS[verb]
+    if not adding:
+        store.removeItems(args[1], kind, args[2:])
+    elif kind is Hash:
+        store.addItems(args[1], kind, list(zip(args[2::2], args[3::2], strict=True)))
+    else:
+        store.addItems(args[1], kind, [(member, None) for member in args[2:]])
+
+
 def applyRecord(store: Store, args: Sequence[bytes]) -> None:
     """
     Apply one journal record, already checked by the reader, to C{store}.
     """
     verb = args[0].upper()
-    if verb == b"SET":
+    if verb in _ITEMS:
+        _applyItems(store, verb, args)
+    elif verb == b"SET":
         store.set(args[1], args[2], int(args[4]) if len(args) == 5 else None)
     elif verb == b"DEL":
         store.delete(args[1])
@@ -97,6 +125,14 @@ def applyRecord(store: Store, args: Sequence[bytes]) -> None:
         store.persist(args[1])
     else:
         store.flush()
+
+
+def _copied(entry):
+    """
+    A C{(value, expireAtMillis)} entry of L{Store.peek} (or L{None}) that
+    later changes to a hash or set leave as it is, for an undo.
+    """
+    return entry if entry is None else (copyValue(entry[0]), entry[1])
 
 
 class Journal(PersistentObject):
@@ -196,9 +232,21 @@ class Journal(PersistentObject):
 
     def recordSet(self, key: bytes, value: bytes, expireAtMillis: int | None) -> None:
         """
-        C{key} was set to C{value}, expiring at C{expireAtMillis} or never.
+        C{key} was set to C{value} (of any type), expiring at
+        C{expireAtMillis} or never.
         """
-        self._pending.append(_setRecord(key, value, expireAtMillis))
+        if value.__class__ is bytes:
+            self._pending.append(_setRecord(key, value, expireAtMillis))
+        else:
+            self._pending.append((b"DEL", key))
+            self._pending.extend(_collectionRecords(key, value, expireAtMillis))
+
+    def recordCommand(self, *args: bytes) -> None:
+        """
+        A collection changed as the command C{args} (C{HSET}, C{HDEL},
+        C{SADD} or C{SREM}, its key and items) says.
+        """
+        self._pending.append(args)
 
     def recordDelete(self, key: bytes) -> None:
         """
@@ -235,9 +283,9 @@ class Journal(PersistentObject):
         """
         store = self._store
         if keys is None:
-            self._undo.append((True, [(k, (v, t)) for k, v, t in store.items()]))
+            self._undo.append((True, [(k, (copyValue(v), t)) for k, v, t in store.items()]))
         else:
-            self._undo.append((False, [(key, store.peek(key)) for key in keys]))
+            self._undo.append((False, [(key, _copied(store.peek(key))) for key in keys]))
 
     def commit(self) -> None:
         """
@@ -448,8 +496,14 @@ class _Compaction:
         self.position += len(batch)
         for key in batch:
             entry = self.store.peek(key)
-            if entry is not None:
-                records.append(encodeRecord(*_setRecord(key, *entry)))
+            if entry is None:
+                continue
+            value, expireAt = entry
+            if value.__class__ is bytes:
+                records.append(encodeRecord(*_setRecord(key, value, expireAt)))
+            else:
+                records.extend(encodeRecord(*args)
+                               for args in _collectionRecords(key, value, expireAt))
         _writeAll(self.fd, b"".join(records))
 
     def bufferedRecords(self):

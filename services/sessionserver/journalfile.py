@@ -29,8 +29,9 @@ __all__ = ["HEADER", "encodeCommand", "encodeRecord", "JournalReader", "CorruptJ
 HEADER = b"#appserver-journal 2 crc32\r\n"
 """The first line of a journal whose records carry checksums."""
 
-MAX_ARGUMENTS = 5
-"""The most arguments a journal record has (C{SET key value PXAT time})."""
+MAX_ARGUMENTS = 1024 * 1024
+"""The most arguments a journal record has: a command's (an C{HSET} or
+C{SADD} with many items), as the server's request parser bounds them."""
 
 READ_CHUNK = 1024 * 1024
 _LENGTH_LINE = 22
@@ -38,7 +39,7 @@ _LENGTH_LINE = 22
 _CHECKSUM_LINE = 11
 _CHECKSUM_MATCH = re.compile(rb"#([0-9a-f]{8})\r\n").match
 _CHECKSUM_PREFIX = re.compile(rb"(#[0-9a-f]{0,8}\r?)?\Z").match
-_COUNT_MATCH = re.compile(rb"\*([1-%d])\r\n" % MAX_ARGUMENTS).match
+_COUNT_MATCH = re.compile(rb"\*([1-9]\d{0,6})\r\n").match
 _ARGUMENT_MATCH = re.compile(rb"\$(\d{1,18})\r\n").match
 _LENGTH_MATCH = re.compile(rb"[*$](\d{1,18})\r\n").match
 _LENGTH_PREFIX = re.compile(rb"[*$]\d{0,18}\r?\Z").match
@@ -86,6 +87,8 @@ def encodeRecord(*args: bytes) -> bytes:
 
 _ARITY = {b"SET": (3, 5), b"DEL": (2,), b"PEXPIREAT": (3,), b"PERSIST": (2,),
           b"FLUSHALL": (1,)}
+_VARIADIC = {b"HSET": 4, b"HDEL": 3, b"SADD": 3, b"SREM": 3}
+"""Records of any length from this many arguments on."""
 
 
 def badRecord(args: Sequence[bytes]) -> str | None:
@@ -93,6 +96,8 @@ def badRecord(args: Sequence[bytes]) -> str | None:
     Why C{args} is not a record the journal writes, or L{None} if it is.
     """
     verb = args[0].upper()
+    if verb in _VARIADIC:
+        return _badVariadic(verb, len(args))
     counts = _ARITY.get(verb)
     if counts is None:
         return f"unknown command {args[0][:32]!r}"
@@ -103,6 +108,12 @@ def badRecord(args: Sequence[bytes]) -> str | None:
         return "SET with an option other than PXAT"
     if timed and _integer(args[-1]) is None:
         return f"{verb.decode()} with a time that is not a number"
+    return None
+
+
+def _badVariadic(verb, count):
+    if count < _VARIADIC[verb] or (verb == b"HSET" and count % 2):
+        return f"{verb.decode()} with {count - 1} arguments"
     return None
 
 
@@ -192,6 +203,8 @@ class JournalReader:
                 return None
             raise _Bad(f"a record's argument count is not 1 to {MAX_ARGUMENTS}")
         count, p = int(match.group(1)), match.end()
+        if count > MAX_ARGUMENTS:
+            raise _Bad(f"a record's argument count is not 1 to {MAX_ARGUMENTS}")
         args = []
         for _ in range(count):
             match = _ARGUMENT_MATCH(buffer, p)

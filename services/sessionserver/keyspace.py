@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from services.sessionserver.glob import compileGlob
 from services.sessionserver.handling import parseInteger, syntaxError, wrongArity
 from services.sessionserver.resp import OK, ReplyError, Status
+from services.sessionserver.store import WrongType
 
 if TYPE_CHECKING:
     from services.sessionserver.commands import Client, Server
@@ -98,11 +99,24 @@ def set_(server: Server, client: Client, args: list[bytes]) -> Any:
     store, key = server.store, args[1]
     flags, unit, value = _parseSetOptions(args, 3)
     expireAt = _absoluteMillis(store, "set", unit, value) if unit else None
-    old = store.get(key)
-    if (b"NX" in flags and old is not None) or (b"XX" in flags and old is None):
+    # Only GET reads the old value (a hash or set there is WRONGTYPE);
+    # without it, SET replaces a value of any type.
+    old = store.get(key) if b"GET" in flags else None
+    if not _conditionMet(store, key, flags, old):
         return old if b"GET" in flags else None
     store.set(key, args[2], expireAt, keepTTL=b"KEEPTTL" in flags)
     return old if b"GET" in flags else OK
+
+
+def _conditionMet(store, key, flags, old):
+    """
+    Whether SET's NX or XX (if given) allows the write, C{old} being the
+    value read for GET.
+    """
+    if b"NX" not in flags and b"XX" not in flags:
+        return True
+    present = old is not None if b"GET" in flags else key in store
+    return present == (b"XX" in flags)
 
 
 def setnx(server: Server, client: Client, args: list[bytes]) -> Any:
@@ -154,8 +168,19 @@ def getdel(server: Server, client: Client, args: list[bytes]) -> Any:
 
 def mget(server: Server, client: Client, args: list[bytes]) -> Any:
     """Get the values of several keys."""
-    get = server.store.get
-    return [get(key) for key in args[1:]]
+    store = server.store
+    return [_stringOrNil(store, key) for key in args[1:]]
+
+
+def _stringOrNil(store, key):
+    """
+    The string at C{key}, or L{None} if it is absent or of another type
+    (MGET answers nil for a hash or a set, where GET is WRONGTYPE).
+    """
+    try:
+        return store.get(key)
+    except WrongType:
+        return None
 
 
 def mset(server: Server, client: Client, args: list[bytes]) -> Any:
@@ -274,7 +299,7 @@ def persist(server: Server, client: Client, args: list[bytes]) -> Any:
 
 def type_(server: Server, client: Client, args: list[bytes]) -> Any:
     """The type of the value at a key."""
-    return Status("string" if args[1] in server.store else "none")
+    return Status(server.store.typeOf(args[1]).decode())
 
 
 def _incrBy(server, key, delta):
@@ -371,6 +396,7 @@ def scan(server: Server, client: Client, args: list[bytes]) -> Any:
     nextCursor, found = server.store.scan(max(cursor, 0), count)
     if match is not None:
         found = [key for key in found if match(key)]
-    if kind is not None and kind != b"string":
-        found = []
+    if kind is not None:
+        typeOf = server.store.typeOf
+        found = [key for key in found if typeOf(key) == kind]
     return [b"%d" % nextCursor, found]

@@ -1,6 +1,12 @@
 """
-The session server's keyspace: string values with per-key expiry and
-bounded memory, as a plain object with an injected clock.
+The session server's keyspace: string, hash and set values with per-key
+expiry and bounded memory, as a plain object with an injected clock.
+
+A string is stored as C{bytes}, a hash as a L{Hash} (a C{dict} of field to
+value) and a set as a L{Set} (a C{set} of members), each collection
+carrying its estimated C{cost} so that memory is counted as items come and
+go; a collection emptied of its last item is deleted, as in Redis. Reading
+a key as the wrong type raises L{WrongType}.
 
 Expiry is lazy (a key past its time is gone when next touched) and active
 (L{Store.expireDue}, called periodically, removes keys whose time has come,
@@ -13,9 +19,10 @@ writes evict keys by the chosen policy first, or fail with L{OutOfMemory}
 when nothing may be evicted.
 
 Every change is reported to an optional observer (the journal), which has
-C{recordSet(key, value, expireAtMillis)}, C{recordDelete(key)},
-C{recordExpire(key, expireAtMillis)} (L{None} to persist) and
-C{recordFlush()}.
+C{recordSet(key, value, expireAtMillis)} (the value being of any type),
+C{recordDelete(key)}, C{recordExpire(key, expireAtMillis)} (L{None} to
+persist), C{recordFlush()} and C{recordCommand(*args)} for a change to a
+collection (C{HSET}, C{HDEL}, C{SADD} or C{SREM} with its key and items).
 """
 
 import heapq
@@ -25,8 +32,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from services.persistence import PersistentObject, keepAlive
+from services.sessionserver.resp import ReplyError
 
-__all__ = ["Store", "OutOfMemory", "POLICIES", "KEY_OVERHEAD", "EXPIRY_OVERHEAD"]
+__all__ = ["Store", "OutOfMemory", "WrongType", "Hash", "Set", "POLICIES", "KEY_OVERHEAD",
+           "EXPIRY_OVERHEAD", "ITEM_OVERHEAD", "typeName", "copyValue"]
 
 POLICIES = ("noeviction", "volatile-lru", "allkeys-lru", "volatile-ttl")
 
@@ -35,6 +44,181 @@ KEY_OVERHEAD = 120
 
 EXPIRY_OVERHEAD = 100
 """Estimated bytes an expiry time costs (its entry and its sweep entry)."""
+
+ITEM_OVERHEAD = 60
+"""Estimated bytes a hash field or set member costs besides its bytes."""
+
+
+class WrongType(ReplyError):
+    """
+    A command read or changed a key holding another type of value; the
+    reply is Redis's C{WRONGTYPE} error.
+    """
+
+    def __init__(self) -> None:
+        ReplyError.__init__(self, "WRONGTYPE Operation against a key holding the wrong "
+                                  "kind of value")
+
+
+class Hash(dict):
+    """
+    A hash value: field to value, with its estimated C{cost} in bytes.
+
+    @cvar verbs: the journal records adding and removing fields.
+    """
+
+    __slots__ = ("cost",)
+    verbs = (b"HSET", b"HDEL")
+
+    def __init__(self) -> None:
+        dict.__init__(self)
+        self.cost = 0
+
+    def growth(self, items: list[tuple[bytes, bytes]]) -> int:
+        """
+        About how many bytes setting the C{(field, value)} pairs C{items}
+        adds to L{cost}.
+        """
+        grown = 0
+        for field, value in items:
+            old = self.get(field)
+            grown += len(value) + (ITEM_OVERHEAD + len(field) if old is None else -len(old))
+        return grown
+
+    def put(self, items: list[tuple[bytes, bytes]]) -> int:
+        """
+        Set the C{(field, value)} pairs C{items}; return how many fields
+        are new.
+        """
+        added = 0
+        for field, value in items:
+            old = self.get(field)
+            if old is None:
+                added += 1
+                self.cost += ITEM_OVERHEAD + len(field) + len(value)
+            else:
+                self.cost += len(value) - len(old)
+            self[field] = value
+        return added
+
+    def drop(self, fields: list[bytes]) -> list[bytes]:
+        """
+        Remove C{fields}; return those that were there.
+        """
+        removed = []
+        for field in fields:
+            value = self.pop(field, None)
+            if value is not None:
+                self.cost -= ITEM_OVERHEAD + len(field) + len(value)
+                removed.append(field)
+        return removed
+
+    @staticmethod
+    def flatten(items: list[tuple[bytes, bytes]]) -> list[bytes]:
+        """
+        C{items} as the arguments of a C{HSET} record.
+        """
+        return [part for item in items for part in item]
+
+    def records(self, key: bytes) -> list[tuple[bytes, ...]]:
+        """
+        The C{HSET} records giving this hash at C{key}.
+        """
+        return _chunks(self.verbs[0], key, [part for item in self.items() for part in item])
+
+
+class Set(set):
+    """
+    A set value: its members, with its estimated C{cost} in bytes.
+
+    @cvar verbs: the journal records adding and removing members.
+    """
+
+    __slots__ = ("cost",)
+    verbs = (b"SADD", b"SREM")
+
+    def __init__(self) -> None:
+        set.__init__(self)
+        self.cost = 0
+
+    def growth(self, items: list[tuple[bytes, None]]) -> int:
+        """
+        About how many bytes adding the members of C{(member, None)}
+        pairs C{items} adds to L{cost}.
+        """
+        return sum(ITEM_OVERHEAD + len(member) for member, _ in items if member not in self)
+
+    def put(self, items: list[tuple[bytes, None]]) -> int:
+        """
+        Add the members of C{(member, None)} pairs C{items}; return how
+        many are new.
+        """
+        before = len(self)
+        for member, _ in items:
+            if member not in self:
+                self.add(member)
+                self.cost += ITEM_OVERHEAD + len(member)
+        return len(self) - before
+
+    def drop(self, members: list[bytes]) -> list[bytes]:
+        """
+        Remove C{members}; return those that were there.
+        """
+        removed = []
+        for member in members:
+            if member in self:
+                self.remove(member)
+                self.cost -= ITEM_OVERHEAD + len(member)
+                removed.append(member)
+        return removed
+
+    @staticmethod
+    def flatten(items: list[tuple[bytes, None]]) -> list[bytes]:
+        """
+        C{items} as the arguments of a C{SADD} record.
+        """
+        return [member for member, _ in items]
+
+    def records(self, key: bytes) -> list[tuple[bytes, ...]]:
+        """
+        The C{SADD} records giving this set at C{key}.
+        """
+        return _chunks(self.verbs[0], key, list(self))
+
+
+RECORD_ITEMS = 512
+"""The most arguments after the key in one record a compaction writes."""
+
+
+def _chunks(verb, key, parts):
+    step = RECORD_ITEMS
+    return [(verb, key, *parts[i:i + step]) for i in range(0, len(parts), step)]
+
+
+_TYPES = {bytes: b"string", Hash: b"hash", Set: b"set"}
+
+
+def typeName(value: Any) -> bytes:
+    """
+    The TYPE of a value: C{string}, C{hash} or C{set}.
+    """
+    return _TYPES[value.__class__]
+
+
+def _size(value):
+    return len(value) if value.__class__ is bytes else value.cost
+
+
+def copyValue(value: Any) -> Any:
+    """
+    A copy of a value that later changes to C{value} leave as it is.
+    """
+    if value.__class__ is bytes:
+        return value
+    copy = value.__class__()
+    copy.update(value)
+    copy.cost = value.cost
+    return copy
 
 
 class OutOfMemory(Exception):
@@ -68,6 +252,7 @@ class Store(PersistentObject):
         self.policy = policy
         self.observer: Any = None
         self.persistData = True
+        self.watched: dict[bytes, set[Any]] = {}
         self._reset()
 
     def _reset(self):
@@ -125,15 +310,115 @@ class Store(PersistentObject):
 
     def get(self, key: bytes) -> bytes | None:
         """
-        The value of C{key}, or L{None} if it is absent or expired.
+        The string value of C{key}, or L{None} if it is absent or expired.
+
+        @raise WrongType: if C{key} holds a hash or a set.
         """
         if not self._live(key):
             self.misses += 1
             return None
+        value = self._data[key]
+        if value.__class__ is not bytes:
+            raise WrongType()
         self.hits += 1
         if self._recency is not None and key in self._recency:
             self._recency.move_to_end(key)
-        return self._data[key]
+        return value
+
+    def collection(self, key: bytes, kind: type) -> Any:
+        """
+        The live value of type C{kind} (C{bytes}, L{Hash} or L{Set}) at
+        C{key}, or L{None} if the key is absent or expired. A collection is
+        changed only through L{addItems} and L{removeItems}.
+
+        @raise WrongType: if C{key} holds another type.
+        """
+        if not self._live(key):
+            self.misses += 1
+            return None
+        value = self._data[key]
+        if value.__class__ is not kind:
+            raise WrongType()
+        self.hits += 1
+        if self._recency is not None and key in self._recency:
+            self._recency.move_to_end(key)
+        return value
+
+    def typeOf(self, key: bytes) -> bytes:
+        """
+        The TYPE of C{key}: C{string}, C{hash}, C{set}, or C{none} if it is
+        absent or expired.
+        """
+        if not self._live(key):
+            return b"none"
+        return typeName(self._data[key])
+
+    def addItems(self, key: bytes, kind: type, items: list[tuple[bytes, Any]],
+                 evict: bool = True) -> int:
+        """
+        Set the fields of the L{Hash} at C{key} (or add the members of the
+        L{Set}, their values L{None}) from C{items}, C{(item, value)} pairs,
+        creating the key without expiry if it is absent; return how many
+        items are new.
+
+        @param evict: as for L{set}.
+        @raise WrongType: if C{key} holds another type.
+        @raise OutOfMemory: if the items do not fit under C{maxmemory}.
+        """
+        current = self._typed(key, kind)
+        if self.maxmemory:
+            base = self._cost(key) if current is not None else len(key) + KEY_OVERHEAD
+            grown = (current if current is not None else kind()).growth(items)
+            self._makeRoom(key, base + grown, evict)
+            current = self._data.get(key)
+        if current is None:
+            current = self._create(key, kind)
+        before = current.cost
+        added = current.put(items)
+        self.usedMemory += current.cost - before
+        if self.watched:
+            self._changed(key)
+        if self.observer is not None:
+            self.observer.recordCommand(current.verbs[0], key, *current.flatten(items))
+        return added
+
+    def removeItems(self, key: bytes, kind: type, items: list[bytes]) -> list[bytes]:
+        """
+        Remove the fields (or members) C{items} from the collection of type
+        C{kind} at C{key}, deleting the key once it is empty; return those
+        that were there.
+
+        @raise WrongType: if C{key} holds another type.
+        """
+        current = self._typed(key, kind)
+        if current is None:
+            return []
+        before = current.cost
+        removed = current.drop(items)
+        self.usedMemory += current.cost - before
+        if not current:
+            self._remove(key)
+        elif removed and self.watched:
+            self._changed(key)
+        if removed and self.observer is not None:
+            self.observer.recordCommand(current.verbs[1], key, *removed)
+        return removed
+
+    def _typed(self, key, kind):
+        if not self._live(key):
+            return None
+        value = self._data[key]
+        if value.__class__ is not kind:
+            raise WrongType()
+        return value
+
+    def _create(self, key, kind):
+        value = self._data[key] = kind()
+        self.usedMemory += len(key) + KEY_OVERHEAD
+        self._scanIndex.add(key)
+        if self._recency is not None and self.policy == "allkeys-lru":
+            self._recency[key] = None
+        return value
 
     def getAndExpire(self, key: bytes, expireAtMillis: int) -> bytes | None:
         """
@@ -153,6 +438,8 @@ class Store(PersistentObject):
             self.expiredKeys += 1
             self.misses += 1
             return None
+        if value.__class__ is not bytes:
+            raise WrongType()
         self.hits += 1
         if expireAtMillis <= now:
             self._remove(key)
@@ -160,6 +447,8 @@ class Store(PersistentObject):
                 self.observer.recordDelete(key)
             return value
         self._setExpiry(key, expireAtMillis)
+        if self.watched:
+            self._changed(key)
         if self.observer is not None:
             self.observer.recordExpire(key, expireAtMillis)
         return value
@@ -173,10 +462,11 @@ class Store(PersistentObject):
             return None
         return self._data[key], self._expires.get(key)
 
-    def set(self, key: bytes, value: bytes, expireAtMillis: int | None = None,
+    def set(self, key: bytes, value: bytes | Hash | Set, expireAtMillis: int | None = None,
             keepTTL: bool = False, evict: bool = True) -> None:
         """
-        Set C{key} to C{value}, expiring at C{expireAtMillis} (absolute
+        Set C{key} to C{value} (a string, or a L{Hash} or L{Set} the store
+        then owns), expiring at C{expireAtMillis} (absolute
         milliseconds on the clock) or never (L{None}); with C{keepTTL}, an
         existing expiry is kept instead.
 
@@ -189,7 +479,8 @@ class Store(PersistentObject):
         if expireAtMillis is not None and expireAtMillis <= self.now():
             self.delete(key)
             return
-        cost = len(key) + len(value) + KEY_OVERHEAD
+        size = len(value) if value.__class__ is bytes else value.cost  # type: ignore[union-attr]
+        cost = len(key) + size + KEY_OVERHEAD
         if self.maxmemory:
             self._makeRoom(key, cost + (EXPIRY_OVERHEAD if expireAtMillis is not None else 0),
                            evict)
@@ -200,7 +491,7 @@ class Store(PersistentObject):
             self.usedMemory += cost
             self._scanIndex.add(key)
         else:
-            self.usedMemory += len(value) - len(old)
+            self.usedMemory += size - (len(old) if old.__class__ is bytes else old.cost)
         if expireAtMillis is not None:
             self._setExpiry(key, expireAtMillis)
         else:
@@ -208,6 +499,8 @@ class Store(PersistentObject):
             if self._recency is not None and self.policy == "allkeys-lru":
                 self._recency[key] = None
                 self._recency.move_to_end(key)
+        if self.watched:
+            self._changed(key)
         if self.observer is not None:
             self.observer.recordSet(key, value, expireAtMillis)
 
@@ -232,6 +525,8 @@ class Store(PersistentObject):
         if expireAtMillis <= self.now():
             return self.delete(key)
         self._setExpiry(key, expireAtMillis)
+        if self.watched:
+            self._changed(key)
         if self.observer is not None:
             self.observer.recordExpire(key, expireAtMillis)
         return True
@@ -245,6 +540,8 @@ class Store(PersistentObject):
         self._clearExpiry(key)
         if self.policy == "allkeys-lru" and self._recency is not None:
             self._recency[key] = None
+        if self.watched:
+            self._changed(key)
         if self.observer is not None:
             self.observer.recordExpire(key, None)
         return True
@@ -262,9 +559,80 @@ class Store(PersistentObject):
         """
         Remove every key.
         """
+        for key in [key for key in self.watched if key in self._data]:
+            self._changed(key)
         self._clearKeys()
         if self.observer is not None:
             self.observer.recordFlush()
+
+    def watch(self, key: bytes, watcher: Any) -> None:
+        """
+        Call C{watcher.keyChanged(key)} whenever C{key} changes (by a write,
+        an expiry, an eviction or a flush) until L{unwatch}. A key already
+        past its expiry goes now, so that its removal is no later change.
+        """
+        self._live(key)
+        self.watched.setdefault(key, set()).add(watcher)
+
+    def unwatch(self, key: bytes, watcher: Any) -> None:
+        """
+        Stop telling C{watcher} about changes to C{key}.
+        """
+        watchers = self.watched.get(key)
+        if watchers is not None:
+            watchers.discard(watcher)
+            if not watchers:
+                del self.watched[key]
+
+    def _changed(self, key):
+        for watcher in list(self.watched.get(key, ())):
+            watcher.keyChanged(key)
+
+    def rename(self, source: bytes, destination: bytes) -> bool:
+        """
+        Move the live C{source}'s value (of any type) and expiry to
+        C{destination}, replacing what it held; return whether C{source}
+        was live. Nothing is evicted: the value's memory moves, it is not
+        added.
+        """
+        entry = self.peek(source)
+        if entry is None:
+            return False
+        self.delete(source)
+        limit, self.maxmemory = self.maxmemory, 0
+        try:
+            self.set(destination, *entry)
+        finally:
+            self.maxmemory = limit
+        return True
+
+    def touch(self, key: bytes) -> bool:
+        """
+        Make a live C{key} the most recently used, as a read does; return
+        whether it is live.
+        """
+        if not self._live(key):
+            return False
+        if self._recency is not None and key in self._recency:
+            self._recency.move_to_end(key)
+        return True
+
+    def randomKey(self, choose: Any) -> bytes | None:
+        """
+        A live key picked with C{choose} (like C{random.choice}), or L{None}
+        when there is none; expired keys met on the way are removed.
+        """
+        while self._data:
+            key = self._scanIndex.pick(choose)
+            if self._live(key):
+                return key
+        return None
+
+    def seconds(self) -> float:
+        """
+        The clock's current time in seconds (what C{TIME} reports).
+        """
+        return self._getReactor().seconds()
 
     def _clearKeys(self):
         self._data.clear()
@@ -298,6 +666,38 @@ class Store(PersistentObject):
         How many keys have an expiry.
         """
         return len(self._expires)
+
+    def resetStats(self) -> None:
+        """
+        Zero the expired, evicted, hit and miss counters (C{CONFIG RESETSTAT}).
+        """
+        self.expiredKeys = self.evictedKeys = self.hits = self.misses = 0
+
+    def configure(self, maxmemory: int, policy: str) -> None:
+        """
+        Change C{maxmemory} and the eviction policy at run time, then evict
+        at once, as the policy allows, what no longer fits.
+
+        @raise ValueError: if C{policy} is not one of L{POLICIES}.
+        """
+        if policy not in POLICIES:
+            raise ValueError(f"unknown eviction policy {policy!r}")
+        self.maxmemory, self.policy = maxmemory, policy
+        self._recency = self._rebuiltRecency() if self._tracksRecency() else None
+        while self.maxmemory and self.usedMemory > self.maxmemory and self._evictOne():
+            pass
+
+    def _rebuiltRecency(self):
+        """
+        The LRU order for the current policy: the keys it may evict (all, or
+        those with an expiry), those already tracked keeping their order
+        after the others.
+        """
+        candidates = self._data if self.policy == "allkeys-lru" else self._expires
+        old = self._recency or {}
+        recency = OrderedDict.fromkeys(k for k in candidates if k not in old)
+        recency.update((k, None) for k in old if k in candidates)
+        return recency
 
     def scan(self, cursor: int, count: int) -> tuple[int, list[bytes]]:
         """
@@ -368,17 +768,19 @@ class Store(PersistentObject):
         if value is None:
             return
         self._scanIndex.discard(key)
-        self.usedMemory -= len(key) + len(value) + KEY_OVERHEAD
+        self.usedMemory -= len(key) + _size(value) + KEY_OVERHEAD
         if key in self._expires:
             self._clearExpiry(key)
         if self._recency is not None:
             self._recency.pop(key, None)
+        if self.watched:
+            self._changed(key)
 
     def _cost(self, key):
         value = self._data.get(key)
         if value is None:
             return 0
-        return len(key) + len(value) + KEY_OVERHEAD + (
+        return len(key) + _size(value) + KEY_OVERHEAD + (
             EXPIRY_OVERHEAD if key in self._expires else 0)
 
     def _makeRoom(self, key, needed, evict=True):
@@ -436,7 +838,7 @@ class Store(PersistentObject):
         for key, value, expireAt in state["items"]:
             self._data[key] = value
             self._scanIndex.add(key)
-            self.usedMemory += len(key) + len(value) + KEY_OVERHEAD
+            self.usedMemory += len(key) + _size(value) + KEY_OVERHEAD
             if expireAt is not None:
                 self._setExpiry(key, expireAt)
             elif self._recency is not None and self.policy == "allkeys-lru":
@@ -483,6 +885,12 @@ class _ScanIndex:
         if not bucket:
             del self._buckets[number]
             del self._order[bisect_left(self._order, number)]
+
+    def pick(self, choose):
+        """
+        A key chosen with C{choose}: a bucket, then a key in it.
+        """
+        return choose(tuple(self._buckets[choose(self._order)]))
 
     def step(self, cursor, count):
         """
