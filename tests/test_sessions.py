@@ -162,8 +162,9 @@ class RecordTests(SynchronousTestCase):
     def test_roundTrip(self):
         """A record decodes to the creation time and data it was encoded from."""
         data = {"a": [1, {"b": None}], "é": "ü", "t": True, "f": 1.5}
-        self.assertEqual(decodeRecord(encodeRecord(1700000000.25, data)), (1700000000.25, data))
-        self.assertEqual(decodeRecord(bytearray(encodeRecord(5, {}))), (5, {}))
+        self.assertEqual(decodeRecord(encodeRecord(1700000000.25, data)),
+                         (1700000000.25, data, None))
+        self.assertEqual(decodeRecord(bytearray(encodeRecord(5, {}))), (5, {}, None))
 
     def test_notRecords(self):
         """Anything but a whole record object raises ValueError."""

@@ -17,7 +17,9 @@ class ISessionStore(Interface):
     still goes away).
 
     Ids are those of L{appserver.sessions.signing.newSessionId}; a store
-    may refuse anything else with L{ValueError}. Timeouts are in seconds
+    may refuse anything else with L{ValueError}. Beside the records, a
+    store keeps an index of the sessions of each logged-in user (a set per
+    user), which L{appserver.sessions.users} reads. Timeouts are in seconds
     (floats allowed). Every method returns a L{Deferred}.
     """
 
@@ -48,6 +50,38 @@ class ISessionStore(Interface):
     def delete(sessionId: str) -> Deferred[None]:
         """
         Remove the record under C{sessionId}, if there is one.
+        """
+
+    def peek(sessionId: str) -> Deferred[bytes | None]:
+        """
+        Fire with the record stored under C{sessionId}, or L{None}, leaving
+        its expiry alone (listing a user's sessions must not keep them
+        alive).
+        """
+
+    def addToUser(userId: str, sessionId: str, timeout: float) -> Deferred[None]:
+        """
+        Index C{sessionId} under the user C{userId} (any string); the index
+        of that user may go C{timeout} seconds from now (no session of it
+        lives longer).
+        """
+
+    def removeFromUser(userId: str, sessionId: str) -> Deferred[None]:
+        """
+        Remove C{sessionId} from the index of C{userId}, if it is there.
+        """
+
+    def sessionsOfUser(userId: str) -> Deferred[list[str]]:
+        """
+        Fire with the session ids indexed under C{userId}, in no order;
+        some may name sessions that have expired since (the caller drops
+        them with L{removeFromUser}).
+        """
+
+    def deleteAll() -> Deferred[int]:
+        """
+        Remove every session and every user's index; fire with how many
+        sessions there were.
         """
 
 

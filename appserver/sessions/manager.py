@@ -14,15 +14,20 @@ from zope.interface import implementer
 from appserver.sessions.interfaces import ISessionManager, ISessionStore
 from appserver.sessions.session import Session, decodeRecord
 from appserver.sessions.signing import Signer, newSessionId
+from appserver.sessions.users import SessionInfo, UserSessions, agentSummary
 from appserver.web.eager import hasSucceeded
 from appserver.web.hooks import beforeResponse
 from services.persistence import PersistentObject
 
-__all__ = ["SessionManager", "SessionStoreUnavailable", "getSession", "DEFAULT_IDLE_TIMEOUT",
-           "DEFAULT_ABSOLUTE_TIMEOUT"]
+__all__ = ["SessionManager", "SessionStoreUnavailable", "getSession", "managerOf", "sessionsOf",
+           "revoke", "revokeAll", "DEFAULT_IDLE_TIMEOUT", "DEFAULT_ABSOLUTE_TIMEOUT",
+           "SEEN_INTERVAL"]
 
 DEFAULT_IDLE_TIMEOUT = 30 * 60
 DEFAULT_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+# A logged-in session's "last seen" is rewritten at most this often (seconds),
+# so that reading a session stays a read.
+SEEN_INTERVAL = 60
 
 _STATE = "_appserverSession"
 _PENDING = object()
@@ -37,6 +42,22 @@ class SessionStoreUnavailable(Exception):
     """
 
 
+def managerOf(request: Request) -> Any:
+    """
+    The L{ISessionManager} attached to C{request}.
+
+    @raise RuntimeError: if there is none (see
+        L{appserver.sessions.resource.SessionResource}).
+    """
+    manager: Any = ISessionManager(request, None)  # Any: mypy cannot call zope methods
+    if manager is None:
+        raise RuntimeError(
+            "this request has no session manager; wrap the site's resource in "
+            "appserver.sessions.SessionResource"
+        )
+    return manager
+
+
 def getSession(request: Request) -> defer.Deferred[Session]:
     """
     The session of C{request}: a L{Deferred} firing with its
@@ -48,13 +69,38 @@ def getSession(request: Request) -> defer.Deferred[Session]:
     @raise RuntimeError: if no L{ISessionManager} was attached to the
         request (see L{appserver.sessions.resource.SessionResource}).
     """
-    manager: Any = ISessionManager(request, None)  # Any: mypy cannot call zope methods
-    if manager is None:
-        raise RuntimeError(
-            "this request has no session manager; wrap the site's resource in "
-            "appserver.sessions.SessionResource"
-        )
-    return manager.sessionForRequest(request)
+    return managerOf(request).sessionForRequest(request)
+
+
+def sessionsOf(request: Request, userId: str) -> defer.Deferred[list[SessionInfo]]:
+    """
+    The live sessions of C{userId} in the store of C{request}'s manager:
+    L{appserver.sessions.users.SessionInfo}s, oldest first, the request's
+    own marked C{current} once it has been loaded. They show a hash of each
+    session's id, never the id.
+    """
+    state = request.__dict__.get(_STATE)
+    current = state if type(state) is Session else None
+    return defer.ensureDeferred(managerOf(request).users.list(userId, current))
+
+
+def revoke(request: Request, userId: str, idHash: str) -> defer.Deferred[bool]:
+    """
+    End the session of C{userId} shown as C{idHash} (a C{SessionInfo}'s);
+    fire with whether there was one. The request's own session ends with
+    its C{invalidate()} instead.
+    """
+    return defer.ensureDeferred(managerOf(request).users.revoke(userId, idHash))
+
+
+def revokeAll(request: Request, userId: str,
+              keep: Session | str | None = None) -> defer.Deferred[int]:
+    """
+    End every session of C{userId} but C{keep} (a session or an id; give
+    the request's own for "log out everywhere else" and after a password
+    change); fire with how many ended.
+    """
+    return defer.ensureDeferred(managerOf(request).users.revokeAll(userId, keep))
 
 
 def _storeFailed(failure, action):
@@ -120,6 +166,8 @@ class SessionManager(PersistentObject):
     @ivar cookieName: the cookie's name; C{__Host-} is prefixed over TLS.
     @ivar cookieMaxAge: the cookie's C{Max-Age} in seconds, or L{None} for a
         browser-session cookie.
+    @ivar maxPerUser: the most sessions one user may have at once (0: no
+        limit); a login beyond it ends that user's oldest sessions.
     """
 
     log = Logger()
@@ -128,14 +176,29 @@ class SessionManager(PersistentObject):
     def __init__(self, store: ISessionStore, signer: Signer | None = None,
                  idleTimeout: float = DEFAULT_IDLE_TIMEOUT,
                  absoluteTimeout: float = DEFAULT_ABSOLUTE_TIMEOUT, cookieName: str = "sid",
-                 cookieMaxAge: int | None = None, clock: Any = None) -> None:
+                 cookieMaxAge: int | None = None, clock: Any = None,
+                 maxPerUser: int = 0) -> None:
         self.store = store
         self.signer = signer
         self.idleTimeout = idleTimeout
         self.absoluteTimeout = absoluteTimeout
         self.cookieName = cookieName
         self.cookieMaxAge = cookieMaxAge
+        self.maxPerUser = maxPerUser
         self._reactor = clock
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A manager pickled before the limit existed has none.
+        state.setdefault("maxPerUser", 0)
+        PersistentObject.__setstate__(self, state)
+
+    @property
+    def users(self) -> UserSessions:
+        """
+        The L{UserSessions} of the store: the users' sessions, listed and
+        ended.
+        """
+        return UserSessions(self.store, self.absoluteTimeout, self._now)
 
     def _now(self):
         return self._getReactor().seconds()
@@ -203,7 +266,7 @@ class SessionManager(PersistentObject):
         if record is None:
             return self._newSession()
         try:
-            created, data = decodeRecord(record)
+            created, data, login = decodeRecord(record)
         except ValueError:
             self.log.warn("Discarding the unreadable record of session {id}", id=sessionId[:8])
             return self._newSession()
@@ -213,7 +276,7 @@ class SessionManager(PersistentObject):
                                         error=f.getErrorMessage())
             )
             return self._newSession()
-        return Session(sessionId, created, data, loaded=record, now=self._now)
+        return Session(sessionId, created, data, loaded=record, now=self._now, login=login)
 
     def _newSession(self):
         return Session(newSessionId(), self._now(), now=self._now)
@@ -227,6 +290,8 @@ class SessionManager(PersistentObject):
         Save C{session} if it must be; for one with a new id, also delete
         the record of the old one and tell the client the new one.
         """
+        if session.user is not None:
+            self._noteVisit(request, session)
         record = session.record()
         timeout = min(self.idleTimeout, session.created + self.absoluteTimeout - self._now())
         saving = timeout > 0 and session.needsSaving(record)
@@ -236,12 +301,40 @@ class SessionManager(PersistentObject):
             return self._ask("save", self.store.save, session.id, record, timeout)
         return None
 
+    def _noteVisit(self, request, session):
+        """
+        Record when, from where and with what a logged-in session was used,
+        if that is new or C{SEEN_INTERVAL} old.
+        """
+        now, address = self._now(), getattr(request.getClientAddress(), "host", None)
+        agent = agentSummary(request.getHeader(b"user-agent"))
+        if session.lastSeen is None or session.hasNewId or now - session.lastSeen >= SEEN_INTERVAL:
+            session.noteVisit(now, address, agent)
+
+    async def _index(self, session):
+        """
+        Index a newly logged-in session under its user, then end that
+        user's oldest sessions beyond L{maxPerUser}.
+        """
+        users = self.users
+        await users.add(session.user, session.id)
+        if self.maxPerUser:
+            await users.limit(session.user, self.maxPerUser, keep=session.id)
+
     def _commitNewId(self, request, session, hadCookie, record, timeout, saving):
         work = []
         if session.loadedId is not None:
             work.append(self._ask("delete", self.store.delete, session.loadedId))
+            if session.loadedUser is not None:
+                work.append(self._ask("unindex", self.users.remove, session.loadedUser,
+                                      session.loadedId))
         if saving:
-            work.append(self._ask("save", self.store.save, session.id, record, timeout))
+            saved = self._ask("save", self.store.save, session.id, record, timeout)
+            if session.user is not None:
+                # After the save: listing drops entries whose record is not there.
+                saved.addCallback(lambda _: self._ask(
+                    "index", lambda: defer.ensureDeferred(self._index(session))))
+            work.append(saved)
             self._setCookie(request, session.id)
         elif hadCookie:
             self._clearCookie(request)

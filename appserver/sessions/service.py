@@ -167,20 +167,22 @@ def makeSessionsService(spec="memory", secrets=(), secretFiles=(),
                         secretPath=DEFAULT_SECRET_PATH, idleTimeout=DEFAULT_IDLE_TIMEOUT,
                         absoluteTimeout=DEFAULT_ABSOLUTE_TIMEOUT, cookieName="sid",
                         cookieMaxAge=None, port=None, portPassword=None, reactor=None,
-                        signing=True, maxMemory=0):
+                        signing=True, maxMemory=0, maxPerUser=0):
     """
     A L{SessionsService} over the store C{spec} names (see
     L{storeFromSpec}; C{maxMemory} bounds the memory store, which then
     evicts the least recently used sessions, and other stores ignore it),
     with a L{SessionManager} of these timeouts and cookie settings and,
-    when C{port} is given, a L{storeListener} requiring C{portPassword}.
+    when C{port} is given, a L{storeListener} requiring C{portPassword};
+    C{maxPerUser} (0: no limit) bounds each user's concurrent sessions.
     Nothing is opened or bound here.
 
     @raise ValueError: if C{port} is given for a store other than memory.
     """
     store = storeFromSpec(spec, clock=reactor, reactor=reactor, maxMemory=maxMemory)
     manager = SessionManager(store, idleTimeout=idleTimeout, absoluteTimeout=absoluteTimeout,
-                             cookieName=cookieName, cookieMaxAge=cookieMaxAge, clock=reactor)
+                             cookieName=cookieName, cookieMaxAge=cookieMaxAge, clock=reactor,
+                             maxPerUser=maxPerUser)
     sessions = SessionsService(store, manager, spec, secrets=secrets, secretFiles=secretFiles,
                                secretPath=secretPath, signing=signing)
     if port is not None:

@@ -34,16 +34,22 @@ def _checkJSON(key, value):
         ) from None
 
 
-def encodeRecord(created: float, data: Mapping[str, Any]) -> bytes:
+def encodeRecord(created: float, data: Mapping[str, Any],
+                 login: Mapping[str, Any] | None = None) -> bytes:
     """
-    The stored form of a session: JSON bytes with its creation time.
+    The stored form of a session: JSON bytes with its creation time and,
+    for a logged-in session, its L{Login} fields.
     """
-    return _ENCODER.encode({"created": created, "data": data}).encode("utf-8")
+    fields = {"created": created, "data": data}
+    if login:
+        fields["login"] = login
+    return _ENCODER.encode(fields).encode("utf-8")
 
 
-def decodeRecord(record: bytes | str) -> tuple[float, dict[str, Any]]:
+def decodeRecord(record: bytes | str) -> tuple[float, dict[str, Any], dict[str, Any] | None]:
     """
-    C{(created, data)} from a stored record.
+    C{(created, data, login)} from a stored record; C{login} is the
+    L{Login} fields of a logged-in session, else L{None}.
 
     @raise ValueError: if the record is not one L{encodeRecord} wrote.
     """
@@ -58,10 +64,12 @@ def decodeRecord(record: bytes | str) -> tuple[float, dict[str, Any]]:
         raise ValueError("not a session record") from None
     if end != len(record) or type(decoded) is not dict:
         raise ValueError("not a session record")
-    created, data = decoded.get("created"), decoded.get("data")
+    created, data, login = decoded.get("created"), decoded.get("data"), decoded.get("login")
     if type(data) is not dict or not isinstance(created, (int, float)):
         raise ValueError("not a session record")
-    return created, data
+    if login is not None and not (type(login) is dict and isinstance(login.get("user"), str)):
+        raise ValueError("not a session record")
+    return created, data, login
 
 
 class Session(MutableMapping[str, Any]):
@@ -79,10 +87,13 @@ class Session(MutableMapping[str, Any]):
     @ivar created: when this session (or its current id) began, in seconds
         since the epoch; the absolute timeout counts from here.
     @ivar invalidated: whether L{invalidate} was called.
+    @ivar loadedUser: the user the session was logged in as when it was
+        loaded (L{None}: not logged in, or new).
     """
 
     def __init__(self, sessionId: str, created: float, data: Mapping[str, Any] | None = None,
-                 loaded: bytes | None = None, now: Callable[[], float] = time.time) -> None:
+                 loaded: bytes | None = None, now: Callable[[], float] = time.time,
+                 login: Mapping[str, Any] | None = None) -> None:
         self.id = sessionId
         self.loadedId = None if loaded is None else sessionId
         self.created = created
@@ -90,6 +101,23 @@ class Session(MutableMapping[str, Any]):
         self._data = dict(data or {})
         self._loaded = loaded
         self._now = now
+        self._login = None if login is None else dict(login)
+        self.loadedUser = self.user
+
+    @property
+    def user(self) -> str | None:
+        """
+        The user this session is logged in as (see L{login}), or L{None}.
+        """
+        return None if self._login is None else self._login["user"]
+
+    @property
+    def lastSeen(self) -> float | None:
+        """
+        When a logged-in session was last seen (as the manager records it,
+        to the minute), or L{None}.
+        """
+        return None if self._login is None else self._login.get("seen")
 
     @property
     def isNew(self) -> bool:
@@ -147,24 +175,50 @@ class Session(MutableMapping[str, Any]):
 
     def invalidate(self) -> None:
         """
-        End the session (at logout): its record is deleted and it becomes a
-        new, empty session, stored only if something is put in it.
+        End the session (at logout): its record is deleted (and its entry
+        in its user's index) and it becomes a new, empty session, logged
+        out, stored only if something is put in it.
         """
         self.rotate()
         self._data.clear()
+        self._login = None
         self.invalidated = True
+
+    def login(self, userId: str) -> None:
+        """
+        Log this session in as C{userId}: a new id (L{rotate}: an id planted
+        before the login is worthless after it), the user recorded in the
+        session, and the session indexed under the user in the store when
+        the request ends, so that L{appserver.sessions.sessionsOf} lists it
+        and L{appserver.sessions.revokeAll} can end it.
+
+        @raise ValueError: if C{userId} is not a non-empty string.
+        """
+        if not isinstance(userId, str) or not userId:
+            raise ValueError(f"a user id must be a non-empty string, not {userId!r}")
+        self.rotate()
+        self._login = {"user": userId}
+
+    def noteVisit(self, seen: float, address: str | None, agent: str) -> None:
+        """
+        Record in a logged-in session when it was last seen, from which
+        client address and with which user agent (a summary).
+        """
+        if self._login is not None:
+            self._login.update(seen=seen, address=address, agent=agent)
 
     def record(self) -> bytes:
         """
         The record to store for this session.
         """
-        return encodeRecord(self.created, self._data)
+        return encodeRecord(self.created, self._data, self._login)
 
     def needsSaving(self, record: bytes) -> bool:
         """
         Whether C{record} (from L{record}) must be written: the session has
-        a new id and holds data, or its data changed since it was loaded.
+        a new id and holds data or a login, or it changed since it was
+        loaded.
         """
         if self.hasNewId:
-            return bool(self._data)
+            return bool(self._data) or self._login is not None
         return record != self._loaded

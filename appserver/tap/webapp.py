@@ -137,6 +137,8 @@ class Options(LayeredOptions):
         ["session-max-memory", None, DEFAULT_SESSION_MAX_MEMORY, "Most memory the memory "
          "session store may use (0: no bound); least recently used sessions are evicted.",
          byteSize],
+        ["session-max-per-user", None, 0, "Most sessions one user may have at once (0: no "
+         "limit); a login beyond it ends that user's oldest session.", nonNegativeInt],
         ["db", None, DEFAULT_DB, "Database URL.", databaseURL],
         ["db-min-threads", None, 3, "Fewest database pool threads kept.", nonNegativeInt],
         ["db-max-threads", None, 10, "Most database pool threads (and connections).",
@@ -277,7 +279,7 @@ def _sessions(options):
         absoluteTimeout=options["session-absolute-timeout"],
         cookieName=options["session-cookie-name"], port=options["session-port"],
         portPassword=options["session-port-password"], signing=bool(options["app"]),
-        maxMemory=options["session-max-memory"])
+        maxMemory=options["session-max-memory"], maxPerUser=options["session-max-per-user"])
 
 
 def _migrationDirs(options):

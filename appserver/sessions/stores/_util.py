@@ -2,6 +2,7 @@
 Helpers shared by the session stores.
 """
 
+import hashlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,14 @@ def milliseconds(timeout: float) -> int:
     A timeout in seconds as whole milliseconds, at least one.
     """
     return max(1, math.ceil(timeout * 1000))
+
+
+def userKey(userId: str) -> str:
+    """
+    The name of C{userId}'s index: a SHA-256 of it in hex, so that any
+    user id makes a safe key or file name of fixed length.
+    """
+    return hashlib.sha256(userId.encode("utf-8")).hexdigest()
 
 
 def checkId(sessionId: str) -> str:

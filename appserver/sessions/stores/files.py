@@ -8,11 +8,16 @@ checked on every load, and a periodic sweep removes what nobody loads
 again. Writes go to a temporary file that is renamed over the old one, so a
 reader never sees half a record.
 
+The sessions of a logged-in user are indexed as empty files named by their
+ids in C{users/<sha256 of the user>/}: adding and removing one is atomic,
+so processes sharing the directory share the index too.
+
 The calls are synchronous: small files on a local disk cost less than
 handing them to a thread. Several processes may share the directory.
 """
 
 import os
+import shutil
 import tempfile
 from typing import Any
 
@@ -21,13 +26,14 @@ from zope.interface import implementer
 
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.signing import isSessionId
-from appserver.sessions.stores._util import checkId, startSweeping, stopSweeping
+from appserver.sessions.stores._util import checkId, startSweeping, stopSweeping, userKey
 from services.persistence import PersistentObject
 
 __all__ = ["FileSessionStore"]
 
 _TEMPORARY = ".tmp-"
 _STALE_TEMPORARY = 3600
+_USERS = "users"
 
 
 @implementer(ISessionStore)
@@ -114,6 +120,68 @@ class FileSessionStore(PersistentObject):
         See L{ISessionStore.delete}.
         """
         return defer.execute(self._remove, self._path(sessionId))
+
+    def peek(self, sessionId: str) -> defer.Deferred[bytes | None]:
+        """
+        See L{ISessionStore.peek}.
+        """
+        return defer.execute(self._peek, self._path(sessionId))
+
+    def _peek(self, path):
+        try:
+            with open(path, "rb") as f:
+                live = os.fstat(f.fileno()).st_mtime > self._now()
+                return f.read() if live else None
+        except FileNotFoundError:
+            return None
+
+    def _userDirectory(self, userId):
+        return os.path.join(self.directory, _USERS, userKey(userId))
+
+    def addToUser(self, userId: str, sessionId: str, timeout: float) -> defer.Deferred[None]:
+        """
+        See L{ISessionStore.addToUser}: an empty file named by the id in
+        the user's directory (entries whose session has gone are dropped
+        when listed).
+        """
+        return defer.execute(self._addToUser, self._userDirectory(userId), checkId(sessionId))
+
+    def _addToUser(self, directory, sessionId):
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        with open(os.path.join(directory, sessionId), "wb"):
+            pass
+
+    def removeFromUser(self, userId: str, sessionId: str) -> defer.Deferred[None]:
+        """
+        See L{ISessionStore.removeFromUser}.
+        """
+        path = os.path.join(self._userDirectory(userId), checkId(sessionId))
+        return defer.execute(self._remove, path)
+
+    def sessionsOfUser(self, userId: str) -> defer.Deferred[list[str]]:
+        """
+        See L{ISessionStore.sessionsOfUser}.
+        """
+        return defer.execute(self._sessionsOfUser, self._userDirectory(userId))
+
+    def _sessionsOfUser(self, directory):
+        try:
+            return [name for name in os.listdir(directory) if isSessionId(name)]
+        except FileNotFoundError:
+            return []
+
+    def deleteAll(self) -> defer.Deferred[int]:
+        """
+        See L{ISessionStore.deleteAll}.
+        """
+        return defer.execute(self._deleteAll)
+
+    def _deleteAll(self):
+        names = [name for name in os.listdir(self.directory) if isSessionId(name)]
+        for name in names:
+            self._remove(os.path.join(self.directory, name))
+        shutil.rmtree(os.path.join(self.directory, _USERS), ignore_errors=True)
+        return len(names)
 
     def _remove(self, path):
         try:

@@ -10,7 +10,7 @@ from zope.interface import implementer
 
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.stores._util import (
-    DEFAULT_PREFIX, checkId, milliseconds, startSweeping, stopSweeping,
+    DEFAULT_PREFIX, checkId, milliseconds, startSweeping, stopSweeping, userKey,
 )
 from services.figures import IServiceFigures
 from services.persistence import PersistentObject
@@ -32,6 +32,10 @@ class MemorySessionStore(PersistentObject):
         L{RedisSessionStore}'s, so processes sharing the store over RESP
         see the same sessions).
     @ivar sweepInterval: seconds between sweeps of expired keys.
+    @ivar users: the index of logged-in users' sessions: a set of session
+        ids per L{userKey} of a user, beside the store (pickled with this
+        object); an entry whose session has gone is dropped when its user's
+        sessions are listed.
 
     With C{maxMemory} (bytes, by the store's estimate; 0 for no bound) the
     store evicts the least recently used sessions (read or written longest
@@ -40,6 +44,7 @@ class MemorySessionStore(PersistentObject):
 
     _volatile = ("_sweeper", "_lastKey", "_lastTimeout")
     _sweeper: task.LoopingCall | None
+    users: dict[str, set[str]]
 
     def __init__(self, store: Store | None = None, clock: Any = None,
                  prefix: bytes = DEFAULT_PREFIX, sweepInterval: float = 1.0,
@@ -53,6 +58,9 @@ class MemorySessionStore(PersistentObject):
 
     def _volatileInit(self):
         PersistentObject._volatileInit(self)
+        # Made here, not in __init__, so that a store pickled before the
+        # users' index existed gets one when loaded.
+        self.__dict__.setdefault("users", {})
         # The last session id turned into a key, and the last timeout into
         # milliseconds: a request's save repeats its load's.
         self._lastKey = (None, None, None)
@@ -122,3 +130,44 @@ class MemorySessionStore(PersistentObject):
         """
         self.store.delete(self._key(sessionId))
         return defer.succeed(None)
+
+    def peek(self, sessionId: str) -> defer.Deferred[bytes | None]:
+        """
+        See L{ISessionStore.peek}.
+        """
+        found = self.store.peek(self._key(sessionId))
+        return defer.succeed(None if found is None else found[0])
+
+    def addToUser(self, userId: str, sessionId: str, timeout: float) -> defer.Deferred[None]:
+        """
+        See L{ISessionStore.addToUser}; the index has no expiry of its own.
+        """
+        self.users.setdefault(userKey(userId), set()).add(checkId(sessionId))
+        return defer.succeed(None)
+
+    def removeFromUser(self, userId: str, sessionId: str) -> defer.Deferred[None]:
+        """
+        See L{ISessionStore.removeFromUser}; an emptied index goes.
+        """
+        key = userKey(userId)
+        members = self.users.get(key, set())
+        members.discard(sessionId)
+        if not members:
+            self.users.pop(key, None)
+        return defer.succeed(None)
+
+    def sessionsOfUser(self, userId: str) -> defer.Deferred[list[str]]:
+        """
+        See L{ISessionStore.sessionsOfUser}.
+        """
+        return defer.succeed(list(self.users.get(userKey(userId), ())))
+
+    def deleteAll(self) -> defer.Deferred[int]:
+        """
+        See L{ISessionStore.deleteAll}: every key under L{prefix}.
+        """
+        keys = [key for key in self.store.keys() if key.startswith(self.prefix)]
+        for key in keys:
+            self.store.delete(key)
+        self.users.clear()
+        return defer.succeed(len(keys))

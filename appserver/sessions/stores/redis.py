@@ -9,11 +9,23 @@ from zope.interface import implementer
 
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.manager import SessionStoreUnavailable
-from appserver.sessions.resp import ProtocolError, RedisClient, RedisError
-from appserver.sessions.stores._util import DEFAULT_PREFIX, checkId, milliseconds
+from appserver.sessions.resp import RedisClient, RedisError
+from appserver.sessions.stores._util import DEFAULT_PREFIX, checkId, milliseconds, userKey
 from services.db.url import maskURL
+from services.resp import ProtocolError
 
 __all__ = ["RedisSessionStore"]
+
+_USERS = b"user:"
+_SCAN_COUNT = 1000
+_GLOB_SPECIAL = frozenset(b"*?[]\\")
+
+
+def _globEscaped(text):
+    """
+    C{text} (bytes) as a glob pattern matching only itself.
+    """
+    return b"".join(b"\\" + bytes([c]) if c in _GLOB_SPECIAL else bytes([c]) for c in text)
 
 
 @implementer(ISessionStore)
@@ -22,6 +34,10 @@ class RedisSessionStore:
     An L{ISessionStore} over a L{RedisClient}: one key per session with a
     millisecond TTL. Loading pipelines C{GET} and C{PEXPIRE} (one round
     trip, understood by every Redis version and by our session server).
+
+    A logged-in user's sessions are a set, C{<prefix>user:<sha256 of the
+    user>}, of session ids (C{SADD}, C{SREM}, C{SMEMBERS}), given on each
+    login the longest time to live of a session.
 
     @ivar client: the L{RedisClient}.
     @ivar prefix: prepended to session ids to make keys.
@@ -101,3 +117,52 @@ class RedisSessionStore:
         See L{ISessionStore.delete}.
         """
         return self.client.execute(b"DEL", self._key(sessionId)).addCallback(lambda _: None)
+
+    def peek(self, sessionId: str) -> defer.Deferred[bytes | None]:
+        """
+        See L{ISessionStore.peek}.
+        """
+        return self.client.execute(b"GET", self._key(sessionId))
+
+    def _userKey(self, userId):
+        return self.prefix + _USERS + userKey(userId).encode("ascii")
+
+    def addToUser(self, userId: str, sessionId: str, timeout: float) -> defer.Deferred[None]:
+        """
+        See L{ISessionStore.addToUser}: C{SADD} and C{PEXPIRE}, pipelined.
+        """
+        key, member = self._userKey(userId), checkId(sessionId).encode("ascii")
+        d = self.client.executeMany([[b"SADD", key, member],
+                                     [b"PEXPIRE", key, milliseconds(timeout)]])
+        return d.addCallback(lambda _: None)
+
+    def removeFromUser(self, userId: str, sessionId: str) -> defer.Deferred[None]:
+        """
+        See L{ISessionStore.removeFromUser}.
+        """
+        d = self.client.execute(b"SREM", self._userKey(userId), checkId(sessionId))
+        return d.addCallback(lambda _: None)
+
+    def sessionsOfUser(self, userId: str) -> defer.Deferred[list[str]]:
+        """
+        See L{ISessionStore.sessionsOfUser}.
+        """
+        d = self.client.execute(b"SMEMBERS", self._userKey(userId))
+        return d.addCallback(lambda members: [m.decode("ascii") for m in members])
+
+    @defer.inlineCallbacks
+    def deleteAll(self):
+        """
+        See L{ISessionStore.deleteAll}: C{SCAN} for the keys under
+        L{prefix} (a few at a time, so the server never stalls), C{DEL}
+        them.
+        """
+        pattern, cursor, deleted = _globEscaped(self.prefix) + b"*", b"0", 0
+        while True:
+            cursor, keys = yield self.client.execute(
+                b"SCAN", cursor, b"MATCH", pattern, b"COUNT", _SCAN_COUNT)
+            if keys:
+                yield self.client.execute(b"DEL", *keys)
+                deleted += sum(1 for key in keys if not key.startswith(self.prefix + _USERS))
+            if cursor == b"0":
+                return deleted
