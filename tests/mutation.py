@@ -83,6 +83,46 @@ EQUIVALENT = {
         "a 32-byte digest's last base64url character carries 4 bits (one of AEIMQUYcgkosw048), never X",
     "appserver.sessions.signing.xǁSignerǁ_verify__mutmut_3":
         "with two dots either the id (rpartition) or the signature (partition) holds a dot, and both are refused",
+    "services.sessionserver.keyspace.x__absoluteMillis__mutmut_8":
+        "EX's early bound only short-cuts: Python integers do not overflow, and the check after adding now refuses the same values with the same error",
+    "services.sessionserver.keyspace.x__absoluteMillis__mutmut_9":
+        "EX's early bound only short-cuts: Python integers do not overflow, and the check after adding now refuses the same values with the same error",
+    "services.sessionserver.keyspace.x__expireOptions__mutmut_19":
+        "Python's codec names are case-insensitive",
+    "services.sessionserver.keyspace.x__ttlMillis__mutmut_16":
+        "a key still present expires after now, so the max() never applies",
+    "services.sessionserver.keyspace.x_expireat__mutmut_4":
+        "None and False are both false here",
+    "services.sessionserver.keyspace.x_pexpire__mutmut_3":
+        "None and False are both false here",
+    "services.sessionserver.keyspace.x_pexpireat__mutmut_3":
+        "None and False are both false here",
+    "services.sessionserver.keyspace.x_pexpireat__mutmut_4":
+        "None and False are both false here",
+    "services.sessionserver.keyspace.x_pexpireat__mutmut_5":
+        "the name is only in the errors of seconds or relative times, which PEXPIREAT never raises",
+    "services.sessionserver.keyspace.x_pexpireat__mutmut_13":
+        "the name is only in the errors of seconds or relative times, which PEXPIREAT never raises",
+    "services.sessionserver.keyspace.x_pexpireat__mutmut_14":
+        "the name is only in the errors of seconds or relative times, which PEXPIREAT never raises",
+    "services.sessionserver.keyspace.x_unlink__mutmut_2":
+        "DEL does not use the client",
+    "services.sessionserver.keyspace.x_keys__mutmut_6":
+        "the * short cut gives what the glob * gives",
+    "services.sessionserver.keyspace.x_scan__mutmut_44":
+        "the * short cut gives what the glob * gives",
+    "services.sessionserver.keyspace.x_scan__mutmut_47":
+        "the * short cut gives what the glob * gives",
+    "services.sessionserver.keyspace.x_scan__mutmut_18":
+        "the options' even length is checked just before; strict only guards it",
+    "services.sessionserver.keyspace.x_scan__mutmut_21":
+        "the options' even length is checked just before; strict only guards it",
+    "services.sessionserver.keyspace.x_scan__mutmut_25":
+        "the options' even length is checked just before; strict only guards it",
+    "services.sessionserver.keyspace.x_ttl__mutmut_9":
+        "milliseconds are whole: 0 rounds to 0 seconds either way",
+    "services.sessionserver.keyspace.x_ttl__mutmut_10":
+        "milliseconds are whole: 0 rounds to 0 seconds either way",
 }
 """
 Mutants no test can kill because they behave as the original does, by

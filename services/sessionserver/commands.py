@@ -11,6 +11,9 @@ the failures since the one before.
 """
 
 import hmac
+import os
+from collections.abc import Callable
+from time import perf_counter
 from typing import Any
 
 from twisted.logger import Logger
@@ -50,11 +53,26 @@ class Client:
         reply is written.
     @ivar transaction: the commands queued since MULTI, or L{None}.
     @ivar authFailures: how many AUTH attempts failed on this connection.
+    @ivar localAddress: the server's end of the connection (C{host:port}).
+    @ivar created: when the connection was made (ms on the store's clock).
+    @ivar lastInteraction: when its last command came (ms).
+    @ivar lastCommand: the name of its last command as C{CLIENT INFO}
+        shows it (C{client|info} for a subcommand), or L{None}.
+    @ivar noEvict: set by C{CLIENT NO-EVICT ON}.
+    @ivar fd: the connection's file descriptor, -1 when unknown.
+    @ivar kill: closes the connection now (for C{CLIENT KILL}), or L{None}.
     """
 
-    def __init__(self, id: int, authenticated: bool, address: str = "") -> None:
+    def __init__(self, id: int, authenticated: bool, address: str = "",
+                 localAddress: str = "", created: int = 0) -> None:
         self.id = id
         self.address = address
+        self.localAddress = localAddress
+        self.created = self.lastInteraction = created
+        self.lastCommand: str | None = None
+        self.noEvict = False
+        self.fd = -1
+        self.kill: Callable[[], None] | None = None
         self.name: bytes | None = None
         self.libName: bytes | None = None
         self.libVersion: bytes | None = None
@@ -75,26 +93,61 @@ class Server(PersistentObject):
     @ivar journal: the L{services.sessionserver.journal.Journal} in use
         (its C{info()} gives INFO's persistence fields), or L{None}.
     @ivar ports: the TCP port numbers listened on, for INFO.
+    @ivar fsync: the journal's fsync policy (kept, and reported, without a
+        journal too, as Redis keeps C{appendfsync} with C{appendonly no}).
+    @ivar commandStats: command name to C{[calls, seconds, rejected calls,
+        failed calls]}, for C{INFO commandstats}.
+    @ivar errorStats: error code (C{ERR}, C{WRONGTYPE}, ...) to how many
+        error replies carried it, for C{INFO errorstats}.
+    @ivar runId: 40 random hex digits naming this run (INFO's C{run_id}).
     @cvar commands: the command table (see L{services.sessionserver.table}).
     """
 
     commands = COMMANDS
+    fsync = "everysec"
     _volatile = ("clients", "lastClientId", "totalConnections", "totalCommands", "startedAt",
-                 "journal", "ports", "_authLoggedAt", "_authUnlogged")
+                 "journal", "ports", "_authLoggedAt", "_authUnlogged", "commandStats",
+                 "errorStats", "runId")
     journal: Any
     startedAt: float | None
 
-    def __init__(self, store: Store, password: bytes | None = None) -> None:
+    def __init__(self, store: Store, password: bytes | None = None,
+                 fsync: str = "everysec") -> None:
         self.store = store
         self.password = password
+        self.fsync = fsync
         self._volatileInit()
 
     def _volatileInit(self):
         PersistentObject._volatileInit(self)
         self.clients = {}
-        self.lastClientId = self.totalConnections = self.totalCommands = 0
+        self.lastClientId = 0
         self.ports = []
         self._authUnlogged = 0
+        self.runId = os.urandom(20).hex()
+        self.resetStats()
+
+    def resetStats(self) -> None:
+        """
+        Zero the counters C{CONFIG RESETSTAT} resets: connections and
+        commands counted, command and error statistics, and the store's.
+        """
+        self.totalConnections = self.totalCommands = 0
+        self.commandStats: dict[str, list[Any]] = {}
+        self.errorStats: dict[str, int] = {}
+        self.store.resetStats()
+
+    def setFsync(self, policy: str) -> None:
+        """
+        Switch the journal's fsync policy to C{policy} (one of C{always},
+        C{everysec}, C{no}); switching to C{always} fsyncs what was written
+        before at once.
+        """
+        self.fsync = policy
+        if self.journal is not None:
+            self.journal.fsync = policy
+            if policy == "always":
+                self.journal.sync()
 
     def commit(self) -> None:
         """
@@ -108,15 +161,17 @@ class Server(PersistentObject):
         if self.journal is not None:
             self.journal.commit()
 
-    def connect(self, address: str = "") -> Client:
+    def connect(self, address: str = "", localAddress: str = "") -> Client:
         """
-        A new L{Client} for a connection from C{address}.
+        A new L{Client} for a connection from C{address} to
+        C{localAddress}.
         """
+        now = self.store.now()
         if self.startedAt is None:
-            self.startedAt = self.store.now()
+            self.startedAt = now
         self.lastClientId += 1
         self.totalConnections += 1
-        client = Client(self.lastClientId, self.password is None, address)
+        client = Client(self.lastClientId, self.password is None, address, localAddress, now)
         self.clients[client.id] = client
         return client
 
@@ -169,6 +224,9 @@ class Server(PersistentObject):
         self.totalCommands += 1
         name = args[0].lower()
         entry = self.commands.get(name)
+        client.lastInteraction = self.store.now()
+        if entry is not None:
+            client.lastCommand = _shownName(entry, args)
         if client.transaction is not None and name not in _TRANSACTION:
             return self._queue(client, entry, args)
         error = self._refuse(client, entry, args)
@@ -177,15 +235,34 @@ class Server(PersistentObject):
         return self.run(client, entry, args)
 
     def _refuse(self, client, entry, args):
+        """
+        The error refusing C{args} before it runs (counted as a rejected
+        call), or L{None}.
+        """
         if entry is None:
-            return _unknownCommand(args)
-        if not entry.arityOK(len(args)):
-            return wrongArity(entry.name)
-        if not client.authenticated and "no-auth" not in entry.flags:
-            return NOAUTH
-        if "denyoom" in entry.flags and self._overMemory():
-            return OOM
-        return None
+            error = _unknownCommand(args)
+        elif not entry.arityOK(len(args)):
+            error = wrongArity(entry.name)
+        elif not client.authenticated and "no-auth" not in entry.flags:
+            error = NOAUTH
+        elif "denyoom" in entry.flags and self._overMemory():
+            error = OOM
+        else:
+            return None
+        if entry is not None:
+            self._statsOf(entry)[2] += 1
+        self._countError(error)
+        return error
+
+    def _statsOf(self, entry):
+        stats = self.commandStats.get(entry.name)
+        if stats is None:
+            stats = self.commandStats[entry.name] = [0, 0.0, 0, 0]
+        return stats
+
+    def _countError(self, error):
+        code = error.args[0].split(" ", 1)[0]
+        self.errorStats[code] = self.errorStats.get(code, 0) + 1
 
     def _overMemory(self):
         store = self.store
@@ -199,12 +276,20 @@ class Server(PersistentObject):
         """
         if self.journal is not None and "write" in entry.flags:
             self.journal.beforeChange(_keys(entry, args))
+        stats = self._statsOf(entry)
+        started = perf_counter()
         try:
-            return entry.handler(self, client, args)
+            reply = entry.handler(self, client, args)
         except ReplyError as e:
-            return e
+            reply = e
         except OutOfMemory:
-            return OOM
+            reply = OOM
+        stats[0] += 1
+        stats[1] += perf_counter() - started
+        if isinstance(reply, ReplyError):
+            stats[3] += 1
+            self._countError(reply)
+        return reply
 
     def _queue(self, client, entry, args):
         error = self._refuse(client, entry, args)
@@ -213,6 +298,18 @@ class Server(PersistentObject):
             return error
         client.transaction.append((entry, args))
         return QUEUED
+
+
+def _shownName(entry, args):
+    """
+    The command's name as C{CLIENT INFO}'s C{cmd} shows it: C{name}, or
+    C{name|subcommand} for a known subcommand.
+    """
+    if entry.subcommands and len(args) > 1:
+        sub = args[1].lower()
+        if sub in entry.subcommands:
+            return f"{entry.name}|{sub.decode()}"
+    return entry.name
 
 
 def _keys(entry, args):
