@@ -9,11 +9,16 @@ twistd finds it, and given L{DatabaseQuoter} (see L{qotd.tap}), the way any
 installed plugin can be composed into another command's tree.
 """
 
-from twisted.application.service import IServiceMaker
+from collections.abc import Iterable
+from typing import Any
+
+from twisted.application.service import IService, IServiceMaker
+from twisted.internet.defer import Deferred
 from twisted.plugin import getPlugins
 from zope.interface import Interface, implementer
 
 from appserver.web.demo.store import QuoteStore
+from services.db import DatabaseService
 
 __all__ = ["IQuoter", "DatabaseQuoter", "formatQuote", "QOTD_COMMAND", "qotdMaker",
            "qotdService"]
@@ -36,7 +41,7 @@ class IQuoter(Interface):
         """
 
 
-def formatQuote(quote):
+def formatQuote(quote: dict[str, Any] | None) -> str:
     """
     A demo quote as one line of text: C{"text — author"}, or the text alone
     when it has no author, or C{""} for no quote at all.
@@ -60,10 +65,10 @@ class DatabaseQuoter:
     @ivar db: the L{services.db.DatabaseService} holding the quotes.
     """
 
-    def __init__(self, db):
+    def __init__(self, db: DatabaseService) -> None:
         self.db = db
 
-    def getQuote(self):
+    def getQuote(self) -> Deferred[str]:
         """
         A Deferred firing with a random quote (see L{formatQuote}), or
         failing if the database cannot be reached.
@@ -71,7 +76,7 @@ class DatabaseQuoter:
         return QuoteStore(self.db).random().addCallback(formatQuote)
 
 
-def qotdMaker():
+def qotdMaker() -> Any:
     """
     The installed C{qotd} command's L{IServiceMaker}, found through
     Twisted's plugin system, or L{None} when no plugin provides it or the
@@ -95,7 +100,7 @@ def _loads(maker):
         return False
 
 
-def qotdService(db, ports):
+def qotdService(db: DatabaseService, ports: Iterable[str]) -> IService:
     """
     A service named C{qotd} serving the demo's quotes from C{db} on every
     endpoint in C{ports}, made by the installed C{qotd} plugin as a part of

@@ -8,8 +8,11 @@ queries run in the database pool's threads, never on the reactor.
 """
 
 import os
+from typing import Any
 
 from twisted.internet import defer
+
+from services.db import DatabaseService
 
 __all__ = ["QuoteStore", "MIGRATIONS", "MAX_ID"]
 
@@ -67,16 +70,16 @@ class QuoteStore:
         L{services.db.DatabaseService} offers them.
     """
 
-    def __init__(self, db):
+    def __init__(self, db: DatabaseService) -> None:
         self.db = db
 
-    def list(self):
+    def list(self) -> defer.Deferred[list[dict[str, Any]]]:
         """
         Every quote, oldest first.
         """
         return self.db.runQuery(_COLUMNS + " ORDER BY id").addCallback(_quotes)
 
-    def get(self, quoteId):
+    def get(self, quoteId: int) -> defer.Deferred[dict[str, Any] | None]:
         """
         The quote C{quoteId}, or L{None}.
         """
@@ -84,19 +87,19 @@ class QuoteStore:
             return defer.succeed(None)
         return self.db.runQuery(_COLUMNS + " WHERE id = ?", quoteId).addCallback(_first)
 
-    def random(self):
+    def random(self) -> defer.Deferred[dict[str, Any] | None]:
         """
         A random quote, or L{None} when there are none.
         """
         return self.db.runQuery(_COLUMNS + " ORDER BY RANDOM() LIMIT 1").addCallback(_first)
 
-    def add(self, text, author):
+    def add(self, text: str, author: str) -> defer.Deferred[int]:
         """
         Store a new quote; fire with its id.
         """
         return self.db.runInteraction(_insert, text, author)
 
-    def delete(self, quoteId):
+    def delete(self, quoteId: int) -> defer.Deferred[bool]:
         """
         Delete quote C{quoteId}; fire with whether it existed.
         """

@@ -14,6 +14,9 @@ this app never grants.
 """
 
 import random
+from typing import Any
+
+from twisted.web.server import Request
 
 from appserver.sessions import checkCsrfToken, csrfToken, getSession, tokenFromRequest
 from appserver.web import (
@@ -27,7 +30,7 @@ FLASH = "demo.flash"
 EMPTY = "No quotes yet: add the first one below."
 
 
-def validQuote(text, author):
+def validQuote(text: object, author: object) -> tuple[str, str]:
     """
     Clean up a submitted quote: its text and author (the author may be
     missing or empty).
@@ -44,7 +47,7 @@ def validQuote(text, author):
     return text, author
 
 
-def mediaType(request):
+def mediaType(request: Request) -> str:
     """
     The media type of the request's body, lowercased, without parameters.
     """
@@ -52,7 +55,7 @@ def mediaType(request):
     return header.split(b";")[0].strip().lower().decode("latin-1")
 
 
-def quoteFromJSON(request):
+def quoteFromJSON(request: Request) -> tuple[str, str]:
     """
     The quote a JSON API request sends, as C{(text, author)}.
 
@@ -84,7 +87,7 @@ class Quotes(Controller):
 
     db = None
 
-    def store(self):
+    def store(self) -> QuoteStore:
         """
         The L{QuoteStore} over C{self.db}.
 
@@ -95,7 +98,7 @@ class Quotes(Controller):
         return QuoteStore(self.db)
 
     @route("/")
-    async def home(self, request):
+    async def home(self, request: Request) -> Any:
         quotes = await self.store().list()
         session = await getSession(request)
         return self.template(
@@ -109,7 +112,7 @@ class Quotes(Controller):
         )
 
     @route("/quotes", methods=["POST"])
-    async def addFromForm(self, request):
+    async def addFromForm(self, request: Request) -> Any:
         session = await getSession(request)
         if not checkCsrfToken(request, session, tokenFromRequest(request)):
             raise Forbidden("This form has expired or came from another site; "
@@ -124,25 +127,25 @@ class Quotes(Controller):
         return SeeOther("/")
 
     @route("/api/quotes")
-    async def listQuotes(self, request):
+    async def listQuotes(self, request: Request) -> Any:
         return await self.store().list()
 
     @route("/api/quotes", methods=["POST"])
-    async def addQuote(self, request):
+    async def addQuote(self, request: Request) -> Any:
         text, author = quoteFromJSON(request)
         quoteId = await self.store().add(text, author)
         return Created({"id": quoteId, "text": text, "author": author},
                        location=f"/api/quotes/{quoteId}")
 
     @route("/api/quotes/<int:quoteId>")
-    async def getQuote(self, request, quoteId):
+    async def getQuote(self, request: Request, quoteId: int) -> Any:
         quote = await self.store().get(quoteId)
         if quote is None:
             raise NotFound({"error": f"No quote {quoteId}."})
         return quote
 
     @route("/api/quotes/<int:quoteId>", methods=["DELETE"])
-    async def deleteQuote(self, request, quoteId):
+    async def deleteQuote(self, request: Request, quoteId: int) -> Any:
         if not await self.store().delete(quoteId):
             raise NotFound({"error": f"No quote {quoteId}."})
         return NoContent()
