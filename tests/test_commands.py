@@ -10,7 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from services.sessionserver import commands, keyspace
 from services.sessionserver.commands import Server
 from services.sessionserver.glob import MAX_PATTERN_BYTES
-from services.sessionserver.resp import ReplyError, Status
+from services.resp import ReplyError, Status
 from services.sessionserver.store import Store
 from tests.support import captureLog
 
@@ -612,9 +612,12 @@ class ServerTests(CommandTestCase):
 
     def test_help(self):
         """CLIENT, CONFIG and COMMAND HELP answer Redis's help lines for what we support."""
-        for name, subcommands in [("CLIENT", ["GETNAME", "ID", "INFO", "LIST", "SETNAME <name>",
-                                              "SETINFO <option> <value>"]),
-                                  ("CONFIG", ["GET <pattern>"]),
+        for name, subcommands in [("CLIENT", ["GETNAME", "ID", "INFO", "KILL <ip:port>",
+                                              "KILL <option> <value> [<option> <value> [...]]",
+                                              "LIST [options ...]", "NO-EVICT (ON|OFF)",
+                                              "SETNAME <name>", "SETINFO <option> <value>"]),
+                                  ("CONFIG", ["GET <pattern>", "SET <directive> <value>",
+                                              "RESETSTAT"]),
                                   ("COMMAND", ["(no subcommand)", "COUNT", "LIST",
                                                "INFO [<command-name> ...]",
                                                "DOCS [<command-name> ...]"])]:
@@ -648,5 +651,5 @@ class ServerTests(CommandTestCase):
         self.assertEqual(self.run_("CONFIG", "GET", "maxmemory*"),
                          {b"maxmemory": b"0", b"maxmemory-policy": b"volatile-lru"})
         self.assertEqual(self.run_("CONFIG", "GET", "nothing"), {})
-        self.assertError("ERR unknown subcommand 'SET'. Try CONFIG HELP.",
-                         "CONFIG", "SET", "a", "b")
+        self.assertError("ERR unknown subcommand 'REWRITE'. Try CONFIG HELP.",
+                         "CONFIG", "REWRITE")

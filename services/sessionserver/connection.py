@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from services.sessionserver.handling import (
     SERVER_VERSION, parseInteger, subcommand, subcommandHelp, syntaxError, wrongArity)
-from services.sessionserver.resp import OK, ReplyError, Status
+from services.resp import OK, ReplyError, Status
 
 if TYPE_CHECKING:
     from services.sessionserver.commands import Client, Server
 
 __all__ = ["checkClientName", "ping", "echo", "select", "client_", "auth", "hello",
-           "quit_", "reset"]
+           "quit_", "reset", "CLIENT_SUBCOMMANDS"]
 
 
 def ping(server: Server, client: Client, args: list[bytes]) -> Any:
@@ -66,42 +66,204 @@ def _clientSetInfo(server: Server, client: Client, args: list[bytes]) -> Any:
 
 
 def _clientInfo(server: Server, client: Client, args: list[bytes]) -> Any:
-    return _clientLine(client).encode() + b"\n"
+    """Return information about the current client connection."""
+    return _clientLine(server, client).encode() + b"\n"
+
+
+_CLIENT_TYPES = (b"normal", b"master", b"replica", b"slave", b"pubsub")
+
+
+def _clientType(value):
+    """
+    Whether clients of the type named C{value} are ours (all are
+    C{normal}), refusing unknown types with Redis's error.
+    """
+    if value.lower() not in _CLIENT_TYPES:
+        raise ReplyError(f"ERR Unknown client type '{value.decode('utf-8', 'replace')}'")
+    return value.lower() == b"normal"
+
+
+def _listed(server, args):
+    """
+    The clients C{CLIENT LIST [TYPE type | ID id ...]} shows.
+    """
+    if len(args) == 4 and args[2].lower() == b"type":
+        return list(server.clients.values()) if _clientType(args[3]) else []
+    if len(args) > 3 and args[2].lower() == b"id":
+        ids = [parseInteger(arg, "ERR Invalid client ID") for arg in args[3:]]
+        return [server.clients[i] for i in ids if i in server.clients]
+    if len(args) != 2:
+        raise syntaxError()
+    return list(server.clients.values())
 
 
 def _clientList(server: Server, client: Client, args: list[bytes]) -> Any:
-    return "".join(_clientLine(c) + "\n" for c in server.clients.values()).encode()
+    """Return information about client connections."""
+    return "".join(_clientLine(server, c) + "\n" for c in _listed(server, args)).encode()
 
 
-def _clientLine(client):
-    name = (client.name or b"").decode("utf-8", "replace")
-    return (f"id={client.id} addr={client.address} name={name} db=0 "
-            f"resp={3 if client.resp3 else 2} "
-            f"lib-name={(client.libName or b'').decode('utf-8', 'replace')} "
-            f"lib-ver={(client.libVersion or b'').decode('utf-8', 'replace')}")
+def _text(value):
+    return (value or b"").decode("utf-8", "replace")
 
 
-_CLIENT = {
+def _flags(client):
+    """
+    Redis's flag letters for C{client}: C{x} in MULTI, C{c} closing after
+    the reply, C{e} no-evict; C{N} for none.
+    """
+    return "".join(letter for letter, on in (
+        ("x", client.transaction is not None), ("c", client.closing),
+        ("e", client.noEvict)) if on) or "N"
+
+
+def _clientLine(server, client):
+    """
+    One line of C{CLIENT LIST}: Redis 7's fields, in its order; buffers
+    this server does not account per client show 0.
+    """
+    now = server.store.now()
+    multi = len(client.transaction) if client.transaction is not None else -1
+    return (f"id={client.id} addr={client.address} laddr={client.localAddress} "
+            f"fd={client.fd} name={_text(client.name)} "
+            f"age={(now - client.created) // 1000} "
+            f"idle={(now - client.lastInteraction) // 1000} flags={_flags(client)} db=0 "
+            f"sub=0 psub=0 ssub=0 multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 "
+            f"multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "
+            f"cmd={client.lastCommand or 'NULL'} user=default redir=-1 "
+            f"resp={3 if client.resp3 else 2} lib-name={_text(client.libName)} "
+            f"lib-ver={_text(client.libVersion)}")
+
+
+def _killFilter(server, option, value):
+    """
+    The test C{CLIENT KILL}'s filter C{option value} puts to a client.
+    """
+    if option == b"id":
+        wanted = parseInteger(value, "ERR client-id should be greater than 0")
+        if wanted < 1:
+            raise ReplyError("ERR client-id should be greater than 0")
+        return lambda c: c.id == wanted
+    if option in (b"addr", b"laddr"):
+        text = value.decode("utf-8", "replace")
+        if option == b"addr":
+            return lambda c: c.address == text
+        return lambda c: c.localAddress == text
+    if option == b"type":
+        normal = _clientType(value)
+        return lambda c: normal
+    if option == b"user":
+        if value != b"default":
+            raise ReplyError(f"ERR No such user '{value.decode('utf-8', 'replace')}'")
+        return lambda c: True
+    if option == b"maxage":
+        age = parseInteger(value, "ERR maxage is not an integer or out of range") * 1000
+        now = server.store.now()
+        return lambda c: age <= 0 or now - c.created > age
+    raise syntaxError()
+
+
+def _killFilters(server, client, args):
+    """
+    The tests of C{CLIENT KILL}'s filters, and whether it may kill
+    C{client} itself (C{SKIPME no}).
+    """
+    if len(args) == 3:
+        return [lambda c: c.address == args[2].decode("utf-8", "replace")], True
+    tests, killSelf = [], False
+    for i in range(2, len(args), 2):
+        option = args[i].lower()
+        if i + 1 >= len(args):
+            raise syntaxError()
+        if option == b"skipme":
+            if args[i + 1].lower() not in (b"yes", b"no"):
+                raise syntaxError()
+            killSelf = args[i + 1].lower() == b"no"
+        else:
+            tests.append(_killFilter(server, option, args[i + 1]))
+    return tests, killSelf
+
+
+def _kill(server, client, target):
+    """
+    Close C{target}'s connection: now, or for C{client} itself, once the
+    reply is written.
+    """
+    if target is client:
+        client.closing = True
+        return
+    server.disconnect(target)
+    if target.kill is not None:
+        target.kill()
+
+
+def _clientKill(server: Server, client: Client, args: list[bytes]) -> Any:
+    """Kill connections by address (old form) or by filters."""
+    tests, killSelf = _killFilters(server, client, args)
+    killed = [c for c in list(server.clients.values())
+              if all(test(c) for test in tests) and (killSelf or c is not client)]
+    for target in killed:
+        _kill(server, client, target)
+    if len(args) == 3:
+        return OK if killed else ReplyError("ERR No such client")
+    return len(killed)
+
+
+def _clientNoEvict(server: Server, client: Client, args: list[bytes]) -> Any:
+    """Keep this connection out of client eviction (ON or OFF)."""
+    switch = args[2].lower()
+    if switch not in (b"on", b"off"):
+        raise syntaxError()
+    client.noEvict = switch == b"on"
+    return OK
+
+
+CLIENT_SUBCOMMANDS = {
     b"id": (2, lambda server, client, args: client.id),
     b"getname": (2, lambda server, client, args: client.name),
     b"setname": (3, _clientSetName),
     b"setinfo": (4, _clientSetInfo),
     b"info": (2, _clientInfo),
     b"list": (-2, _clientList),
+    b"kill": (-3, _clientKill),
+    b"no-evict": (3, _clientNoEvict),
     b"help": subcommandHelp("CLIENT", [
         "GETNAME", "    Return the name of the current connection.",
         "ID", "    Return the ID of the current connection.",
         "INFO", "    Return information about the current client connection.",
-        "LIST", "    Return information about client connections.",
+        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "    * ID <client-id>", "      Kill connections by client id.",
+        "    * MAXAGE <maxage>",
+        "      Kill connections older than the specified age.",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "    * ID <client-id> [<client-id> ...]",
+        "      Return clients of specified IDs only.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
         "SETNAME <name>", "    Assign the name <name> to the current connection.",
         "SETINFO <option> <value>", "    Set client meta attr. Options are:",
         "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version."]),
 }
+"""CLIENT's subcommands: name to C{(arity, handler)}."""
 
 
 def client_(server: Server, client: Client, args: list[bytes]) -> Any:
-    """Connection state: ID, SETNAME, GETNAME, SETINFO, INFO, LIST, HELP."""
-    return subcommand(args, _CLIENT, "client")(server, client, args)
+    """Connection state: ID, SETNAME, GETNAME, SETINFO, INFO, LIST, KILL, NO-EVICT, HELP."""
+    return subcommand(args, CLIENT_SUBCOMMANDS, "client")(server, client, args)
 
 
 def auth(server: Server, client: Client, args: list[bytes]) -> Any:

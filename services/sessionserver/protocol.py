@@ -1,6 +1,6 @@
 """
 The Redis protocol over a Twisted transport: bytes in go to a
-L{resp.Parser}, each command to L{commands.Server.execute}, and replies go
+L{services.resp.RequestParser}, each command to L{commands.Server.execute}, and replies go
 out strictly in order, batched per read. The journal is committed before a
 batch of replies is sent; if that fails, the replies of the commands that
 changed something become errors (and their changes are undone).
@@ -17,7 +17,7 @@ from zope.interface import implementer
 
 from services.sessionserver.commands import Server
 from services.sessionserver.journal import JournalWriteError
-from services.sessionserver.resp import Parser, ProtocolError, ReplyError, encode
+from services.resp import ProtocolError, ReplyError, RequestParser, encode
 
 __all__ = ["RedisProtocol", "RedisFactory", "MISCONF"]
 
@@ -40,10 +40,11 @@ class RedisProtocol(Protocol):
         """
         Register the client and become the transport's producer.
         """
-        peer = self.transport.getPeer()
-        address = f"{getattr(peer, 'host', '')}:{getattr(peer, 'port', '')}"
-        self.client = self.factory.server.connect(address)
-        self.parser = Parser(authenticated=self.client.authenticated)
+        self.client = self.factory.server.connect(
+            _hostPort(self.transport.getPeer()), _hostPort(self.transport.getHost()))
+        self.client.fd = getattr(self.transport, "fileno", lambda: -1)()
+        self.client.kill = self._kill
+        self.parser = RequestParser(authenticated=self.client.authenticated)
         self.transport.registerProducer(self, True)
 
     def dataReceived(self, data):
@@ -116,6 +117,14 @@ class RedisProtocol(Protocol):
         self._closed = True
         self.transport.loseConnection()
 
+    def _kill(self):
+        """
+        Close the connection now, unanswered (C{CLIENT KILL} from another
+        client).
+        """
+        self._closed = True
+        self.transport.loseConnection()
+
     def pauseProducing(self):
         """
         The transport's buffer is full: stop executing and reading.
@@ -145,6 +154,13 @@ class RedisProtocol(Protocol):
         """
         if self.client is not None:
             self.factory.server.disconnect(self.client)
+
+
+def _hostPort(address):
+    """
+    C{host:port} of a transport's address (empty parts when it has none).
+    """
+    return f"{getattr(address, 'host', '')}:{getattr(address, 'port', '')}"
 
 
 class RedisFactory(Factory):

@@ -38,7 +38,6 @@ class SessionServerService(PersistentMultiService):
     @ivar store: the L{Store}.
     @ivar server: the L{Server} running commands against it.
     @ivar journalPath: the journal file, or L{None} to keep data in memory.
-    @ivar fsync: the journal's fsync policy.
     @ivar journal: the open L{Journal} while running, else L{None}.
     """
 
@@ -53,9 +52,8 @@ class SessionServerService(PersistentMultiService):
         self.setName("session-server")
         self.store = Store(clock, maxmemory, policy)
         self.store.persistData = journalPath is None
-        self.server = Server(self.store, password)
+        self.server = Server(self.store, password, fsync)
         self.journalPath = journalPath
-        self.fsync = fsync
         self._reactor = clock
         self._volatileInit()
         redis = RedisFactory(self.server)
@@ -65,10 +63,18 @@ class SessionServerService(PersistentMultiService):
         for description in albatrossPorts:
             ListeningService(description, albatross, reactor).setServiceParent(self)
 
+    @property
+    def fsync(self) -> str:
+        """
+        The journal's fsync policy (C{CONFIG SET appendfsync} changes it).
+        """
+        return self.server.fsync
+
     def startService(self) -> None:
         """
-        Replay the journal, start the expiry sweep (and the fsync timer
-        under C{everysec}), then listen.
+        Replay the journal, start the expiry sweep (and with a journal the
+        once-a-second fsync timer, which fsyncs under C{everysec}), then
+        listen.
         """
         clock = self._getReactor()
         self.store.clock = clock
@@ -81,7 +87,7 @@ class SessionServerService(PersistentMultiService):
                              and hasattr(port.port.getHost(), "port")]
 
     def _openJournal(self, clock):
-        journal = Journal(self.journalPath, self.fsync, clock)
+        journal = Journal(self.journalPath, self.server.fsync, clock)
         try:
             journal.load(self.store)
         except OSError as e:
@@ -90,8 +96,15 @@ class SessionServerService(PersistentMultiService):
         except CorruptJournal as e:
             raise JournalUnavailable(corruptionMessage(self.journalPath, e)) from None
         self.journal = self.server.journal = journal
-        if self.fsync == "everysec":
-            self._sync = self._loop(clock, journal.sync, 1.0)
+        self._sync = self._loop(clock, self._syncEverySecond, 1.0)
+
+    def _syncEverySecond(self):
+        """
+        fsync the journal if the policy, which may change while running,
+        is C{everysec}.
+        """
+        if self.journal is not None and self.journal.fsync == "everysec":
+            self.journal.sync()
 
     def _loop(self, clock, function, interval, *args):
         call = task.LoopingCall(function, *args)

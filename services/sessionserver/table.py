@@ -10,7 +10,7 @@ L{transactions}; see L{services.sessionserver.handling}) and add its row
 below.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,10 @@ class Command:
     @ivar group: Redis's command group, as reported by C{COMMAND DOCS}.
     @ivar summary: one line for C{COMMAND DOCS}.
     @ivar since: the Redis version that introduced the command.
+    @ivar subcommands: for a container command (C{CLIENT}, C{CONFIG}, ...),
+        its subcommands: lower-case name (C{bytes}) to C{(arity, handler)}.
+    @ivar differs: for the command matrix, how it differs from Redis's
+        (empty when it does not).
     """
 
     name: str
@@ -50,6 +54,9 @@ class Command:
     group: str = "generic"
     summary: str = ""
     since: str = "1.0.0"
+    subcommands: Mapping[bytes, tuple[int, Callable[..., Any]]] = field(
+        default_factory=dict, repr=False)
+    differs: str = ""
 
     def arityOK(self, count: int) -> bool:
         """
@@ -63,10 +70,12 @@ def _group(group):
     A function making the L{Command} rows of C{group}, each summarised by
     the first line of its handler's docstring.
     """
-    def row(name, handler, arity, flags="", keys=(0, 0, 0), since="1.0.0"):
+    def row(name, handler, arity, flags="", keys=(0, 0, 0), since="1.0.0",
+            subcommands=None, differs=""):
         summary = (handler.__doc__ or "").strip().split("\n")[0]
         return Command(name, handler, arity, tuple(flags.split()), *keys, group=group,
-                       summary=summary, since=since)
+                       summary=summary, since=since, subcommands=subcommands or {},
+                       differs=differs)
     return row
 
 
@@ -151,7 +160,10 @@ CONNECTION = (
     _connection("ping", connection.ping, -1, "fast"),
     _connection("echo", connection.echo, 2, "fast"),
     _connection("select", connection.select, 2, "loading stale fast"),
-    _connection("client", connection.client_, -2),
+    _connection("client", connection.client_, -2,
+                subcommands=connection.CLIENT_SUBCOMMANDS,
+                differs="LIST, INFO, KILL, NO-EVICT, ID, SETNAME, GETNAME, SETINFO only; "
+                        "buffer fields (qbuf, omem, ...) show 0"),
     _connection("auth", connection.auth, -2, "no-auth fast"),
     _connection("hello", connection.hello, -1, "no-auth fast", since="6.0.0"),
     _connection("quit", connection.quit_, -1, "no-auth fast"),
@@ -163,9 +175,17 @@ SERVER = (
     _server("dbsize", admin.dbsize, 1, "readonly fast"),
     _server("flushdb", admin.flushdb, -1, "write"),
     _server("flushall", admin.flushall, -1, "write"),
-    _server("command", admin.command_, -1, "loading stale", since="2.8.13"),
-    _server("config", admin.config, -2),
-    _server("info", admin.info, -1, "loading stale"),
+    _server("command", admin.command_, -1, "loading stale", since="2.8.13",
+            subcommands=admin.COMMAND_SUBCOMMANDS,
+            differs="no GETKEYS, key specs or tips"),
+    _server("config", admin.config, -2, subcommands=admin.CONFIG_SUBCOMMANDS,
+            differs="SET changes maxmemory, maxmemory-policy, requirepass, appendfsync; "
+                    "no REWRITE"),
+    _server("info", admin.info, -1, "loading stale",
+            differs="no latencystats; buffer and fork fields absent"),
+    _server("time", keyops.time, 1, "loading stale fast", since="2.6.0"),
+    _server("swapdb", keyops.swapdb, 3, "fast", since="4.0.0",
+            differs="refused: only DB 0 exists"),
 )
 """Server commands."""
 
