@@ -9,6 +9,8 @@ the listener serving the memory store over the session server's protocol.
 """
 
 import os
+from collections.abc import Iterable
+from typing import Any
 
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -60,8 +62,9 @@ class SessionsService(PersistentMultiService):
     log = Logger()
     signing = True
 
-    def __init__(self, store, manager, spec="memory", secrets=(), secretFiles=(),
-                 secretPath=DEFAULT_SECRET_PATH, signing=True):
+    def __init__(self, store: Any, manager: SessionManager, spec: str = "memory",
+                 secrets: Iterable[str] = (), secretFiles: Iterable[str] = (),
+                 secretPath: str = DEFAULT_SECRET_PATH, signing: bool = True) -> None:
         PersistentMultiService.__init__(self)
         self.setName("sessions")
         self.spec = spec
@@ -72,7 +75,7 @@ class SessionsService(PersistentMultiService):
         self.store = store
         self.manager = manager
 
-    def loadSecrets(self):
+    def loadSecrets(self) -> list[bytes]:
         """
         The secrets to sign with, newest first, as bytes.
 
@@ -90,7 +93,7 @@ class SessionsService(PersistentMultiService):
             self.log.info("Using the generated session secret at {path}", path=self.secretPath)
         return [secret]
 
-    def privilegedStartService(self):
+    def privilegedStartService(self) -> None:
         """
         Load the secrets (when signing) before C{twistd --uid} drops root:
         a secret file may be readable by root only, and the generated
@@ -100,7 +103,7 @@ class SessionsService(PersistentMultiService):
             self.manager.signer = Signer(self.loadSecrets())
         PersistentMultiService.privilegedStartService(self)
 
-    def startService(self):
+    def startService(self) -> None:
         """
         Load the secrets (when signing) unless L{privilegedStartService}
         did, open the store, then start serving it if asked.
@@ -126,7 +129,7 @@ class SessionsService(PersistentMultiService):
             except SessionStoreUnavailable as e:
                 raise StartupError(str(e)) from None
 
-    def stopService(self):
+    def stopService(self) -> Any:
         """
         Stop serving the store, then close it.
         """
@@ -145,7 +148,8 @@ class SessionsService(PersistentMultiService):
         return figures
 
 
-def storeListener(store, port, password=None, reactor=None):
+def storeListener(store: MemorySessionStore, port: str, password: bytes | None = None,
+                  reactor: Any = None) -> ListeningService:
     """
     A service serving the memory C{store} over the session server's
     protocol (RESP) on C{port}, so that other processes share its sessions

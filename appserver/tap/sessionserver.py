@@ -24,7 +24,7 @@ from services.sessionserver.store import POLICIES
 __all__ = ["Options", "makeService", "parseLoopbackPort"]
 
 
-def parseLoopbackPort(value):
+def parseLoopbackPort(value: object) -> str:
     """
     Like L{parsePort}, but a bare number listens on 127.0.0.1 only.
     """
@@ -70,7 +70,7 @@ class Options(LayeredOptions):
          choice(*FSYNC_POLICIES)],
     ]
 
-    def postOptions(self):
+    def postOptions(self) -> None:
         """
         Read the password file and check the options fit together.
         """
@@ -81,7 +81,7 @@ class Options(LayeredOptions):
         if self["requirepass"] == "":
             raise usage.UsageError("The password must not be empty.")
 
-    def password(self):
+    def password(self) -> bytes | None:
         """
         The password as bytes, or L{None}.
         """
@@ -98,7 +98,7 @@ def _readPassword(path):
         raise usage.UsageError(f"Cannot read password file {path}: {e.strerror}.") from None
 
 
-def makeService(options):
+def makeService(options: Options) -> CommandService:
     """
     Assemble a L{SessionServerService} from parsed L{Options}, under a
     L{CommandService} root named C{session-server}.

@@ -30,6 +30,7 @@ C{app.yaml} is one more layer, between the defaults and C{--config}.
 
 import os
 import pwd
+from typing import Any
 
 from twisted.python import usage
 
@@ -159,7 +160,7 @@ class Options(LayeredOptions):
                                          "the app's static/."],
     ]
 
-    def configLayers(self):
+    def configLayers(self) -> list[tuple[dict[str, Any], str]]:
         """
         The app directory's C{app.yaml}, then the usual layers.
         """
@@ -178,7 +179,7 @@ class Options(LayeredOptions):
                 return str(values["app"])
         return None
 
-    def postOptions(self):
+    def postOptions(self) -> None:
         """
         Check the app, the WSGI application and the static directory.
         """
@@ -215,7 +216,7 @@ class Options(LayeredOptions):
         except ValueError as e:
             raise usage.UsageError(f"{e}.") from None
 
-    def pinnedKeys(self):
+    def pinnedKeys(self) -> set[str]:
         """
         The options set above the app directory's C{app.yaml}: on the
         command line, in the environment or in C{--config}; C{app.yaml}
@@ -225,7 +226,7 @@ class Options(LayeredOptions):
                       if not source.startswith("app config ")}
         return fromLayers | set(self.commandLine)
 
-    def appConfigKeys(self):
+    def appConfigKeys(self) -> set[str]:
         """
         The options the app directory's C{app.yaml} gives.
         """
