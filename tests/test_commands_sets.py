@@ -5,7 +5,7 @@ SCAN TYPE, memory accounting, eviction and expiry of sets.
 """
 
 from services.sessionserver.members import REPEATS_LIMIT, SMALL_COLLECTION
-from services.sessionserver.resp import Status
+from services.resp import Status
 from services.sessionserver.store import ITEM_OVERHEAD, KEY_OVERHEAD
 from tests.test_commands import CommandTestCase
 
