@@ -10,6 +10,8 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Sequence
+from typing import Any
 
 from twisted.application import service
 from twisted.persisted import aot, sob
@@ -32,11 +34,11 @@ SECURITY_NOTE = (
 )
 
 
-def serviceMakers():
+def serviceMakers() -> list[Any]:
     """
     The installed tap commands, one per name, sorted by name.
     """
-    makers = {}
+    makers: dict[str, Any] = {}
     for maker in getPlugins(service.IServiceMaker):
         makers.setdefault(maker.tapname, maker)
     return [makers[name] for name in sorted(makers)]
@@ -113,7 +115,7 @@ class MktapOptions(usage.Options):
                 f"{self.subCommand}.{EXTENSIONS[self['type']]}")
 
 
-def styleOf(path, default="pickle"):
+def styleOf(path: str, default: str = "pickle") -> str:
     """
     The persistence style a file name implies: C{.tas} is source, C{.tap}
     is pickle, anything else C{default}.
@@ -122,7 +124,7 @@ def styleOf(path, default="pickle"):
     return {".tas": "source", ".tap": "pickle"}.get(extension, default)
 
 
-def newApplication(name, uid=None, gid=None):
+def newApplication(name: str, uid: int | None = None, gid: int | None = None) -> Any:
     """
     A fresh L{service.Application} whose root service is safe to write as
     AOT source and whose saves are private (see L{makePrivate}).
@@ -135,7 +137,7 @@ def newApplication(name, uid=None, gid=None):
     return application
 
 
-def loadApplication(path):
+def loadApplication(path: str) -> Any:
     """
     Load an application saved by mktap or twistd.
 
@@ -183,7 +185,7 @@ def _freeName(collection, name):
     return candidate
 
 
-def serialize(application, style):
+def serialize(application: Any, style: str) -> bytes:
     """
     The bytes of C{application} saved in C{style} (pickle or source).
     """
@@ -214,7 +216,7 @@ def saveApplication(application, path, style):
         raise
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """
     The C{mktap} console script.
     """

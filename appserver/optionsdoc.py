@@ -11,6 +11,8 @@ to describe others, such as a plugin of yours.
 
 import re
 import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from twisted.application.service import IServiceMaker
 from twisted.plugin import getPlugins
@@ -31,7 +33,7 @@ from the environment variables shown, the first one listed taking precedence
 """
 
 
-def serviceMakers(names):
+def serviceMakers(names: Iterable[str]) -> list[Any]:
     """
     The twistd service makers (plugins) of the commands C{names}.
 
@@ -96,7 +98,7 @@ def _variables(options, name):
     return ", ".join(f"`{variable}`" for variable in reversed(variables))
 
 
-def commandSection(maker):
+def commandSection(maker: Any) -> str:
     """
     The Markdown section describing one command's options.
     """
@@ -111,14 +113,14 @@ def commandSection(maker):
     return "\n".join(lines) + "\n"
 
 
-def reference(names=COMMANDS):
+def reference(names: Iterable[str] = COMMANDS) -> str:
     """
     The whole reference for the commands C{names}, as Markdown text.
     """
     return "\n".join([_HEADER] + [commandSection(maker) for maker in serviceMakers(names)])
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """
     Print the reference of the commands named in C{argv} (default: ours).
     """

@@ -8,6 +8,8 @@ included) with mode 0600 whatever the umask. The services' own persistence
 contract is L{services.persistence}.
 """
 
+from typing import Any
+
 from twisted.persisted import sob
 
 from services.persistence import createPrivately
@@ -27,7 +29,7 @@ class PrivatePersistent(sob.Persistent):
             dumpFunc(self.original, f)
 
 
-def makePrivate(application):
+def makePrivate(application: Any) -> None:
     """
     Make C{application} save itself with L{PrivatePersistent}, keeping its
     name and style.

@@ -12,6 +12,7 @@ writes fresh ones, so neither happens. C{make run} and C{make test} do it.
 
 import os
 import sys
+from collections.abc import Iterable
 
 from twisted.application.service import IServiceMaker
 from twisted.plugin import getPlugins
@@ -20,7 +21,7 @@ from twisted.plugins import __path__ as pluginDirectories
 __all__ = ["regenerate", "main"]
 
 
-def regenerate(directories=None):
+def regenerate(directories: Iterable[str] | None = None) -> list[str]:
     """
     Remove the C{dropin.cache} of each writable plugin directory and let
     Twisted write it again.
@@ -36,7 +37,7 @@ def regenerate(directories=None):
     return sorted({maker.tapname for maker in getPlugins(IServiceMaker, twisted.plugins)})
 
 
-def main():
+def main() -> int:
     """
     Regenerate the caches and print the tap commands found.
     """

@@ -12,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from services.sessionserver import (
     admin, connection, hashes, keyspace, sets, table, transactions)
 from services.sessionserver.commands import Server
-from services.sessionserver.resp import ReplyError
+from services.resp import ReplyError
 from services.sessionserver.store import Store
 
 HANDLER_MODULES = (keyspace, connection, admin, transactions, hashes, sets)

@@ -1,13 +1,19 @@
 """
-Tests for L{services.sessionserver.resp}: the request parser (every limit and
-protocol error Redis has) and the reply serializer.
+Tests for L{services.resp}: the request parser (every limit and protocol
+error Redis has), the reply serializer, the command encoder and the reply
+parsers (pure and C{hiredis}), with property-based round trips and fuzzing.
 """
 
 from hypothesis import given, settings, strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from services.sessionserver import resp
-from services.sessionserver.resp import Parser, ProtocolError, ReplyError, Status, encode
+from services.resp import requests as resp
+from services.resp import (
+    HiredisReplyParser, ProtocolError, ReplyError, ReplyParser, Status, encode, encodeCommand,
+    makeReplyParser, replies,
+)
+from services.resp.replies import MAX_DEPTH, hiredis
+from services.resp.requests import RequestParser as Parser
 
 
 def parseAll(data, parser=None):
@@ -197,9 +203,7 @@ class FuzzTests(SynchronousTestCase):
            st.integers(min_value=1, max_value=7))
     def test_roundTrip(self, commands, step):
         """Encoded commands, split anywhere, parse back to themselves."""
-        from services.sessionserver.journal import encodeCommand
-
-        data = b"".join(encodeCommand(*command) for command in commands)
+        data = b"".join(encodeCommand(command) for command in commands)
         parser = Parser()
         out = []
         for i in range(0, len(data), step):
@@ -209,8 +213,7 @@ class FuzzTests(SynchronousTestCase):
 
     @settings(max_examples=500, deadline=None)
     @given(st.lists(st.one_of(
-        st.lists(st.binary(max_size=12), min_size=1, max_size=12).map(
-            lambda args: b"".join(encodeCommand(*args))),
+        st.lists(st.binary(max_size=12), min_size=1, max_size=12).map(encodeCommand),
         st.sampled_from([b"*2\r\n$1\r\na\r\n", b"$3\r\n", b"\r\n", b"*0\r\n", b"*-1\r\n",
                          b"PING\r\n", b"*1\r\n$4\r\nPI\r\n\r\n", b"*1\r\n:1\r\n",
                          b"*12\r\n", b"$01\r\n", b"*1\r\n$2\r\na\rb\r\n"]),
@@ -220,15 +223,6 @@ class FuzzTests(SynchronousTestCase):
         data = b"".join(pieces)
         self.assertEqual(outcome([data], authenticated),
                          outcome([data[i:i + 1] for i in range(len(data))], authenticated))
-
-
-def encodeCommand(*args):
-    """
-    A RESP request of C{args}.
-    """
-    from services.sessionserver.journal import encodeCommand
-
-    return [encodeCommand(*args)]
 
 
 def outcome(chunks, authenticated):
@@ -278,3 +272,234 @@ class EncodeTests(SynchronousTestCase):
     def test_unknownType(self):
         """Anything else is a programming error."""
         self.assertRaises(TypeError, encode, object())
+
+
+class RequestErrorTests(SynchronousTestCase):
+    """
+    A request parser's L{ProtocolError} carries the offending bytes and
+    where they start in the stream.
+    """
+
+    def test_offendingByte(self):
+        """After a good request, a bad argument type is shown at its offset."""
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"*1\r\n$4\r\nPING\r\n*1\r\n+PING\r\n")
+        self.assertEqual((e.exception.data, e.exception.offset), (b"+", 18))
+
+    def test_offendingLine(self):
+        """A bad length is shown as its whole line, across reads."""
+        parser = Parser()
+        parseAll(b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n", parser)
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"$abc\r\n", parser)
+        self.assertEqual((e.exception.data, e.exception.offset), (b"$abc", 27))
+
+    def test_inline(self):
+        """Unbalanced quotes are shown as the inline line."""
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b'PING\r\nset "a\r\n')
+        self.assertEqual((e.exception.data, e.exception.offset), (b'set "a\r', 6))
+
+    def test_shownBytesBounded(self):
+        """A line too big shows only its first bytes."""
+        with self.assertRaises(ProtocolError) as e:
+            parseAll(b"x" * (resp.INLINE_MAX + 1))
+        self.assertEqual((e.exception.data, e.exception.offset), (b"x" * 64, 0))
+
+
+class ReplyParserTests(SynchronousTestCase):
+    """
+    The pure reply parser.
+    """
+
+    parserType = ReplyParser
+
+    def test_types(self):
+        """Every RESP2 reply type is decoded."""
+        data = (b"+OK\r\n-ERR bad\r\n:42\r\n$3\r\nabc\r\n$-1\r\n$0\r\n\r\n"
+                b"*2\r\n$1\r\na\r\n*1\r\n:1\r\n*-1\r\n*0\r\n")
+        replies = self.parserType().feed(data)
+        self.assertEqual(replies[0], b"OK")
+        self.assertIsInstance(replies[1], ReplyError)
+        self.assertEqual(str(replies[1]), "ERR bad")
+        self.assertEqual(replies[2:], [42, b"abc", None, b"", [b"a", [1]], None, []])
+
+    def test_resp3Types(self):
+        """Every RESP3 type Redis 7 sends is decoded, boolean false included."""
+        data = (b"_\r\n,1.5\r\n,-inf\r\n#f\r\n#t\r\n%2\r\n+a\r\n:1\r\n$1\r\nb\r\n_\r\n"
+                b"~2\r\n:1\r\n:2\r\n(123456789012345678901234567890\r\n=7\r\ntxt:abc\r\n"
+                b">2\r\n+message\r\n:1\r\n:7\r\n")
+        self.assertEqual(self.parserType().feed(data), [
+            None, 1.5, float("-inf"), False, True, {b"a": 1, b"b": None}, [1, 2],
+            b"123456789012345678901234567890", b"abc", [b"message", 1], 7])
+
+    def test_replyErrorClass(self):
+        """Error replies are made of the class the parser is given."""
+
+        class CustomError(ReplyError):
+            pass
+
+        [reply] = self.parserType(CustomError).feed(b"-ERR bad\r\n")
+        self.assertIsInstance(reply, CustomError)
+
+    def test_byteByByte(self):
+        """Replies split anywhere are put back together."""
+        data = b"$5\r\nhe\r\no\r\n*2\r\n:7\r\n$2\r\nxy\r\n"
+        parser = self.parserType()
+        replies = []
+        for i in range(len(data)):
+            replies += parser.feed(data[i:i + 1])
+        self.assertEqual(replies, [b"he\r\no", [7, b"xy"]])
+
+    def test_garbage(self):
+        """Bytes that are not RESP are a ProtocolError."""
+        for data in [b"?x\r\n", b":abc\r\n", b"$3\r\nabcde\r\n", b"#x\r\n", b",x\r\n",
+                     b"$-2\r\n", b"*-2\r\n", b"=3\r\nabc\r\n", b"%1\r\n*1\r\n:1\r\n:2\r\n"]:
+            self.assertRaises(ProtocolError, self.parserType().feed, data)
+
+    def test_deepNesting(self):
+        """Arrays nested past any sensible depth are a ProtocolError, not a crash."""
+        self.assertRaises(ProtocolError, self.parserType().feed, b"*1\r\n" * 5000 + b":1\r\n")
+
+    def test_fallbackWithoutHiredis(self):
+        """Without hiredis, makeReplyParser gives the pure parser."""
+        self.patch(replies, "hiredis", None)
+        self.assertIsInstance(makeReplyParser(), ReplyParser)
+
+    def test_encode(self):
+        """Commands go out as arrays of bulk strings."""
+        self.assertEqual(encodeCommand([b"SET", "k", 5]),
+                         b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n5\r\n")
+        self.assertRaises(TypeError, encodeCommand, [1.5])
+
+
+class PureReplyErrorTests(SynchronousTestCase):
+    """
+    The pure reply parser's L{ProtocolError} carries the offending bytes and
+    their offset in the stream.
+    """
+
+    def test_offset(self):
+        """The offset counts the bytes of earlier feeds and replies."""
+        parser = ReplyParser()
+        parser.feed(b"+OK\r\n:1")
+        with self.assertRaises(ProtocolError) as e:
+            parser.feed(b"\r\n:x\r\n")
+        self.assertEqual((e.exception.data, e.exception.offset), (b":x", 9))
+
+    def test_depthLimit(self):
+        """MAX_DEPTH nested arrays are read; one more is refused."""
+        depth = MAX_DEPTH - 1
+        self.assertEqual(ReplyParser().feed(b"*1\r\n" * depth + b"*0\r\n"),
+                         [eval("[" * depth + "[]" + "]" * depth)])
+        with self.assertRaises(ProtocolError) as e:
+            ReplyParser().feed(b"*1\r\n" * (MAX_DEPTH + 1) + b":1\r\n")
+        self.assertEqual(e.exception.offset, 4 * MAX_DEPTH)
+
+
+class HiredisReplyParserTests(ReplyParserTests):
+    """
+    The hiredis reader gives what the pure parser gives.
+    """
+
+    parserType = HiredisReplyParser
+    if hiredis is None:
+        skip = "hiredis is not installed"
+
+    def test_chosen(self):
+        """makeReplyParser takes hiredis when it is installed."""
+        self.assertIsInstance(makeReplyParser(), HiredisReplyParser)
+
+    def test_deepNesting(self):
+        """hiredis reads deep nesting itself (it has no recursion to overflow)."""
+        self.assertEqual(HiredisReplyParser().feed(b"*1\r\n" * 100 + b"*0\r\n"),
+                         [eval("[" * 100 + "[]" + "]" * 100)])
+
+
+# Values the server's encode() takes, as the reply parsers give them back.
+_texts = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)),
+                 max_size=12)
+_scalars = st.one_of(
+    st.binary(max_size=16), st.integers(min_value=-2**63, max_value=2**63 - 1), st.none(),
+    _texts.map(Status), _texts.map(lambda text: ReplyError("ERR " + text)),
+    st.floats(allow_nan=False), st.text(max_size=8))
+_values = st.recursive(_scalars, lambda children: st.one_of(
+    st.lists(children, max_size=4),
+    st.dictionaries(st.binary(max_size=6), children, max_size=3)), max_leaves=12)
+
+
+def decoded(value, resp3):
+    """
+    What a reply parser gives for C{encode(value, resp3)}, with error
+    replies as C{("error", text)} so that they compare equal.
+    """
+    if isinstance(value, ReplyError):
+        return ("error", value.args[0])
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, float) and not resp3:
+        return repr(value).encode()
+    if isinstance(value, list):
+        return [decoded(item, resp3) for item in value]
+    if isinstance(value, dict):
+        pairs = [(decoded(k, resp3), decoded(v, resp3)) for k, v in value.items()]
+        return dict(pairs) if resp3 else [item for pair in pairs for item in pair]
+    return value
+
+
+def comparable(reply):
+    """
+    A parsed reply with its error replies as C{("error", text)}.
+    """
+    if isinstance(reply, ReplyError):
+        return ("error", reply.args[0])
+    if isinstance(reply, list):
+        return [comparable(item) for item in reply]
+    if isinstance(reply, dict):
+        return {key: comparable(item) for key, item in reply.items()}
+    return reply
+
+
+def feedInPieces(parser, data, step):
+    """
+    Feed C{data} to C{parser} C{step} bytes at a time; every reply given.
+    """
+    out = []
+    for i in range(0, len(data), step):
+        out += parser.feed(data[i:i + step])
+    return out
+
+
+_PARSER_TYPES = [ReplyParser] + ([] if hiredis is None else [HiredisReplyParser])
+
+
+class ReplyPropertyTests(SynchronousTestCase):
+    """
+    Encoding then parsing gives the value back, and random bytes never
+    break a reply parser, for the pure parser and for C{hiredis} (when it
+    is installed).
+    """
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.sampled_from(_PARSER_TYPES), st.lists(_values, min_size=1, max_size=4),
+           st.booleans(), st.integers(min_value=1, max_value=9))
+    def test_roundTrip(self, parserType, values, resp3, step):
+        """Replies encoded in RESP2 or RESP3, split anywhere, parse back."""
+        data = b"".join(encode(value, resp3) for value in values)
+        replies = feedInPieces(parserType(), data, step)
+        self.assertEqual([comparable(reply) for reply in replies],
+                         [decoded(value, resp3) for value in values])
+
+    @settings(max_examples=1000, deadline=None)
+    @given(st.sampled_from(_PARSER_TYPES), st.lists(st.one_of(
+        st.binary(max_size=24),
+        st.sampled_from([b"*2\r\n", b"%1\r\n", b"~1\r\n", b">1\r\n", b"$3\r\n", b"=5\r\n",
+                         b"_\r\n", b"#t\r\n", b",1e3\r\n", b"(12\r\n", b":-1\r\n", b"+OK\r\n",
+                         b"-ERR x\r\n", b"\r\n", b"*-1\r\n", b"$-1\r\n", b"txt:"])),
+        max_size=10), st.integers(min_value=1, max_value=9))
+    def test_randomBytes(self, parserType, pieces, step):
+        """Any bytes give replies or a ProtocolError, never another exception."""
+        try:
+            feedInPieces(parserType(), b"".join(pieces), step)
+        except ProtocolError:
+            pass

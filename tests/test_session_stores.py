@@ -18,15 +18,14 @@ from zope.interface.verify import verifyObject
 
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.service import makeSessionsService
-from appserver.sessions import resp
 from appserver.sessions.resp import (
-    HiredisReplyParser, ProtocolError, RedisAddress, RedisClient, RedisError, RedisProtocol,
-    ReplyParser, encodeCommand, hiredis, makeReplyParser, parseRedisURL,
+    RedisAddress, RedisClient, RedisError, RedisProtocol, parseRedisURL,
 )
 from appserver.sessions.signing import newSessionId
 from appserver.sessions.stores import (
     FileSessionStore, MemorySessionStore, RedisSessionStore, checkStoreSpec, storeFromSpec,
 )
+from services.resp import ReplyParser, replies
 from services.sessionserver.store import Store
 from tests.support import freePort, requireService, stopProcess, tempDir, waitForPort
 
@@ -402,60 +401,6 @@ class RedisURLTests(SynchronousTestCase):
             self.assertIn("***", str(caught.exception))
 
 
-class ReplyParserTests(SynchronousTestCase):
-    parserType = ReplyParser
-
-    def test_types(self):
-        """Every RESP2 reply type is decoded."""
-        data = (b"+OK\r\n-ERR bad\r\n:42\r\n$3\r\nabc\r\n$-1\r\n$0\r\n\r\n"
-                b"*2\r\n$1\r\na\r\n*1\r\n:1\r\n*-1\r\n*0\r\n")
-        replies = self.parserType().feed(data)
-        self.assertEqual(replies[0], b"OK")
-        self.assertIsInstance(replies[1], RedisError)
-        self.assertEqual(str(replies[1]), "ERR bad")
-        self.assertEqual(replies[2:], [42, b"abc", None, b"", [b"a", [1]], None, []])
-
-    def test_byteByByte(self):
-        """Replies split anywhere are put back together."""
-        data = b"$5\r\nhe\r\no\r\n*2\r\n:7\r\n$2\r\nxy\r\n"
-        parser = self.parserType()
-        replies = []
-        for i in range(len(data)):
-            replies += parser.feed(data[i:i + 1])
-        self.assertEqual(replies, [b"he\r\no", [7, b"xy"]])
-
-    def test_garbage(self):
-        """Bytes that are not RESP2 are a ProtocolError."""
-        for data in [b"?x\r\n", b":abc\r\n", b"$3\r\nabcde\r\n"]:
-            self.assertRaises(ProtocolError, self.parserType().feed, data)
-
-    def test_fallbackWithoutHiredis(self):
-        """Without hiredis, connections parse with the pure parser."""
-        self.patch(resp, "hiredis", None)
-        self.assertIsInstance(makeReplyParser(), ReplyParser)
-        self.assertIsInstance(RedisProtocol()._parser, ReplyParser)
-
-    def test_encode(self):
-        """Commands go out as arrays of bulk strings."""
-        self.assertEqual(encodeCommand([b"SET", "k", 5]),
-                         b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n5\r\n")
-        self.assertRaises(TypeError, encodeCommand, [1.5])
-
-
-class HiredisReplyParserTests(ReplyParserTests):
-    """
-    The hiredis reader gives what the pure parser gives.
-    """
-
-    parserType = HiredisReplyParser
-    if hiredis is None:
-        skip = "hiredis is not installed"
-
-    def test_chosen(self):
-        """makeReplyParser takes hiredis when it is installed."""
-        self.assertIsInstance(makeReplyParser(), HiredisReplyParser)
-
-
 class RedisProtocolTests(SynchronousTestCase):
     def setUp(self):
         self.transport = StringTransport()
@@ -540,6 +485,11 @@ class RedisProtocolTests(SynchronousTestCase):
         d.cancel()
         self.failureResultOf(d, defer.CancelledError)
         self.assertTrue(self.transport.disconnecting)
+
+    def test_pureParserWithoutHiredis(self):
+        """Without hiredis, connections parse with the pure parser."""
+        self.patch(replies, "hiredis", None)
+        self.assertIsInstance(RedisProtocol()._parser, ReplyParser)
 
     def test_garbageAborts(self):
         """A reply that is not RESP drops the connection."""

@@ -1,13 +1,13 @@
 """
-A small Redis protocol (RESP2) client on Twisted, for session stores: it
-talks to our session server and to a real Redis alike.
+A small Redis protocol client on Twisted, for session stores: it talks to
+our session server and to a real Redis alike.
 
-L{ReplyParser} is the sans-I/O core (L{makeReplyParser} gives the
-C{hiredis} reader behind the same interface when that optional package is
-installed: it parses about ten times faster); L{RedisProtocol} pipelines
-commands over one connection (replies come back in order); L{RedisClient}
-keeps a few such connections, reconnecting with back-off, authenticating
-and selecting the database on each before using it.
+The codec is L{services.resp}'s (requests written with C{encodeCommand},
+replies read with C{makeReplyParser}, the C{hiredis} reader when that
+optional package is installed); L{RedisProtocol} pipelines commands over
+one connection (replies come back in order); L{RedisClient} keeps a few
+such connections, reconnecting with back-off, authenticating and selecting
+the database on each before using it.
 """
 
 import collections
@@ -23,33 +23,20 @@ from twisted.internet import defer, endpoints, protocol
 from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 
-try:
-    import hiredis
-except ImportError:
-    hiredis = None  # type: ignore[assignment]
-
 from services.db.url import maskURL
 from services.persistence import PersistentObject
+from services.resp import ProtocolError, ReplyError, encodeCommand, makeReplyParser
 
-__all__ = [
-    "RedisAddress", "parseRedisURL", "encodeCommand", "ReplyParser", "HiredisReplyParser",
-    "makeReplyParser", "RedisError",
-    "ProtocolError", "RedisProtocol", "RedisClient",
-]
+__all__ = ["RedisAddress", "parseRedisURL", "RedisError", "RedisProtocol", "RedisClient"]
 
 DEFAULT_PORT = 6379
 
 
-class RedisError(Exception):
+class RedisError(ReplyError):
     """
     An error reply from the server, such as C{ERR wrong number of
-    arguments}; the message is the reply's text.
-    """
-
-
-class ProtocolError(Exception):
-    """
-    The server sent bytes that are not RESP2.
+    arguments}, as the client's callers get it (a command's L{Deferred}
+    fails with it); the message is the reply's text.
     """
 
 
@@ -90,138 +77,6 @@ def parseRedisURL(url: str) -> RedisAddress:
     )
 
 
-def _bytes(arg):
-    if isinstance(arg, bytes):
-        return arg
-    if isinstance(arg, str):
-        return arg.encode("utf-8")
-    if isinstance(arg, int):
-        return str(arg).encode("ascii")
-    raise TypeError(f"cannot send {type(arg).__name__} to Redis")
-
-
-def encodeCommand(args: Sequence[bytes | str | int]) -> bytes:
-    """
-    A command (a sequence of bytes, str or int arguments) as a RESP array of
-    bulk strings.
-    """
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = _bytes(arg)
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
-
-
-class _Incomplete(Exception):
-    pass
-
-
-class ReplyParser:
-    """
-    Turn received bytes into replies: C{bytes} for simple and bulk strings,
-    C{int}, L{None} for null, lists for arrays, L{RedisError} instances for
-    error replies (returned, not raised).
-    """
-
-    def __init__(self) -> None:
-        self._buffer = b""
-
-    def feed(self, data: bytes) -> list[Any]:
-        """
-        Add C{data} and return the replies now complete, in order.
-
-        @raise ProtocolError: if the bytes are not RESP2.
-        """
-        self._buffer += data
-        replies = []
-        position = 0
-        while position < len(self._buffer):
-            try:
-                reply, position = self._parse(position)
-            except _Incomplete:
-                break
-            replies.append(reply)
-        self._buffer = self._buffer[position:]
-        return replies
-
-    def _line(self, position):
-        end = self._buffer.find(b"\r\n", position)
-        if end < 0:
-            raise _Incomplete()
-        return self._buffer[position + 1:end], end + 2
-
-    def _int(self, text):
-        try:
-            return int(text)
-        except ValueError:
-            raise ProtocolError(f"expected an integer, got {text[:40]!r}") from None
-
-    def _parse(self, position):
-        kind = self._buffer[position:position + 1]
-        line, position = self._line(position)
-        if kind == b"+":
-            return line, position
-        if kind == b"-":
-            return RedisError(line.decode("utf-8", "replace")), position
-        if kind == b":":
-            return self._int(line), position
-        if kind == b"$":
-            return self._bulk(self._int(line), position)
-        if kind == b"*":
-            return self._array(self._int(line), position)
-        raise ProtocolError(f"unexpected reply type {kind!r}")
-
-    def _bulk(self, length, position):
-        if length < 0:
-            return None, position
-        end = position + length
-        if len(self._buffer) < end + 2:
-            raise _Incomplete()
-        if self._buffer[end:end + 2] != b"\r\n":
-            raise ProtocolError("a bulk string is not followed by CRLF")
-        return self._buffer[position:end], end + 2
-
-    def _array(self, length, position):
-        if length < 0:
-            return None, position
-        items = []
-        for _ in range(length):
-            item, position = self._parse(position)
-            items.append(item)
-        return items, position
-
-
-class HiredisReplyParser:
-    """
-    A L{ReplyParser} made of the C{hiredis} package's reader: the same
-    replies, errors and L{ProtocolError}, parsed in C.
-    """
-
-    def __init__(self) -> None:
-        self._reader = hiredis.Reader(protocolError=ProtocolError, replyError=RedisError)
-
-    def feed(self, data: bytes) -> list[Any]:
-        """
-        See L{ReplyParser.feed}.
-        """
-        reader = self._reader
-        reader.feed(data)
-        replies = []
-        reply = reader.gets()
-        while reply is not False:
-            replies.append(reply)
-            reply = reader.gets()
-        return replies
-
-
-def makeReplyParser() -> ReplyParser | HiredisReplyParser:
-    """
-    A new L{HiredisReplyParser} if C{hiredis} is installed, else a new
-    L{ReplyParser}.
-    """
-    return ReplyParser() if hiredis is None else HiredisReplyParser()
-
-
 class RedisProtocol(protocol.Protocol):
     """
     One connection; commands are pipelined and answered in order.
@@ -241,7 +96,7 @@ class RedisProtocol(protocol.Protocol):
     transport: Any
 
     def __init__(self) -> None:
-        self._parser = makeReplyParser()
+        self._parser = makeReplyParser(RedisError)
         self._pending: collections.deque[Any] = collections.deque()
         self._watchdog = None
         self.lost: defer.Deferred[RedisProtocol] = defer.Deferred()
@@ -339,7 +194,7 @@ def _receiveReplies(connection, count, deadline):
     Read C{count} replies from the blocking socket C{connection} before
     the C{time.monotonic()} C{deadline}.
     """
-    parser = makeReplyParser()
+    parser = makeReplyParser(RedisError)
     replies = []
     while len(replies) < count:
         connection.settimeout(max(deadline - time.monotonic(), 0.001))
@@ -489,7 +344,7 @@ class RedisClient(PersistentObject):
             connection, or does not answer in time (L{TimeoutError}).
         @raise RedisError: for an error reply, such as a wrong password or
             a database the server does not have.
-        @raise ProtocolError: if the server does not speak RESP2.
+        @raise ProtocolError: if the server does not speak RESP.
         """
         commands = self._setUpCommands() + [[b"PING"]]
         deadline = time.monotonic() + self.timeout

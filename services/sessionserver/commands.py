@@ -20,7 +20,7 @@ from twisted.logger import Logger
 
 from services.persistence import PersistentObject
 from services.sessionserver.handling import wrongArity
-from services.sessionserver.resp import ReplyError, Status
+from services.resp import ReplyError, Status
 from services.sessionserver.store import OutOfMemory, Store
 from services.sessionserver.table import COMMANDS, Command
 

@@ -12,7 +12,7 @@ L{services.sessionserver.table} lists them.
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from services.sessionserver.resp import ReplyError, Status, _integer
+from services.resp import ReplyError, Status, parseDecimal
 
 __all__ = ["parseInteger", "wrongArity", "syntaxError", "unknownSubcommand",
            "subcommand", "subcommandHelp", "INTEGER_ERROR", "SERVER_VERSION"]
@@ -27,7 +27,7 @@ def parseInteger(value: bytes, error: str = INTEGER_ERROR) -> int:
     """
     A signed 64-bit integer argument, or a L{ReplyError} with C{error}.
     """
-    number = _integer(value)
+    number = parseDecimal(value)
     if number is None:
         raise ReplyError(error)
     return number

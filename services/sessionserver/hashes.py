@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from services.sessionserver.handling import parseInteger, syntaxError, wrongArity
 from services.sessionserver.keyspace import globMatcher
 from services.sessionserver.members import parseCount, parseScan, pick, scanStep
-from services.sessionserver.resp import OK, ReplyError
+from services.resp import OK, ReplyError
 from services.sessionserver.store import Hash
 
 if TYPE_CHECKING:

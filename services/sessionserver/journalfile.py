@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Sequence
 from typing import BinaryIO
 
-from services.sessionserver.resp import _integer
+from services.resp import parseDecimal
 
 __all__ = ["HEADER", "encodeCommand", "encodeRecord", "JournalReader", "CorruptJournal",
            "badRecord", "MAX_ARGUMENTS"]
@@ -106,7 +106,7 @@ def badRecord(args: Sequence[bytes]) -> str | None:
     timed = verb == b"PEXPIREAT" or len(args) == 5
     if len(args) == 5 and args[3].upper() != b"PXAT":
         return "SET with an option other than PXAT"
-    if timed and _integer(args[-1]) is None:
+    if timed and parseDecimal(args[-1]) is None:
         return f"{verb.decode()} with a time that is not a number"
     return None
 

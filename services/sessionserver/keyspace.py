@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.sessionserver.glob import compileGlob
 from services.sessionserver.handling import parseInteger, syntaxError, wrongArity
-from services.sessionserver.resp import OK, ReplyError, Status
+from services.resp import OK, ReplyError, Status
 from services.sessionserver.store import WrongType
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from services.sessionserver.handling import parseInteger, syntaxError
-from services.sessionserver.resp import ReplyError
+from services.resp import ReplyError
 
 __all__ = ["SMALL_COLLECTION", "REPEATS_LIMIT", "parseScan", "scanStep", "parseCount", "pick"]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from services.sessionserver.handling import syntaxError
 from services.sessionserver.keyspace import globMatcher
 from services.sessionserver.members import parseCount, parseScan, pick, scanStep
-from services.sessionserver.resp import ReplyError, _integer
+from services.resp import ReplyError, parseDecimal
 from services.sessionserver.store import Set
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def spop(server: Server, client: Client, args: list[bytes]) -> Any:
     """Remove and return random members of a set."""
     if len(args) > 3:
         raise syntaxError()
-    count = _integer(args[2]) if len(args) == 3 else 1
+    count = parseDecimal(args[2]) if len(args) == 3 else 1
     if count is None or count < 0:
         raise ReplyError("ERR value is out of range, must be positive")
     chosen = pick(_members(server, args[1]), count)

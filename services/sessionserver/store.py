@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from services.persistence import PersistentObject, keepAlive
-from services.sessionserver.resp import ReplyError
+from services.resp import ReplyError
 
 __all__ = ["Store", "OutOfMemory", "WrongType", "Hash", "Set", "POLICIES", "KEY_OVERHEAD",
            "EXPIRY_OVERHEAD", "ITEM_OVERHEAD", "typeName", "copyValue"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from services.sessionserver.resp import OK, ReplyError
+from services.resp import OK, ReplyError
 
 if TYPE_CHECKING:
     from services.sessionserver.commands import Client, Server
