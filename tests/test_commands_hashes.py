@@ -5,9 +5,11 @@ texts, WRONGTYPE across types, memory accounting, eviction and expiry of
 hashes.
 """
 
+import pickle
+
 from services.sessionserver.members import SMALL_COLLECTION
 from services.resp import Status, encode
-from services.sessionserver.store import ITEM_OVERHEAD, KEY_OVERHEAD
+from services.sessionserver.store import ITEM_OVERHEAD, KEY_OVERHEAD, Hash, Set
 from tests.test_commands import CommandTestCase
 from tests.test_commands_sets import WRONGTYPE
 
@@ -258,3 +260,24 @@ class ExpiryEvictionTests(CommandTestCase):
         reply = self.run_("HSET", "new", "big", b"x" * 2000)
         self.assertTrue(reply.args[0].startswith("OOM "), reply)
         self.assertEqual(self.run_("HEXISTS", "new", "big"), 0)
+
+
+class PersistenceTests(CommandTestCase):
+    """
+    A store without a journal pickles its hashes and sets (a .tap file).
+    """
+
+    def test_pickled(self):
+        """Hashes and sets come back from a pickle with their types, expiries and memory."""
+        self.run_("HSET", "h", "a", "1", "b", "2")
+        self.run_("SADD", "s", "x", "y")
+        self.run_("EXPIRE", "s", 100)
+        restored = pickle.loads(pickle.dumps(self.store))
+        restored.clock = self.clock
+        self.assertEqual(restored.collection(b"h", Hash), {b"a": b"1", b"b": b"2"})
+        self.assertEqual(restored.collection(b"s", Set), {b"x", b"y"})
+        self.assertEqual(restored.expireAt(b"s"), self.store.expireAt(b"s"))
+        self.assertEqual(restored.usedMemory, self.store.usedMemory)
+        restored.removeItems(b"s", Set, [b"x", b"y"])
+        restored.removeItems(b"h", Hash, [b"a", b"b"])
+        self.assertEqual(restored.usedMemory, 0)

@@ -28,7 +28,7 @@ collection (C{HSET}, C{HDEL}, C{SADD} or C{SREM} with its key and items).
 import heapq
 from bisect import bisect_left, insort
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from services.persistence import PersistentObject, keepAlive
@@ -137,9 +137,10 @@ class Set(set):
     __slots__ = ("cost",)
     verbs = (b"SADD", b"SREM")
 
-    def __init__(self) -> None:
-        set.__init__(self)
-        self.cost = 0
+    def __init__(self, members: Iterable[bytes] = ()) -> None:
+        # Unpickling passes the members.
+        set.__init__(self, members)
+        self.cost = sum(ITEM_OVERHEAD + len(member) for member in self)
 
     def growth(self, items: list[tuple[bytes, None]]) -> int:
         """
