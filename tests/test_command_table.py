@@ -10,12 +10,12 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from services.sessionserver import (
-    admin, connection, hashes, keyspace, sets, table, transactions)
+    admin, connection, hashes, keyops, keyspace, sets, strings, table, transactions)
 from services.sessionserver.commands import Server
 from services.resp import ReplyError
 from services.sessionserver.store import Store
 
-HANDLER_MODULES = (keyspace, connection, admin, transactions, hashes, sets)
+HANDLER_MODULES = (keyspace, strings, keyops, connection, admin, transactions, hashes, sets)
 GROUPS = {"string": table.STRINGS, "keyspace": table.KEYS, "connection": table.CONNECTION,
           "server": table.SERVER, "transactions": table.TRANSACTIONS,
           "hash": table.HASHES, "set": table.SETS}

@@ -30,7 +30,7 @@ NOAUTH = ReplyError("NOAUTH Authentication required.")
 WRONGPASS = ReplyError("WRONGPASS invalid username-password pair or user is disabled.")
 OOM = ReplyError("OOM command not allowed when used memory > 'maxmemory'.")
 QUEUED = Status("QUEUED")
-_TRANSACTION = (b"exec", b"discard", b"multi", b"quit", b"reset")
+_TRANSACTION = (b"exec", b"discard", b"multi", b"watch", b"quit", b"reset")
 
 AUTH_FAILURE_LIMIT = 5
 """Failed AUTH attempts after which a connection is closed."""
@@ -61,6 +61,9 @@ class Client:
     @ivar noEvict: set by C{CLIENT NO-EVICT ON}.
     @ivar fd: the connection's file descriptor, -1 when unknown.
     @ivar kill: closes the connection now (for C{CLIENT KILL}), or L{None}.
+    @ivar watching: the keys given to C{WATCH} since the last C{EXEC},
+        C{DISCARD}, C{UNWATCH} or C{RESET}.
+    @ivar watchedKeyChanged: whether one of them changed since.
     """
 
     def __init__(self, id: int, authenticated: bool, address: str = "",
@@ -82,6 +85,14 @@ class Client:
         self.transaction: list[tuple[Command, list[bytes]]] | None = None
         self.transactionFailed = False
         self.authFailures = 0
+        self.watching: set[bytes] = set()
+        self.watchedKeyChanged = False
+
+    def keyChanged(self, key: bytes) -> None:
+        """
+        A watched key changed: the next C{EXEC} fails.
+        """
+        self.watchedKeyChanged = True
 
 
 class Server(PersistentObject):
@@ -179,7 +190,34 @@ class Server(PersistentObject):
         """
         Forget C{client}, whose connection is gone.
         """
+        self.unwatch(client)
         self.clients.pop(client.id, None)
+
+    def watch(self, client: Client, keys: list[bytes]) -> None:
+        """
+        Make C{client}'s next C{EXEC} fail if one of C{keys} changes first.
+        """
+        for key in keys:
+            self.store.watch(key, client)
+            client.watching.add(key)
+
+    def unwatch(self, client: Client) -> None:
+        """
+        Forget the keys C{client} watches.
+        """
+        for key in client.watching:
+            self.store.unwatch(key, client)
+        client.watching.clear()
+        client.watchedKeyChanged = False
+
+    def watchedKeysChanged(self, client: Client) -> bool:
+        """
+        Whether a key C{client} watches changed (or expired) since C{WATCH}.
+        """
+        for key in client.watching:
+            # An expired key is removed now, which counts as a change.
+            self.store.peek(key)
+        return client.watchedKeyChanged
 
     def checkPassword(self, username: bytes, password: bytes) -> bool:
         """

@@ -334,6 +334,7 @@ def quit_(server: Server, client: Client, args: list[bytes]) -> Any:
 def reset(server: Server, client: Client, args: list[bytes]) -> Any:
     """Reset the connection's state."""
     client.transaction, client.transactionFailed = None, False
+    server.unwatch(client)
     client.resp3 = False
     client.name = None
     client.authenticated = server.password is None

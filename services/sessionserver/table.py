@@ -4,17 +4,18 @@ group (strings, keys, connection, server, transactions) with its handler,
 arity, flags, key positions and the version that introduced it, as Redis
 declares them. C{COMMAND} and C{COMMAND DOCS} report these entries.
 
-To add a command, write its handler in the module of its group (L{keyspace}
-for strings and keys, L{connection}, L{admin} for server commands,
-L{transactions}; see L{services.sessionserver.handling}) and add its row
-below.
+To add a command, write its handler in the module of its group (L{keyspace},
+L{strings} and L{keyops} for strings and keys, L{connection}, L{admin} for
+server commands, L{transactions}; see L{services.sessionserver.handling})
+and add its row below.
 """
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.sessionserver import admin, connection, hashes, keyspace, sets, transactions
+from services.sessionserver import (
+    admin, connection, hashes, keyops, keyspace, sets, strings, transactions)
 
 __all__ = ["Command", "COMMANDS", "STRINGS", "KEYS", "CONNECTION", "SERVER", "TRANSACTIONS",
            "HASHES", "SETS"]
@@ -103,6 +104,12 @@ STRINGS = (
     _string("decrby", keyspace.decrby, 3, _WRITE + " fast", _ONE),
     _string("append", keyspace.append, 3, _WRITE, _ONE, since="2.0.0"),
     _string("strlen", keyspace.strlen, 2, "readonly fast", _ONE, since="2.2.0"),
+    _string("getset", strings.getset, 3, _WRITE + " fast", _ONE),
+    _string("incrbyfloat", strings.incrbyfloat, 3, _WRITE + " fast", _ONE, since="2.6.0",
+            differs="computed in double precision (Redis: long double)"),
+    _string("setrange", strings.setrange, 4, _WRITE, _ONE, since="2.2.0"),
+    _string("getrange", strings.getrange, 4, "readonly", _ONE, since="2.4.0"),
+    _string("msetnx", strings.msetnx, -3, _WRITE, (1, -1, 2), since="1.0.1"),
 )
 """String commands."""
 
@@ -120,6 +127,17 @@ KEYS = (
     _key("type", keyspace.type_, 2, "readonly fast", _ONE),
     _key("keys", keyspace.keys, 2, "readonly"),
     _key("scan", keyspace.scan, -2, "readonly", since="2.8.0"),
+    _key("rename", keyops.rename, 3, "write", (1, 2, 1)),
+    _key("renamenx", keyops.renamenx, 3, "write fast", (1, 2, 1)),
+    _key("copy", keyops.copy, -3, _WRITE, (1, 2, 1), since="6.2.0",
+         differs="only DB 0 exists"),
+    _key("randomkey", keyops.randomkey, 1, "readonly"),
+    _key("touch", keyops.touch, -2, "readonly fast", _ALL, since="3.2.1"),
+    _key("expiretime", keyops.expiretime, 2, "readonly fast", _ONE, since="7.0.0"),
+    _key("pexpiretime", keyops.pexpiretime, 2, "readonly fast", _ONE, since="7.0.0"),
+    _key("object", keyops.object_, -2, "", since="2.2.3", subcommands=keyops.OBJECT_SUBCOMMANDS,
+         differs="ENCODING, FREQ and HELP; no IDLETIME or REFCOUNT; a string's encoding "
+                 "follows its value, not how it was written"),
 )
 """Key commands: deletion, existence, expiry, listing."""
 
@@ -193,6 +211,10 @@ TRANSACTIONS = (
     _transaction("multi", transactions.multi, 1, "no-script fast", since="1.2.0"),
     _transaction("exec", transactions.exec_, 1, "no-script", since="1.2.0"),
     _transaction("discard", transactions.discard, 1, "no-script fast", since="2.0.0"),
+    _transaction("watch", transactions.watch, -2, "no-script loading stale fast", _ALL,
+                 since="2.2.0"),
+    _transaction("unwatch", transactions.unwatch, 1, "no-script loading stale fast",
+                 since="2.2.0"),
 )
 """Transaction commands."""
 

@@ -1,6 +1,9 @@
 """
 Transaction commands: MULTI, EXEC, DISCARD (the server queues the commands
-in between; see L{services.sessionserver.commands.Server.execute}).
+in between; see L{services.sessionserver.commands.Server.execute}), and
+WATCH and UNWATCH, which make the next EXEC answer nil when a watched key
+changed in between (by any client's write, an expiry, an eviction or a
+flush).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from services.resp import OK, ReplyError
 if TYPE_CHECKING:
     from services.sessionserver.commands import Client, Server
 
-__all__ = ["multi", "exec_", "discard"]
+__all__ = ["multi", "exec_", "discard", "watch", "unwatch"]
 
 
 def multi(server: Server, client: Client, args: list[bytes]) -> Any:
@@ -30,8 +33,12 @@ def exec_(server: Server, client: Client, args: list[bytes]) -> Any:
         return ReplyError("ERR EXEC without MULTI")
     queued, failed = client.transaction, client.transactionFailed
     client.transaction, client.transactionFailed = None, False
+    changed = server.watchedKeysChanged(client)
+    server.unwatch(client)
     if failed:
         return ReplyError("EXECABORT Transaction discarded because of previous errors.")
+    if changed:
+        return None
     return [server.run(client, entry, queuedArgs) for entry, queuedArgs in queued]
 
 
@@ -40,4 +47,19 @@ def discard(server: Server, client: Client, args: list[bytes]) -> Any:
     if client.transaction is None:
         return ReplyError("ERR DISCARD without MULTI")
     client.transaction, client.transactionFailed = None, False
+    server.unwatch(client)
+    return OK
+
+
+def watch(server: Server, client: Client, args: list[bytes]) -> Any:
+    """Watch keys: the next EXEC fails if one of them changes first."""
+    if client.transaction is not None:
+        return ReplyError("ERR WATCH inside MULTI is not allowed")
+    server.watch(client, args[1:])
+    return OK
+
+
+def unwatch(server: Server, client: Client, args: list[bytes]) -> Any:
+    """Forget the keys watched."""
+    server.unwatch(client)
     return OK
