@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.sessionserver.glob import compileGlob
 from services.sessionserver.handling import parseInteger, syntaxError, wrongArity
+from services.sessionserver.members import parseScanOptions
 from services.resp import OK, ReplyError, Status
 from services.sessionserver.store import WrongType
 
@@ -376,24 +377,8 @@ def keys(server: Server, client: Client, args: list[bytes]) -> Any:
 def scan(server: Server, client: Client, args: list[bytes]) -> Any:
     """Iterate over the keys with a cursor."""
     cursor = parseInteger(args[1], "ERR invalid cursor")
-    count, match, kind = 10, None, None
-    options = args[2:]
-    if len(options) % 2:
-        raise syntaxError()
-    for name, value in zip(options[::2], options[1::2], strict=True):
-        name = name.upper()
-        if name == b"COUNT":
-            count = parseInteger(value)
-            if count < 1:
-                raise syntaxError()
-            count = min(count, SCAN_COUNT_LIMIT)
-        elif name == b"MATCH":
-            match = None if value == b"*" else globMatcher(value)
-        elif name == b"TYPE":
-            kind = value.lower()
-        else:
-            raise syntaxError()
-    nextCursor, found = server.store.scan(max(cursor, 0), count)
+    count, match, kind = parseScanOptions(args[2:], globMatcher, types=True)
+    nextCursor, found = server.store.scan(max(cursor, 0), min(count, SCAN_COUNT_LIMIT))
     if match is not None:
         found = [key for key in found if match(key)]
     if kind is not None:

@@ -12,7 +12,8 @@ from typing import Any
 from services.sessionserver.handling import parseInteger, syntaxError
 from services.resp import ReplyError
 
-__all__ = ["SMALL_COLLECTION", "REPEATS_LIMIT", "parseScan", "scanStep", "parseCount", "pick"]
+__all__ = ["SMALL_COLLECTION", "REPEATS_LIMIT", "parseScanOptions", "parseScan", "scanStep",
+           "parseCount", "pick"]
 
 SMALL_COLLECTION = 128
 """A collection of at most this many items is returned whole by one SCAN
@@ -26,15 +27,15 @@ _HASH_MASK = 2**62 - 1
 INT64_MIN = -2**63
 
 
-def parseScan(args: Sequence[bytes], globMatcher: Callable[[bytes], Any]
-              ) -> tuple[int, int, Callable[[bytes], bool] | None]:
+def parseScanOptions(options: Sequence[bytes], globMatcher: Callable[[bytes], Any],
+                     types: bool = False
+                     ) -> tuple[int, Callable[[bytes], bool] | None, bytes | None]:
     """
-    The cursor, C{COUNT} and C{MATCH} predicate (or L{None}) of
-    C{HSCAN}/C{SSCAN key cursor [MATCH pattern] [COUNT count]}.
+    The C{COUNT}, C{MATCH} predicate (or L{None}) and, if C{types} allows
+    it, the lower-case C{TYPE} (or L{None}) of a SCAN family command's
+    C{options}, checked as Redis does.
     """
-    cursor = parseInteger(args[2], "ERR invalid cursor")
-    count, match = 10, None
-    options = args[3:]
+    count, match, kind = 10, None, None
     if len(options) % 2:
         raise syntaxError()
     for name, value in zip(options[::2], options[1::2], strict=True):
@@ -45,8 +46,21 @@ def parseScan(args: Sequence[bytes], globMatcher: Callable[[bytes], Any]
                 raise syntaxError()
         elif name == b"MATCH":
             match = None if value == b"*" else globMatcher(value)
+        elif name == b"TYPE" and types:
+            kind = value.lower()
         else:
             raise syntaxError()
+    return count, match, kind
+
+
+def parseScan(args: Sequence[bytes], globMatcher: Callable[[bytes], Any]
+              ) -> tuple[int, int, Callable[[bytes], bool] | None]:
+    """
+    The cursor, C{COUNT} and C{MATCH} predicate (or L{None}) of
+    C{HSCAN}/C{SSCAN key cursor [MATCH pattern] [COUNT count]}.
+    """
+    cursor = parseInteger(args[2], "ERR invalid cursor")
+    count, match, _ = parseScanOptions(args[3:], globMatcher)
     return cursor, count, match
 
 
