@@ -7,11 +7,13 @@ accounting counts.
 
 import os
 
-from services.sessionserver.journal import Journal
+from services.sessionserver import journal as journalModule
+from services.sessionserver.journal import Journal, JournalWriteError
 from services.sessionserver.store import KEY_OVERHEAD, Store
 from services.sessionserver.strings import formatFloat, parseFloat
-from tests.support import tempDir
+from tests.support import captureLog, tempDir
 from tests.test_commands import NOW, CommandTestCase
+from tests.test_journal_failures import FailingDisk
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_FLOAT = "ERR value is not a valid float"
@@ -474,3 +476,32 @@ class JournalReplayTests(CommandTestCase):
         self.assertEqual(sorted(restored.items()), sorted(self.store.items()))
         self.assertEqual(restored.peek(b"f"), (b"1.75", NOW + 60000))
         self.assertEqual(restored.usedMemory, self.store.usedMemory)
+
+
+
+class FailedJournalTests(CommandTestCase):
+    """
+    The new writing commands, when the journal cannot be written.
+    """
+
+    def test_undone(self):
+        """RENAME, COPY, INCRBYFLOAT, SETRANGE, GETSET and MSETNX are refused and undone."""
+        disk = FailingDisk(journalModule._writeAll)
+        self.patch(journalModule, "_writeAll", disk)
+        captureLog(self)
+        journal = Journal(os.path.join(tempDir(self), "journal.aof"), "always", self.clock)
+        journal.load(self.store)
+        self.addCleanup(journal.close)
+        self.server.journal = journal
+        for command in (("SET", "a", "1.5"), ("HSET", "h", "f", "v"), ("PEXPIRE", "h", 5000)):
+            self.run_(*command)
+        self.server.commit()
+        before, memory = sorted(self.store.items()), self.store.usedMemory
+        disk.full = True
+        for command in (("RENAME", "a", "b"), ("RENAME", "h", "a"), ("COPY", "h", "c"),
+                        ("INCRBYFLOAT", "a", 1), ("SETRANGE", "a", 5, "x"),
+                        ("GETSET", "a", 2), ("MSETNX", "x", 1, "y", 2)):
+            self.run_(*command)
+            self.assertRaises(JournalWriteError, self.server.commit)
+            self.assertEqual(sorted(self.store.items()), before, command)
+        self.assertEqual(self.store.usedMemory, memory)
