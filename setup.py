@@ -47,6 +47,7 @@ setup(
     entry_points={"console_scripts": [
         "mktap = appserver.mktap:main",
         "appserver-check-journal = services.sessionserver.checkjournal:main",
+        "appserver-sessions = appserver.sessions.admin:main",
     ]},
     classifiers=[
         "Framework :: Twisted",

@@ -23,7 +23,7 @@ from appserver.sessions.stores import FileSessionStore, MemorySessionStore, Redi
 from appserver.sessions.users import UserSessions, agentSummary, idHash
 from appserver.web.hooks import runBeforeResponse
 from services.sessionserver.store import Store
-from tests.support import freePort, requireService, tempDir
+from tests.support import requireService, tempDir
 from tests.test_session_stores import startRedisServer
 from tests.test_sessions import makeRequest, setCookies
 
@@ -435,6 +435,17 @@ class ManagerLoginTests(TestCase):
         self.assertEqual((session.isNew, session.user), (True, None))
         _, session = self.visit(mine)
         self.assertEqual(session.user, "alice")
+
+    def test_revokeOwn(self):
+        """Revoking the request's own session invalidates it: it is not saved again."""
+        mine, session = self.logIn()
+        request = self.request(mine)
+        own = self.successResultOf(getSession(request))
+        self.assertTrue(self.successResultOf(revoke(request, "alice", idHash(own.id))))
+        own["flash"] = "bye"
+        self.finish(request)
+        self.assertEqual(self.visit(mine)[1].user, None)
+        self.assertEqual(self.successResultOf(self.store.sessionsOfUser("alice")), [])
 
     def test_revokeAllKeepsCurrent(self):
         """Log out everywhere else: every other session of the user ends, this one stays."""

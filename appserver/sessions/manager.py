@@ -14,7 +14,7 @@ from zope.interface import implementer
 from appserver.sessions.interfaces import ISessionManager, ISessionStore
 from appserver.sessions.session import Session, decodeRecord
 from appserver.sessions.signing import Signer, newSessionId
-from appserver.sessions.users import SessionInfo, UserSessions, agentSummary
+from appserver.sessions.users import SessionInfo, UserSessions, agentSummary, idHash
 from appserver.web.eager import hasSucceeded
 from appserver.web.hooks import beforeResponse
 from services.persistence import PersistentObject
@@ -72,6 +72,14 @@ def getSession(request: Request) -> defer.Deferred[Session]:
     return managerOf(request).sessionForRequest(request)
 
 
+def _loadedSession(request):
+    """
+    The session of C{request} if it has been loaded, else L{None}.
+    """
+    state = request.__dict__.get(_STATE)
+    return state if type(state) is Session else None
+
+
 def sessionsOf(request: Request, userId: str) -> defer.Deferred[list[SessionInfo]]:
     """
     The live sessions of C{userId} in the store of C{request}'s manager:
@@ -79,18 +87,22 @@ def sessionsOf(request: Request, userId: str) -> defer.Deferred[list[SessionInfo
     own marked C{current} once it has been loaded. They show a hash of each
     session's id, never the id.
     """
-    state = request.__dict__.get(_STATE)
-    current = state if type(state) is Session else None
+    current = _loadedSession(request)
     return defer.ensureDeferred(managerOf(request).users.list(userId, current))
 
 
-def revoke(request: Request, userId: str, idHash: str) -> defer.Deferred[bool]:
+def revoke(request: Request, userId: str, hashed: str) -> defer.Deferred[bool]:
     """
-    End the session of C{userId} shown as C{idHash} (a C{SessionInfo}'s);
-    fire with whether there was one. The request's own session ends with
-    its C{invalidate()} instead.
+    End the session of C{userId} shown as C{hashed} (a C{SessionInfo}'s
+    C{idHash}); fire with whether there was one. The request's own session
+    is invalidated instead (else the end of the request would save it
+    again).
     """
-    return defer.ensureDeferred(managerOf(request).users.revoke(userId, idHash))
+    own = _loadedSession(request)
+    if own is not None and own.user == userId and idHash(own.id) == hashed:
+        own.invalidate()
+        return defer.succeed(True)
+    return defer.ensureDeferred(managerOf(request).users.revoke(userId, hashed))
 
 
 def revokeAll(request: Request, userId: str,
