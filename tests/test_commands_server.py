@@ -4,6 +4,8 @@ CONFIG SET/GET/RESETSTAT, CLIENT INFO/LIST/KILL/NO-EVICT, INFO's sections
 and COMMAND's view of the table, with Redis 7's replies and error texts.
 """
 
+import pickle
+
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.trial.unittest import SynchronousTestCase
@@ -223,6 +225,28 @@ class FsyncSwitchTests(SynchronousTestCase):
         self.assertEqual(self.synced, ["always"])
         self.assertEqual(self.run_("CONFIG", "GET", "appendfsync"),
                          {b"appendfsync": b"always"})
+
+
+class FsyncPickleTests(SynchronousTestCase):
+    """
+    The fsync policy survives pickling, also from a pickle made before the
+    server kept it.
+    """
+
+    def test_roundTrip(self):
+        """A service pickled after CONFIG SET appendfsync loads with that policy."""
+        service = SessionServerService(ports=[], fsync="everysec")
+        service.server.setFsync("always")
+        self.assertEqual(pickle.loads(pickle.dumps(service)).fsync, "always")
+
+    def test_olderPickle(self):
+        """A service pickled with its own fsync attribute gives it to the server."""
+        service = SessionServerService(ports=[], fsync="no")
+        state = service.__getstate__()
+        state["fsync"] = state["server"].__dict__.pop("fsync")
+        loaded = SessionServerService.__new__(SessionServerService)
+        loaded.__setstate__(state)
+        self.assertEqual((loaded.fsync, loaded.server.fsync), ("no", "no"))
 
 
 class ClientInfoTests(CommandTestCase):

@@ -70,6 +70,16 @@ class SessionServerService(PersistentMultiService):
         """
         return self.server.fsync
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """
+        Load C{state}; one pickled before the server kept the fsync policy
+        (as the service's C{fsync}) hands it to the server.
+        """
+        fsync = state.pop("fsync", None)
+        PersistentMultiService.__setstate__(self, state)
+        if fsync is not None:
+            self.server.fsync = fsync
+
     def startService(self) -> None:
         """
         Replay the journal, start the expiry sweep (and with a journal the
