@@ -5,6 +5,8 @@ write by any client, an expiry, an eviction or a flush — and watches end
 with EXEC, DISCARD, UNWATCH, RESET and the connection.
 """
 
+from services.resp import encode
+from services.resp.encoding import NIL_ARRAY
 from services.sessionserver.store import KEY_OVERHEAD
 from tests.test_commands import CommandTestCase
 
@@ -40,7 +42,7 @@ class WatchTestCase(CommandTestCase):
         """
         The transaction is refused: EXEC answers nil and it did not run.
         """
-        self.assertIsNone(self.transaction())
+        self.assertIs(self.transaction(), NIL_ARRAY)
         self.assertEqual(self.run_("EXISTS", "result"), 0)
 
     def assertRuns(self):
@@ -56,6 +58,14 @@ class InvalidationTests(WatchTestCase):
     """
     Every kind of change to a watched key makes EXEC answer nil.
     """
+
+    def test_nilIsANullArray(self):
+        """EXEC's nil is RESP2's null array, as Redis sends it, and RESP3's null."""
+        self.run_("WATCH", "k")
+        self.run_("SET", "k", "1", client=self.other)
+        reply = self.transaction()
+        self.assertEqual(encode(reply), b"*-1\r\n")
+        self.assertEqual(encode(reply, resp3=True), b"_\r\n")
 
     def test_unchanged(self):
         """Without a change in between, EXEC runs the transaction."""
@@ -73,7 +83,7 @@ class InvalidationTests(WatchTestCase):
             self.run_("WATCH", "k")
             reply = self.run_(*write, client=self.other)
             self.assertFalse(isinstance(reply, Exception), (write, reply))
-            self.assertIsNone(self.transaction(), write)
+            self.assertIs(self.transaction(), NIL_ARRAY, write)
 
     def test_persist(self):
         """Removing a watched key's expiry is a change."""
@@ -104,7 +114,7 @@ class InvalidationTests(WatchTestCase):
             self.run_(*setup)
             self.run_("WATCH", "k")
             self.run_(*write, client=self.other)
-            self.assertIsNone(self.transaction(), write)
+            self.assertIs(self.transaction(), NIL_ARRAY, write)
 
     def test_noChangeNoInvalidation(self):
         """Writes that change nothing (a refused SETNX, deleting a missing key) do not count."""
@@ -254,7 +264,8 @@ class EndingTests(WatchTestCase):
         self.run_("WATCH", "k", client=third)
         self.run_("WATCH", "j", client=self.other)
         self.run_("SET", "k", "1", client=self.other)
-        for client, expected in ((self.client, None), (third, None), (self.other, [b"1"])):
+        for client, expected in ((self.client, NIL_ARRAY), (third, NIL_ARRAY),
+                                 (self.other, [b"1"])):
             self.run_("MULTI", client=client)
             self.run_("GET", "k", client=client)
             self.assertEqual(self.run_("EXEC", client=client), expected)

@@ -12,7 +12,7 @@ from services.resp.errors import ReplyError
 __all__ = [
     "CRLF", "SIMPLE_STRING", "ERROR", "INTEGER", "BULK_STRING", "ARRAY", "NULL", "DOUBLE",
     "BOOLEAN", "BIG_NUMBER", "VERBATIM_STRING", "MAP", "SET", "PUSH", "NULL_BULK_STRING",
-    "Status", "OK", "encode", "encodeCommand", "parseDecimal",
+    "NULL_ARRAY", "Status", "OK", "NIL_ARRAY", "encode", "encodeCommand", "parseDecimal",
 ]
 
 CRLF = b"\r\n"
@@ -38,6 +38,10 @@ sends and the C{hiredis} reader does not read, are left out)."""
 
 NULL_BULK_STRING = BULK_STRING + b"-1" + CRLF
 """RESP2's null (RESP3 has L{NULL})."""
+
+NULL_ARRAY = ARRAY + b"-1" + CRLF
+"""RESP2's null array, what Redis answers to an EXEC whose watched keys
+changed (RESP3 has L{NULL})."""
 
 
 
@@ -69,13 +73,27 @@ OK = Status("OK")
 """The most common reply."""
 
 
+class _NilArray:
+    """
+    The type of L{NIL_ARRAY}.
+    """
+
+    def __repr__(self) -> str:
+        return "NIL_ARRAY"
+
+
+NIL_ARRAY = _NilArray()
+"""A reply sent as RESP2's null array (L{NULL_ARRAY}), or RESP3's null."""
+_NULL_ARRAYS = {False: NULL_ARRAY, True: NULL + CRLF}
+
+
 def encode(reply: Any, resp3: bool = False) -> bytes:
     """
     Serialize a reply: C{bytes} as a bulk string, C{int} as an integer,
     L{None} as null, L{Status} as a simple string, L{ReplyError} as an
     error, C{list}/C{tuple} as an array, C{dict} as a map (a flat array in
     RESP2), C{float} as a double (a bulk string in RESP2), C{str} as its
-    UTF-8 bulk string.
+    UTF-8 bulk string, L{NIL_ARRAY} as RESP2's null array (RESP3's null).
 
     @raise TypeError: for anything else.
     """
@@ -111,6 +129,8 @@ def _encodeInto(out, reply, resp3):
         out.append(_DOUBLE % text if resp3 else _BULK % (len(text), text))
     elif kind is str:
         _encodeInto(out, reply.encode("utf-8"), resp3)
+    elif reply is NIL_ARRAY:
+        out.append(_NULL_ARRAYS[resp3])
     else:
         raise TypeError(f"cannot encode {reply!r} as a reply")
 

@@ -1,7 +1,8 @@
 """
 Transaction commands: MULTI, EXEC, DISCARD (the server queues the commands
 in between; see L{services.sessionserver.commands.Server.execute}), and
-WATCH and UNWATCH, which make the next EXEC answer nil when a watched key
+WATCH and UNWATCH, which make the next EXEC answer nil (a null array, as
+Redis answers) when a watched key
 changed in between (by any client's write, an expiry, an eviction or a
 flush).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from services.resp import OK, ReplyError
+from services.resp.encoding import NIL_ARRAY
 
 if TYPE_CHECKING:
     from services.sessionserver.commands import Client, Server
@@ -38,7 +40,7 @@ def exec_(server: Server, client: Client, args: list[bytes]) -> Any:
     if failed:
         return ReplyError("EXECABORT Transaction discarded because of previous errors.")
     if changed:
-        return None
+        return NIL_ARRAY
     return [server.run(client, entry, queuedArgs) for entry, queuedArgs in queued]
 
 
