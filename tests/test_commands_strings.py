@@ -386,7 +386,7 @@ class ExpireTimeTests(CommandTestCase):
 
 class ObjectTests(CommandTestCase):
     """
-    OBJECT ENCODING, FREQ and HELP.
+    OBJECT ENCODING, FREQ, REFCOUNT and HELP.
     """
 
     def test_stringEncodings(self):
@@ -418,6 +418,16 @@ class ObjectTests(CommandTestCase):
                          "OBJECT", "FREQ", "k")
         self.assertIsNone(self.run_("OBJECT", "FREQ", "missing"))
 
+    def test_refcount(self):
+        """Small non-negative integers are shared as in Redis, other values counted once."""
+        for value, expected in (("1", 2**31 - 1), ("9999", 2**31 - 1), ("10000", 1),
+                                ("-1", 1), ("abc", 1)):
+            self.run_("SET", "k", value)
+            self.assertEqual(self.run_("OBJECT", "REFCOUNT", "k"), expected, value)
+        self.run_("SADD", "s", "1")
+        self.assertEqual(self.run_("OBJECT", "REFCOUNT", "s"), 1)
+        self.assertIsNone(self.run_("OBJECT", "REFCOUNT", "missing"))
+
     def test_helpAndErrors(self):
         """HELP lists the subcommands; unknown ones and wrong arities are Redis's errors."""
         help = self.run_("OBJECT", "HELP")
@@ -429,6 +439,20 @@ class ObjectTests(CommandTestCase):
         self.assertError("ERR wrong number of arguments for 'object|encoding' command",
                          "OBJECT", "ENCODING")
         self.assertError("ERR wrong number of arguments for 'object' command", "OBJECT")
+
+
+class LRURefcountTests(CommandTestCase):
+    """
+    OBJECT REFCOUNT under an LRU policy bounding memory.
+    """
+
+    maxmemory = 10_000
+    policy = "allkeys-lru"
+
+    def test_notShared(self):
+        """Redis stops sharing integers when LRU eviction needs a time per key."""
+        self.run_("SET", "k", "1")
+        self.assertEqual(self.run_("OBJECT", "REFCOUNT", "k"), 1)
 
 
 class TimeSwapdbTests(CommandTestCase):

@@ -78,13 +78,27 @@ class DemoAccountTests(SynchronousTestCase):
         self.assertEqual(first.user(), "alice")
         self.assertEqual(otherHashes(first.page()), [])
 
-    def test_operatorEndsUsersSessions(self):
-        """appserver-sessions revoke --user logs a user out of every browser, no one else."""
-        directory, port = self.startDemo("--sessions", "file:sessions")
+    def assertOperatorEnds(self, port, spec):
+        """
+        appserver-sessions revoke --user, against the store C{spec} names,
+        logs alice out of both her browsers and leaves bob logged in.
+        """
         alice, again, bob = Browser(port), Browser(port), Browser(port)
         for browser, name in [(alice, "alice"), (again, "alice"), (bob, "bob")]:
             browser.post("/login", name=name)
         code, output = run([sys.executable, "-m", "appserver.sessions.admin", "--sessions",
-                            f"file:{directory}/sessions", "revoke", "--user", "alice"], SOURCE)
+                            spec, "revoke", "--user", "alice"], SOURCE)
         self.assertEqual((code, output), (0, "Ended 2 sessions of alice.\n"))
         self.assertEqual([b.user() for b in (alice, again, bob)], [None, None, "bob"])
+
+    def test_operatorFileStore(self):
+        """The operator ends a user's sessions in the file store web-app uses."""
+        directory, port = self.startDemo("--sessions", "file:sessions")
+        self.assertOperatorEnds(port, f"file:{directory}/sessions")
+
+    def test_operatorSessionPort(self):
+        """The operator ends a user's sessions in web-app's memory store, over --session-port."""
+        sessionPort = freePort()
+        _, port = self.startDemo("--session-port", f"tcp:{sessionPort}:interface=127.0.0.1",
+                                 "--session-port-password", "sesame")
+        self.assertOperatorEnds(port, f"redis://:sesame@127.0.0.1:{sessionPort}/0")

@@ -23,7 +23,7 @@ from appserver.sessions.stores import FileSessionStore, MemorySessionStore, Redi
 from appserver.sessions.users import UserSessions, agentSummary, idHash
 from appserver.web.hooks import runBeforeResponse
 from services.sessionserver.store import Store
-from tests.support import requireService, tempDir
+from tests.support import freePort, requireService, startTwistd, tempDir
 from tests.test_session_stores import startRedisServer
 from tests.test_sessions import makeRequest, setCookies
 
@@ -209,23 +209,35 @@ class MemoryUsersTests(ClockUsersMixin, TestCase):
         return MemorySessionStore(Store(clock=self.clock))
 
     def test_pickled(self):
-        """The index pickles with the store; a store pickled before it had one gets one."""
+        """The index is a set in the store, and pickles with it."""
         sessionId = newSessionId()
         self.store.addToUser("alice", sessionId, 60)
+        [key] = self.store.store.keys()
+        self.assertEqual(key[:len(b"session:user:")], b"session:user:")
         copy = pickle.loads(pickle.dumps(self.store))
+        copy.store.clock = self.clock
         self.assertEqual(self.successResultOf(copy.sessionsOfUser("alice")), [sessionId])
-        state = self.store.__getstate__()
-        del state["users"]
-        old = MemorySessionStore.__new__(MemorySessionStore)
-        old.__setstate__(state)
-        self.assertEqual(self.successResultOf(old.sessionsOfUser("alice")), [])
+
+    def test_indexExpires(self):
+        """A user's set goes when the timeout given at the last login has passed."""
+        self.store.addToUser("alice", newSessionId(), 60)
+        self.clock.advance(61)
+        self.assertEqual(self.store.store.keys(), [])
 
     def test_emptiedIndexGoes(self):
-        """A user whose last session is removed leaves nothing in the index."""
+        """A user whose last session is removed leaves nothing in the store."""
         sessionId = newSessionId()
         self.store.addToUser("alice", sessionId, 60)
         self.store.removeFromUser("alice", sessionId)
-        self.assertEqual(self.store.users, {})
+        self.assertEqual(self.store.store.keys(), [])
+
+    def test_wrongType(self):
+        """A key of another type where the index goes fails the call, not the process."""
+        self.store.addToUser("alice", newSessionId(), 60)
+        [key] = self.store.store.keys()
+        self.store.store.set(key, b"a string")
+        self.failureResultOf(self.store.addToUser("alice", newSessionId(), 60))
+        self.failureResultOf(self.store.sessionsOfUser("alice"))
 
 
 class FileUsersTests(ClockUsersMixin, TestCase):
@@ -307,6 +319,45 @@ class RedisServerUsersTests(RealTimeUsersMixin, TestCase):
 
     def serverURL(self):
         return f"redis://127.0.0.1:{startRedisServer(self)}/0"
+
+
+class SessionServerUsersTests(RealTimeUsersMixin, TestCase):
+    """
+    The index against our own twistd session-server.
+    """
+
+    def serverURL(self):
+        port = freePort()
+        startTwistd(self, ["session-server", "--port", f"tcp:{port}:interface=127.0.0.1",
+                           "--requirepass", "sesame"], tempDir(self), port)
+        return f"redis://:sesame@127.0.0.1:{port}/0"
+
+
+class SharedMemoryUsersTests(RealTimeUsersMixin, TestCase):
+    """
+    The index of a memory store, seen through its sessions service's
+    session port as other processes see it.
+    """
+
+    def serverURL(self):
+        from appserver.sessions.service import makeSessionsService
+
+        port = freePort()
+        self.service = makeSessionsService(port=f"tcp:{port}:interface=127.0.0.1",
+                                           portPassword="sesame", secrets=["s" * 16])
+        self.service.startService()
+        self.addCleanup(self.service.stopService)
+        return f"redis://:sesame@127.0.0.1:{port}/0"
+
+    @defer.inlineCallbacks
+    def test_shared(self):
+        """A login indexed in the service's process is listed over the port, and back."""
+        local = MemorySessionStore(self.service.store.store, prefix=self.prefix)
+        mine, theirs = newSessionId(), newSessionId()
+        yield local.addToUser("alice", mine, 60)
+        yield self.store.addToUser("alice", theirs, 60)
+        for store in (local, self.store):
+            self.assertEqual(sorted((yield store.sessionsOfUser("alice"))), sorted([mine, theirs]))
 
 
 class SummaryTests(SynchronousTestCase):

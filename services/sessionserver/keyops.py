@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from services.sessionserver.commands import Client, Server
 
 __all__ = ["rename", "renamenx", "copy", "randomkey", "touch", "expiretime", "pexpiretime",
-           "object_", "time", "swapdb", "encoding", "OBJECT_SUBCOMMANDS"]
+           "object_", "time", "swapdb", "encoding", "refcount", "OBJECT_SUBCOMMANDS"]
 
 _random = random.Random()
 
@@ -141,6 +141,31 @@ def _objectEncoding(server, client, args):
     return None if entry is None else encoding(entry[0])
 
 
+SHARED_INTEGERS = 10_000
+"""Redis shares the integers below this between keys (C{OBJ_SHARED_INTEGERS})."""
+
+SHARED_REFCOUNT = 2**31 - 1
+"""What OBJECT REFCOUNT reports for a shared value (C{OBJ_SHARED_REFCOUNT})."""
+
+
+def refcount(value: Any, maxmemory: int, policy: str) -> int:
+    """
+    The reference count Redis 7.0 would report for C{value}: shared for a
+    small non-negative integer (unless an LRU policy bounds memory, when
+    Redis stops sharing them), else 1.
+    """
+    if value.__class__ is not bytes or (maxmemory and policy.endswith("-lru")):
+        return 1
+    number = parseDecimal(value)
+    return SHARED_REFCOUNT if number is not None and 0 <= number < SHARED_INTEGERS else 1
+
+
+def _objectRefcount(server, client, args):
+    store = server.store
+    entry = store.peek(args[2])
+    return None if entry is None else refcount(entry[0], store.maxmemory, store.policy)
+
+
 def _objectFreq(server, client, args):
     if args[2] not in server.store:
         return None
@@ -152,13 +177,17 @@ def _objectFreq(server, client, args):
 OBJECT_SUBCOMMANDS = {
     b"encoding": (3, _objectEncoding),
     b"freq": (3, _objectFreq),
+    b"refcount": (3, _objectRefcount),
     b"help": subcommandHelp("OBJECT", [
         "ENCODING <key>",
         "    Return the kind of internal representation used in order to store the value",
         "    associated with a <key>.",
         "FREQ <key>",
         "    Return the access frequency index of the <key>. The returned integer is",
-        "    proportional to the logarithm of the recent access frequency of the key."]),
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>."]),
 }
 
 

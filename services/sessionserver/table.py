@@ -136,8 +136,8 @@ KEYS = (
     _key("expiretime", keyops.expiretime, 2, "readonly fast", _ONE, since="7.0.0"),
     _key("pexpiretime", keyops.pexpiretime, 2, "readonly fast", _ONE, since="7.0.0"),
     _key("object", keyops.object_, -2, "", since="2.2.3", subcommands=keyops.OBJECT_SUBCOMMANDS,
-         differs="ENCODING, FREQ and HELP; no IDLETIME or REFCOUNT; a string's encoding "
-                 "follows its value, not how it was written"),
+         differs="no IDLETIME; a string's encoding follows its value, not how it was "
+                 "written"),
 )
 """Key commands: deletion, existence, expiry, listing."""
 

@@ -15,6 +15,8 @@ from appserver.sessions.signing import isSessionId
 _log = Logger()
 
 DEFAULT_PREFIX = b"session:"
+# Under a store's prefix, what follows this names a user's index, not a session.
+USERS = b"user:"
 
 
 def milliseconds(timeout: float) -> int:
@@ -30,6 +32,14 @@ def userKey(userId: str) -> str:
     user id makes a safe key or file name of fixed length.
     """
     return hashlib.sha256(userId.encode("utf-8")).hexdigest()
+
+
+def userIndexKey(prefix: bytes, userId: str) -> bytes:
+    """
+    The key of C{userId}'s set of session ids under C{prefix} (the memory
+    and Redis stores name it alike, so they share it over RESP).
+    """
+    return prefix + USERS + userKey(userId).encode("ascii")
 
 
 def checkId(sessionId: str) -> str:

@@ -10,11 +10,11 @@ from zope.interface import implementer
 
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.stores._util import (
-    DEFAULT_PREFIX, checkId, milliseconds, startSweeping, stopSweeping, userKey,
+    DEFAULT_PREFIX, USERS, checkId, milliseconds, startSweeping, stopSweeping, userIndexKey,
 )
 from services.figures import IServiceFigures
 from services.persistence import PersistentObject
-from services.sessionserver.store import OutOfMemory, Store
+from services.sessionserver.store import OutOfMemory, Set, Store
 
 __all__ = ["MemorySessionStore"]
 
@@ -32,10 +32,10 @@ class MemorySessionStore(PersistentObject):
         L{RedisSessionStore}'s, so processes sharing the store over RESP
         see the same sessions).
     @ivar sweepInterval: seconds between sweeps of expired keys.
-    @ivar users: the index of logged-in users' sessions: a set of session
-        ids per L{userKey} of a user, beside the store (pickled with this
-        object); an entry whose session has gone is dropped when its user's
-        sessions are listed.
+
+    A logged-in user's sessions are a set in the store, under the key the
+    L{RedisSessionStore} uses, so processes sharing the store over RESP
+    (and C{appserver-sessions}) see the same index.
 
     With C{maxMemory} (bytes, by the store's estimate; 0 for no bound) the
     store evicts the least recently used sessions (read or written longest
@@ -44,7 +44,6 @@ class MemorySessionStore(PersistentObject):
 
     _volatile = ("_sweeper", "_lastKey", "_lastTimeout")
     _sweeper: task.LoopingCall | None
-    users: dict[str, set[str]]
 
     def __init__(self, store: Store | None = None, clock: Any = None,
                  prefix: bytes = DEFAULT_PREFIX, sweepInterval: float = 1.0,
@@ -58,9 +57,6 @@ class MemorySessionStore(PersistentObject):
 
     def _volatileInit(self):
         PersistentObject._volatileInit(self)
-        # Made here, not in __init__, so that a store pickled before the
-        # users' index existed gets one when loaded.
-        self.__dict__.setdefault("users", {})
         # The last session id turned into a key, and the last timeout into
         # milliseconds: a request's save repeats its load's.
         self._lastKey = (None, None, None)
@@ -140,27 +136,32 @@ class MemorySessionStore(PersistentObject):
 
     def addToUser(self, userId: str, sessionId: str, timeout: float) -> defer.Deferred[None]:
         """
-        See L{ISessionStore.addToUser}; the index has no expiry of its own.
+        See L{ISessionStore.addToUser}: C{SADD} and C{PEXPIRE} in the store;
+        fails with the store's C{OutOfMemory} when it is full and may not
+        evict, or C{WrongType} if something else holds the key.
         """
-        self.users.setdefault(userKey(userId), set()).add(checkId(sessionId))
-        return defer.succeed(None)
+        return defer.execute(self._addToUser, userIndexKey(self.prefix, userId),
+                             checkId(sessionId).encode("ascii"), timeout)
+
+    def _addToUser(self, key, member, timeout):
+        self.store.addItems(key, Set, [(member, None)])
+        self.store.pexpireAt(key, self._expireAt(timeout))
 
     def removeFromUser(self, userId: str, sessionId: str) -> defer.Deferred[None]:
         """
-        See L{ISessionStore.removeFromUser}; an emptied index goes.
+        See L{ISessionStore.removeFromUser}; an emptied set goes.
         """
-        key = userKey(userId)
-        members = self.users.get(key, set())
-        members.discard(sessionId)
-        if not members:
-            self.users.pop(key, None)
-        return defer.succeed(None)
+        return defer.execute(self.store.removeItems, userIndexKey(self.prefix, userId), Set,
+                             [checkId(sessionId).encode("ascii")]).addCallback(lambda _: None)
 
     def sessionsOfUser(self, userId: str) -> defer.Deferred[list[str]]:
         """
         See L{ISessionStore.sessionsOfUser}.
         """
-        return defer.succeed(list(self.users.get(userKey(userId), ())))
+        return defer.execute(self._sessionsOfUser, userIndexKey(self.prefix, userId))
+
+    def _sessionsOfUser(self, key):
+        return [member.decode("ascii") for member in self.store.collection(key, Set) or ()]
 
     def deleteAll(self) -> defer.Deferred[int]:
         """
@@ -169,5 +170,4 @@ class MemorySessionStore(PersistentObject):
         keys = [key for key in self.store.keys() if key.startswith(self.prefix)]
         for key in keys:
             self.store.delete(key)
-        self.users.clear()
-        return defer.succeed(len(keys))
+        return defer.succeed(sum(1 for key in keys if not key.startswith(self.prefix + USERS)))

@@ -10,13 +10,14 @@ from zope.interface import implementer
 from appserver.sessions.interfaces import ISessionStore
 from appserver.sessions.manager import SessionStoreUnavailable
 from appserver.sessions.resp import RedisClient, RedisError
-from appserver.sessions.stores._util import DEFAULT_PREFIX, checkId, milliseconds, userKey
+from appserver.sessions.stores._util import (
+    DEFAULT_PREFIX, USERS, checkId, milliseconds, userIndexKey,
+)
 from services.db.url import maskURL
 from services.resp import ProtocolError
 
 __all__ = ["RedisSessionStore"]
 
-_USERS = b"user:"
 _SCAN_COUNT = 1000
 _GLOB_SPECIAL = frozenset(b"*?[]\\")
 
@@ -124,14 +125,11 @@ class RedisSessionStore:
         """
         return self.client.execute(b"GET", self._key(sessionId))
 
-    def _userKey(self, userId):
-        return self.prefix + _USERS + userKey(userId).encode("ascii")
-
     def addToUser(self, userId: str, sessionId: str, timeout: float) -> defer.Deferred[None]:
         """
         See L{ISessionStore.addToUser}: C{SADD} and C{PEXPIRE}, pipelined.
         """
-        key, member = self._userKey(userId), checkId(sessionId).encode("ascii")
+        key, member = userIndexKey(self.prefix, userId), checkId(sessionId).encode("ascii")
         d = self.client.executeMany([[b"SADD", key, member],
                                      [b"PEXPIRE", key, milliseconds(timeout)]])
         return d.addCallback(lambda _: None)
@@ -140,14 +138,14 @@ class RedisSessionStore:
         """
         See L{ISessionStore.removeFromUser}.
         """
-        d = self.client.execute(b"SREM", self._userKey(userId), checkId(sessionId))
+        d = self.client.execute(b"SREM", userIndexKey(self.prefix, userId), checkId(sessionId))
         return d.addCallback(lambda _: None)
 
     def sessionsOfUser(self, userId: str) -> defer.Deferred[list[str]]:
         """
         See L{ISessionStore.sessionsOfUser}.
         """
-        d = self.client.execute(b"SMEMBERS", self._userKey(userId))
+        d = self.client.execute(b"SMEMBERS", userIndexKey(self.prefix, userId))
         return d.addCallback(lambda members: [m.decode("ascii") for m in members])
 
     @defer.inlineCallbacks
@@ -163,6 +161,6 @@ class RedisSessionStore:
                 b"SCAN", cursor, b"MATCH", pattern, b"COUNT", _SCAN_COUNT)
             if keys:
                 yield self.client.execute(b"DEL", *keys)
-                deleted += sum(1 for key in keys if not key.startswith(self.prefix + _USERS))
+                deleted += sum(1 for key in keys if not key.startswith(self.prefix + USERS))
             if cursor == b"0":
                 return deleted
