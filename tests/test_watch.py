@@ -105,11 +105,16 @@ class InvalidationTests(WatchTestCase):
         self.assertAborted()
 
     def test_collections(self):
-        """HSET, HDEL, SADD and SREM on a watched hash or set are changes."""
+        """Every write to a watched hash or set (HSET, HINCRBY, SREM, SPOP...) is a change."""
         for setup, write in ((("HSET", "k", "f", "v"), ("HSET", "k", "g", "w")),
                              (("HSET", "k", "f", "v", "g", "w"), ("HDEL", "k", "f")),
                              (("SADD", "k", "a"), ("SADD", "k", "b")),
-                             (("SADD", "k", "a", "b"), ("SREM", "k", "a"))):
+                             (("SADD", "k", "a", "b"), ("SREM", "k", "a")),
+                             (("HSET", "k", "n", "1"), ("HINCRBY", "k", "n", 1)),
+                             (("HSET", "k", "n", "1"), ("HINCRBYFLOAT", "k", "n", 1)),
+                             (("HSET", "k", "n", "1"), ("HSETNX", "k", "m", 1)),
+                             (("SADD", "k", "a", "b"), ("SPOP", "k")),
+                             (("SADD", "k", "a"), ("SPOP", "k", 5))):
             self.run_("DEL", "k")
             self.run_(*setup)
             self.run_("WATCH", "k")
