@@ -189,6 +189,7 @@ OBJECT_SUBCOMMANDS = {
         "    Return the number of references of the value associated with the specified",
         "    <key>."]),
 }
+"""OBJECT's subcommands: name to C{(arity, handler)}."""
 
 
 def object_(server: Server, client: Client, args: list[bytes]) -> Any:
