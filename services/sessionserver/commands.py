@@ -55,7 +55,8 @@ class Client:
     @ivar authFailures: how many AUTH attempts failed on this connection.
     @ivar localAddress: the server's end of the connection (C{host:port}).
     @ivar created: when the connection was made (ms on the store's clock).
-    @ivar lastInteraction: when its last command came (ms).
+    @ivar lastInteraction: when its connection last received bytes (ms;
+        the protocol sets it).
     @ivar lastCommand: the name of its last command as C{CLIENT INFO}
         shows it (C{client|info} for a subcommand), or L{None}.
     @ivar noEvict: set by C{CLIENT NO-EVICT ON}.
@@ -262,9 +263,8 @@ class Server(PersistentObject):
         self.totalCommands += 1
         name = args[0].lower()
         entry = self.commands.get(name)
-        client.lastInteraction = self.store.now()
         if entry is not None:
-            client.lastCommand = _shownName(entry, args)
+            client.lastCommand = _shownName(entry, args) if entry.subcommands else entry.name
         if client.transaction is not None and name not in _TRANSACTION:
             return self._queue(client, entry, args)
         error = self._refuse(client, entry, args)
@@ -314,7 +314,7 @@ class Server(PersistentObject):
         """
         if self.journal is not None and "write" in entry.flags:
             self.journal.beforeChange(_keys(entry, args))
-        stats = self._statsOf(entry)
+        stats = self.commandStats.get(entry.name) or self._statsOf(entry)
         started = perf_counter()
         try:
             reply = entry.handler(self, client, args)
@@ -340,10 +340,10 @@ class Server(PersistentObject):
 
 def _shownName(entry, args):
     """
-    The command's name as C{CLIENT INFO}'s C{cmd} shows it: C{name}, or
-    C{name|subcommand} for a known subcommand.
+    The name of a container command as C{CLIENT INFO}'s C{cmd} shows it:
+    C{name|subcommand} for a known subcommand, else C{name}.
     """
-    if entry.subcommands and len(args) > 1:
+    if len(args) > 1:
         sub = args[1].lower()
         if sub in entry.subcommands:
             return f"{entry.name}|{sub.decode()}"

@@ -49,10 +49,12 @@ class RedisProtocol(Protocol):
 
     def dataReceived(self, data):
         """
-        Parse and execute every complete command received so far.
+        Parse and execute every complete command received so far (the
+        client's last interaction, for C{CLIENT LIST}'s C{idle}, is now).
         """
         if self._closed:
             return
+        self.client.lastInteraction = self.factory.server.store.now()
         self.parser.feed(data)
         self._process()
 
