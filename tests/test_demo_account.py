@@ -107,12 +107,20 @@ class AccountTests(TestCase):
         self.assertIn("A name is 1 to 64 printable characters.", page)
         self.assertIn('action="/login"', page)
 
-    @inReactor
-    async def test_revokeOtherBrowser(self):
-        """One browser lists the other's session and logs it out."""
+    async def bothLoggedIn(self):
+        """
+        Log both browsers in as alice; return the hash the first lists for
+        the second.
+        """
         await self.first.post("/login", name="alice")
         await self.second.post("/login", name="alice")
         [other] = otherHashes(await self.first.page())
+        return other
+
+    @inReactor
+    async def test_revokeOtherBrowser(self):
+        """One browser lists the other's session and logs it out."""
+        other = await self.bothLoggedIn()
         answer = await self.first.post("/account/revoke", session=other)
         self.assertEqual(answer.code, 303)
         self.assertIn("Session ended.", await self.first.page())
@@ -123,9 +131,7 @@ class AccountTests(TestCase):
     @inReactor
     async def test_revokeNeedsToken(self):
         """Revoking without the CSRF token is refused and ends nothing."""
-        await self.first.post("/login", name="alice")
-        await self.second.post("/login", name="alice")
-        [other] = otherHashes(await self.first.page())
+        other = await self.bothLoggedIn()
         answer = await self.first.post("/account/revoke", session=other, csrf_token="x")
         self.assertEqual(answer.code, 403)
         self.assertIn('<span id="user">alice</span>', await self.second.page())
@@ -133,8 +139,7 @@ class AccountTests(TestCase):
     @inReactor
     async def test_revokeOthers(self):
         """"Log out everywhere else" ends the other browser's session and keeps this one."""
-        await self.first.post("/login", name="alice")
-        await self.second.post("/login", name="alice")
+        await self.bothLoggedIn()
         await self.first.post("/account/revoke-others")
         self.assertIn("Ended 1 other sessions.", await self.first.page())
         self.assertIn('action="/login"', await self.second.page())
@@ -153,8 +158,7 @@ class AccountTests(TestCase):
     @inReactor
     async def test_logout(self):
         """Logging out ends the session and its entry in the user's list."""
-        await self.first.post("/login", name="alice")
-        await self.second.post("/login", name="alice")
+        await self.bothLoggedIn()
         await self.second.post("/logout")
         self.assertIn("Logged out.", await self.second.page())
         self.assertEqual(otherHashes(await self.first.page()), [])

@@ -5,7 +5,6 @@ and the session manager's login.
 """
 
 import pickle
-import secrets
 import time
 
 from twisted.internet import defer, task
@@ -16,15 +15,14 @@ from appserver.sessions import (
     ISessionStore, SessionManager, Signer, getSession, revoke, revokeAll, sessionsOf,
 )
 from appserver.sessions.manager import SEEN_INTERVAL
-from appserver.sessions.resp import RedisClient
 from appserver.sessions.session import Session, decodeRecord, encodeRecord
 from appserver.sessions.signing import newSessionId
-from appserver.sessions.stores import FileSessionStore, MemorySessionStore, RedisSessionStore
+from appserver.sessions.stores import FileSessionStore, MemorySessionStore
 from appserver.sessions.users import UserSessions, agentSummary, idHash
 from appserver.web.hooks import runBeforeResponse
 from services.sessionserver.store import Store
-from tests.support import freePort, requireService, startTwistd, tempDir
-from tests.test_session_stores import startRedisServer
+from tests.support import freePort, startTwistd, tempDir
+from tests import test_session_stores as stores
 from tests.test_sessions import makeRequest, setCookies
 
 START = 1_700_000_000
@@ -255,33 +253,19 @@ class FileUsersTests(ClockUsersMixin, TestCase):
 class RealTimeUsersMixin(UserIndexContractMixin):
     """
     The Redis store against a real server: time passes for real, and keys
-    live under a prefix unique to the test, removed afterwards.
+    live under a prefix unique to the test, removed afterwards (as in
+    L{RealTimeStoreMixin}).
     """
 
+    removeKeys = stores.RealTimeStoreMixin.removeKeys
+    advance = stores.RealTimeStoreMixin.advance
+
     def setUp(self):
-        from twisted.internet import reactor
-
-        self.prefix = b"appserver-test:" + secrets.token_hex(8).encode() + b":"
-        self.client = RedisClient(self.serverURL(), reactor=reactor)
-        self.store = RedisSessionStore(self.client, prefix=self.prefix)
-        self.store.open()
-        self.addCleanup(self.store.close)
-        self.addCleanup(self.removeKeys)
+        stores.RealTimeStoreMixin.setUp(self)
         self.setUpUsers()
-
-    @defer.inlineCallbacks
-    def removeKeys(self):
-        keys = yield self.client.execute(b"KEYS", self.prefix + b"*")
-        if keys:
-            yield self.client.execute(b"DEL", *keys)
 
     def now(self):
         return time.time()
-
-    def advance(self, seconds):
-        from twisted.internet import reactor
-
-        return task.deferLater(reactor, seconds, lambda: None)
 
     @defer.inlineCallbacks
     def test_indexExpires(self):
@@ -307,9 +291,7 @@ class LocalRedisUsersTests(RealTimeUsersMixin, TestCase):
     The index against the machine's Redis at 127.0.0.1:6379.
     """
 
-    def serverURL(self):
-        requireService("Redis", "127.0.0.1", 6379)
-        return "redis://127.0.0.1:6379/0"
+    serverURL = stores.LocalRedisStoreTests.serverURL
 
 
 class RedisServerUsersTests(RealTimeUsersMixin, TestCase):
@@ -317,8 +299,7 @@ class RedisServerUsersTests(RealTimeUsersMixin, TestCase):
     The index against a redis-server of our own.
     """
 
-    def serverURL(self):
-        return f"redis://127.0.0.1:{startRedisServer(self)}/0"
+    serverURL = stores.RedisServerStoreTests.serverURL
 
 
 class SessionServerUsersTests(RealTimeUsersMixin, TestCase):
@@ -339,15 +320,7 @@ class SharedMemoryUsersTests(RealTimeUsersMixin, TestCase):
     session port as other processes see it.
     """
 
-    def serverURL(self):
-        from appserver.sessions.service import makeSessionsService
-
-        port = freePort()
-        self.service = makeSessionsService(port=f"tcp:{port}:interface=127.0.0.1",
-                                           portPassword="sesame", secrets=["s" * 16])
-        self.service.startService()
-        self.addCleanup(self.service.stopService)
-        return f"redis://:sesame@127.0.0.1:{port}/0"
+    serverURL = stores.SharedMemoryStoreTests.serverURL
 
     @defer.inlineCallbacks
     def test_shared(self):
