@@ -184,22 +184,17 @@ class UserIndexContractMixin:
 
 class ClockUsersMixin(UserIndexContractMixin):
     """
-    Stores whose time is a L{task.Clock}.
+    Stores whose time is a L{task.Clock} (as in L{stores.ClockStoreMixin}).
     """
 
+    advance = stores.ClockStoreMixin.advance
+
     def setUp(self):
-        self.clock = task.Clock()
-        self.clock.advance(START)
-        self.store = self.makeStore()
-        self.store.open()
-        self.addCleanup(self.store.close)
+        stores.ClockStoreMixin.setUp(self)
         self.setUpUsers()
 
     def now(self):
         return self.clock.seconds()
-
-    def advance(self, seconds):
-        self.clock.advance(seconds)
 
 
 class MemoryUsersTests(ClockUsersMixin, TestCase):
