@@ -249,6 +249,49 @@ class FsyncPickleTests(SynchronousTestCase):
         self.assertEqual((loaded.fsync, loaded.server.fsync), ("no", "no"))
 
 
+class EvictionJournaledTests(SynchronousTestCase):
+    """
+    What lowering maxmemory evicts is journaled like any eviction.
+    """
+
+    def test_evictionsReplayed(self):
+        """Keys CONFIG SET maxmemory evicted stay gone after a restart."""
+        path = self.mktemp()
+        service = SessionServerService(ports=[], journalPath=path, clock=Clock(),
+                                       reactor=MemoryReactor())
+        service.startService()
+        server, client = service.server, service.server.connect()
+        for i in range(10):
+            server.execute(client, [b"SET", b"k%d" % i, b"v" * 100, b"EX", b"100"])
+        server.execute(client, [b"CONFIG", b"SET", b"maxmemory", b"%d" % (
+            service.store.usedMemory // 2)])
+        server.commit()
+        left = sorted(service.store.keys())
+        service.stopService()
+        self.assertLess(len(left), 10)
+        again = SessionServerService(ports=[], journalPath=path, clock=Clock(),
+                                     reactor=MemoryReactor())
+        again.startService()
+        self.addCleanup(again.stopService)
+        self.assertEqual(sorted(again.store.keys()), left)
+
+
+class UptimeTests(SynchronousTestCase):
+    """
+    INFO's uptime counts from the start of the service.
+    """
+
+    def test_uptime(self):
+        """uptime_in_seconds counts from startService, not from the first connection."""
+        clock = Clock()
+        service = SessionServerService(ports=[], clock=clock, reactor=MemoryReactor())
+        service.startService()
+        self.addCleanup(service.stopService)
+        clock.advance(90000)
+        found = infoFields(service.server.execute(service.server.connect(), [b"INFO"]))
+        self.assertEqual((found["uptime_in_seconds"], found["uptime_in_days"]), ("90000", "1"))
+
+
 class ClientInfoTests(CommandTestCase):
     """
     CLIENT INFO and CLIENT LIST give Redis's fields.

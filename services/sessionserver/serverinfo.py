@@ -37,7 +37,8 @@ def _human(size):
 
 def _server(server):
     store = server.store
-    uptime = (store.now() - (server.startedAt or store.now())) // 1000
+    now = store.now()
+    uptime = (now - (now if server.startedAt is None else server.startedAt)) // 1000
     return {"redis_version": SERVER_VERSION, "redis_mode": "standalone",
             "server_name": "appserver-session-server", "os": sys.platform,
             "arch_bits": 64, "multiplexing_api": "twisted", "process_id": os.getpid(),

@@ -88,6 +88,7 @@ class SessionServerService(PersistentMultiService):
         """
         clock = self._getReactor()
         self.store.clock = clock
+        self.server.startedAt = self.store.now()
         if self.journalPath is not None:
             self._openJournal(clock)
         self._expiry = self._loop(clock, self.store.expireDue, EXPIRY_INTERVAL, EXPIRY_BATCH)
