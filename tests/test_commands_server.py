@@ -519,6 +519,16 @@ class InfoTests(CommandTestCase):
                                                r"rejected_calls=1,failed_calls=0$")
         self.assertTrue(stats["cmdstat_incr"].endswith("rejected_calls=0,failed_calls=1"))
 
+    def test_subcommandStats(self):
+        """A container command's calls are counted per subcommand, as Redis 7 does."""
+        self.run_("CONFIG", "GET", "save")
+        self.run_("CONFIG", "SET", "nosuch", "1")
+        self.run_("CLIENT", "NOSUCH")
+        stats = infoFields(self.run_("INFO", "commandstats"))
+        self.assertIn("calls=1,", stats["cmdstat_config|get"])
+        self.assertTrue(stats["cmdstat_config|set"].endswith("failed_calls=1"))
+        self.assertTrue(stats["cmdstat_client"].endswith("failed_calls=1"))
+
     def test_errorStats(self):
         """errorstats counts error replies by their code."""
         self.run_("NOSUCH")

@@ -107,8 +107,9 @@ class Server(PersistentObject):
     @ivar ports: the TCP port numbers listened on, for INFO.
     @ivar fsync: the journal's fsync policy (kept, and reported, without a
         journal too, as Redis keeps C{appendfsync} with C{appendonly no}).
-    @ivar commandStats: command name to C{[calls, seconds, rejected calls,
-        failed calls]}, for C{INFO commandstats}.
+    @ivar commandStats: command (or subcommand, C{config|set}) name to
+        C{[calls, seconds, rejected calls, failed calls]}, for C{INFO
+        commandstats}.
     @ivar errorStats: error code (C{ERR}, C{WRONGTYPE}, ...) to how many
         error replies carried it, for C{INFO errorstats}.
     @ivar runId: 40 random hex digits naming this run (INFO's C{run_id}).
@@ -288,14 +289,18 @@ class Server(PersistentObject):
         else:
             return None
         if entry is not None:
-            self._statsOf(entry)[2] += 1
+            self._statsOf(entry, args)[2] += 1
         self._countError(error)
         return error
 
-    def _statsOf(self, entry):
-        stats = self.commandStats.get(entry.name)
+    def _statsOf(self, entry, args):
+        """
+        The statistics of the command (or subcommand, C{config|set}) C{args}.
+        """
+        name = _shownName(entry, args) if entry.subcommands else entry.name
+        stats = self.commandStats.get(name)
         if stats is None:
-            stats = self.commandStats[entry.name] = [0, 0.0, 0, 0]
+            stats = self.commandStats[name] = [0, 0.0, 0, 0]
         return stats
 
     def _countError(self, error):
@@ -314,7 +319,9 @@ class Server(PersistentObject):
         """
         if self.journal is not None and "write" in entry.flags:
             self.journal.beforeChange(_keys(entry, args))
-        stats = self.commandStats.get(entry.name) or self._statsOf(entry)
+        stats = self.commandStats.get(entry.name) if not entry.subcommands else None
+        if stats is None:
+            stats = self._statsOf(entry, args)
         started = perf_counter()
         try:
             reply = entry.handler(self, client, args)
