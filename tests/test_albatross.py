@@ -15,7 +15,7 @@ from services.sessionserver.albatross import (
 from services.sessionserver import journal as journalModule
 from services.sessionserver.commands import Server
 from services.sessionserver.journal import Journal
-from services.sessionserver.store import Store
+from services.sessionserver.store import Hash, Set, Store
 from tests.support import captureLog, tempDir
 from tests.test_journal_failures import FailingDisk
 
@@ -187,6 +187,15 @@ class AlbatrossLimitTests(SynchronousTestCase):
         self.store.set(sessionKey(b"app", b"x"), b"not an age\nline")
         self.assertEqual(self.send(b"get app x"), b"ERROR no such session\r\n")
         self.assertEqual(self.send(b"put app x"), b"ERROR no such session\r\n")
+        self.assertFalse(self.transport.disconnecting)
+
+    def test_hashOrSet(self):
+        """A hash or a set under albatross: is no session, and the connection goes on."""
+        self.store.addItems(sessionKey(b"app", b"h"), Hash, [(b"600", b"line")])
+        self.store.addItems(sessionKey(b"app", b"s"), Set, [(b"600", None)])
+        for sessionId in (b"h", b"s"):
+            self.assertEqual(self.send(b"get app " + sessionId), b"ERROR no such session\r\n")
+            self.assertEqual(self.send(b"put app " + sessionId), b"ERROR no such session\r\n")
         self.assertFalse(self.transport.disconnecting)
 
 

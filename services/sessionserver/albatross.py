@@ -35,7 +35,7 @@ from twisted.protocols.basic import LineReceiver
 
 from services.sessionserver.commands import Server
 from services.sessionserver.journal import JournalWriteError
-from services.sessionserver.store import OutOfMemory, Store
+from services.sessionserver.store import OutOfMemory, Store, WrongType
 
 __all__ = ["AlbatrossProtocol", "AlbatrossFactory", "MAX_SESSION_BYTES", "MAX_AGE"]
 
@@ -96,9 +96,13 @@ class AlbatrossProtocol(LineReceiver):
     def _session(self, key):
         """
         C{(age, data lines)} of the session stored at C{key}, or L{None} if
-        there is none (or what is there was not written as a session).
+        there is none (or what is there was not written as a session: a
+        string of another shape, a hash or a set).
         """
-        value = self._store().get(key)
+        try:
+            value = self._store().get(key)
+        except WrongType:
+            return None
         if value is None:
             return None
         lines = value.split(b"\n")
