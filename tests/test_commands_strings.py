@@ -77,7 +77,8 @@ class IncrByFloatTests(CommandTestCase):
 
     def test_notFloats(self):
         """Spaces, garbage and NaN, in the increment or the value, are not floats."""
-        for bad in ("abc", " 1", "1 ", "", "nan", "1_0", "1e", "x" * 6000):
+        for bad in ("abc", " 1", "1 ", "", "nan", "1_0", "1e", "0x", "1e5000", "-0x1p99999",
+                    "1\x002", "x" * 6000):
             self.assertError(NOT_FLOAT, "INCRBYFLOAT", "n", bad)
         self.assertEqual(self.run_("EXISTS", "n"), 0)
         self.run_("SET", "n", "1 ")

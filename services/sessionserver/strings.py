@@ -41,14 +41,19 @@ NOT_A_FLOAT = "ERR value is not a valid float"
 def parseFloat(text: bytes) -> float:
     """
     A float argument or stored value read as Redis's C{string2ld} does (no
-    spaces around it, hexadecimal and C{inf} allowed, no NaN), or a
-    L{ReplyError}.
+    spaces around it, hexadecimal and C{inf} allowed, no NaN, nothing that
+    overflows), or a L{ReplyError}.
     """
     if not text or len(text) >= MAX_FLOAT_TEXT or _FLOAT(text) is None:
         raise ReplyError(NOT_A_FLOAT)
-    if b"x" in text or b"X" in text:
-        return float.fromhex(text.decode())
-    return float(text)
+    try:
+        value = float.fromhex(text.decode()) if b"x" in text or b"X" in text else float(text)
+    except OverflowError:
+        value = math.inf
+    if math.isinf(value) and not text.lstrip(b"+-").lower().startswith(b"inf"):
+        # A finite number too large to hold, as strtold's ERANGE.
+        raise ReplyError(NOT_A_FLOAT)
+    return value
 
 
 def formatFloat(value: float) -> bytes:
