@@ -242,6 +242,18 @@ class EvictionTests(CommandTestCase):
         self.assertEqual(self.run_("EXISTS", "old"), 0)
         self.assertGreater(self.store.evictedKeys, 0)
 
+    def test_writeIsRecent(self):
+        """Adding to a set makes it recently used: the key left alone is evicted first."""
+        self.run_("SADD", "first", "a")
+        self.run_("SADD", "second", "a")
+        self.run_("SADD", "first", "b")
+        for i in range(30):
+            self.run_("SET", b"filler%d" % i, "v")
+            if self.run_("EXISTS", "second") == 0:
+                break
+        self.assertEqual(self.run_("EXISTS", "first"), 1)
+        self.assertEqual(self.run_("EXISTS", "second"), 0)
+
     def test_outOfMemory(self):
         """A member bigger than maxmemory is refused with OOM."""
         reply = self.run_("SADD", "s", b"x" * 5000)

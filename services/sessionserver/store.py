@@ -374,6 +374,8 @@ class Store(PersistentObject):
             current = self._data.get(key)
         if current is None:
             current = self._create(key, kind)
+        elif self._recency is not None and key in self._recency:
+            self._recency.move_to_end(key)
         before = current.cost
         added = current.put(items)
         self.usedMemory += current.cost - before
