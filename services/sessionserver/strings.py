@@ -6,8 +6,9 @@ resulting value (INCRBYFLOAT's as Redis propagates it, a plain SET keeping
 the expiry) and memory accounting counts it.
 
 INCRBYFLOAT computes in double precision where Redis uses C's long double:
-results agree to about 15 significant digits, and a sum beyond 1.8e308 is
-refused as infinite where Redis could still hold it.
+results agree to about 15 significant digits, and beyond 1.8e308 an
+argument is not a valid float and a sum is refused as infinite, where Redis
+could still hold them.
 """
 
 from __future__ import annotations
