@@ -618,7 +618,8 @@ class ServerTests(CommandTestCase):
                                               "SETNAME <name>", "SETINFO <option> <value>"]),
                                   ("CONFIG", ["GET <pattern>", "SET <directive> <value>",
                                               "RESETSTAT"]),
-                                  ("COMMAND", ["(no subcommand)", "COUNT", "LIST",
+                                  ("COMMAND", ["(no subcommand)", "COUNT",
+                                               "GETKEYS <full-command>", "LIST",
                                                "INFO [<command-name> ...]",
                                                "DOCS [<command-name> ...]"])]:
             lines = self.run_(name, "help")

@@ -567,6 +567,21 @@ class CommandIntrospectionTests(CommandTestCase):
         self.assertEqual(docs[b"client|kill"][b"summary"],
                          b"Kill connections by address (old form) or by filters.")
 
+    def test_getKeys(self):
+        """COMMAND GETKEYS finds the keys by the table's key positions, with Redis's errors."""
+        self.assertEqual(self.run_("COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"),
+                         [b"a", b"b"])
+        self.assertEqual(self.run_("COMMAND", "GETKEYS", "SET", "a", "b", "EX", "10"), [b"a"])
+        self.assertEqual(self.run_("COMMAND", "GETKEYS", "del", "a", "b", "c"),
+                         [b"a", b"b", b"c"])
+        for text, args in [("ERR Invalid command specified", ["nosuch", "a"]),
+                           ("ERR The command has no key arguments", ["keys", "*"]),
+                           ("ERR Invalid number of arguments specified for command",
+                            ["get", "a", "b"]),
+                           ("ERR wrong number of arguments for 'command|getkeys' command",
+                            ["get"])]:
+            self.assertError(text, "COMMAND", "GETKEYS", *args)
+
     def test_categories(self):
         """The ACL categories say read or write, the group, fast or slow."""
         get, = self.run_("COMMAND", "INFO", "get")

@@ -103,8 +103,23 @@ def _commandDocs(server: Server, client: Client, args: list[bytes]) -> Any:
     return {e.name.encode(): _commandDoc(e) for e in _entries(server, args) if e is not None}
 
 
+def _commandGetKeys(server: Server, client: Client, args: list[bytes]) -> Any:
+    """Extract keys given a full Redis command."""
+    command = args[2:]
+    entry = server.commands.get(command[0].lower())
+    if entry is None:
+        raise ReplyError("ERR Invalid command specified")
+    if not entry.firstKey:
+        raise ReplyError("ERR The command has no key arguments")
+    if not entry.arityOK(len(command)):
+        raise ReplyError("ERR Invalid number of arguments specified for command")
+    last = entry.lastKey if entry.lastKey > 0 else len(command) + entry.lastKey
+    return command[entry.firstKey:last + 1:entry.step]
+
+
 COMMAND_SUBCOMMANDS = {
     b"count": (2, lambda server, client, args: len(server.commands)),
+    b"getkeys": (-4, _commandGetKeys),
     b"info": (-2, lambda server, client, args: [
         _commandInfo(e) if e is not None else None for e in _entries(server, args)]),
     b"docs": (-2, _commandDocs),
@@ -112,6 +127,7 @@ COMMAND_SUBCOMMANDS = {
     b"help": subcommandHelp("COMMAND", [
         "(no subcommand)", "    Return details about all Redis commands.",
         "COUNT", "    Return the total number of commands in this Redis server.",
+        "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
         "LIST", "    Return a list of all commands in this Redis server.",
         "INFO [<command-name> ...]",
         "    Return details about multiple Redis commands.",

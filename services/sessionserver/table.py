@@ -195,7 +195,7 @@ SERVER = (
     _server("flushall", admin.flushall, -1, "write"),
     _server("command", admin.command_, -1, "loading stale", since="2.8.13",
             subcommands=admin.COMMAND_SUBCOMMANDS,
-            differs="no GETKEYS, key specs or tips"),
+            differs="no GETKEYSANDFLAGS, key specs or tips"),
     _server("config", admin.config, -2, subcommands=admin.CONFIG_SUBCOMMANDS,
             differs="SET changes maxmemory, maxmemory-policy, requirepass, appendfsync; "
                     "no REWRITE"),
