@@ -197,8 +197,8 @@ SERVER = (
             subcommands=admin.COMMAND_SUBCOMMANDS,
             differs="no GETKEYSANDFLAGS, key specs or tips"),
     _server("config", admin.config, -2, subcommands=admin.CONFIG_SUBCOMMANDS,
-            differs="SET changes maxmemory, maxmemory-policy, requirepass, appendfsync; "
-                    "no REWRITE"),
+            differs="SET changes maxmemory, maxmemory-policy (noeviction, volatile-lru, "
+                    "allkeys-lru, volatile-ttl), requirepass, appendfsync; no REWRITE"),
     _server("info", admin.info, -1, "loading stale",
             differs="no latencystats; buffer and fork fields absent"),
     _server("time", keyops.time, 1, "loading stale fast", since="2.6.0"),
