@@ -4,6 +4,7 @@ index every store keeps, listing, revoking and limiting a user's sessions,
 and the session manager's login.
 """
 
+import os
 import pickle
 import time
 
@@ -18,6 +19,7 @@ from appserver.sessions.manager import SEEN_INTERVAL
 from appserver.sessions.session import Session, decodeRecord, encodeRecord
 from appserver.sessions.signing import newSessionId
 from appserver.sessions.stores import FileSessionStore, MemorySessionStore
+from appserver.sessions.stores._util import userKey
 from appserver.sessions.users import UserSessions, agentSummary, idHash
 from appserver.web.hooks import runBeforeResponse
 from services.sessionserver.store import Store
@@ -237,12 +239,22 @@ class FileUsersTests(ClockUsersMixin, TestCase):
     def makeStore(self):
         return FileSessionStore(tempDir(self), clock=self.clock)
 
-    def test_sweepKeepsIndex(self):
-        """Sweeping expired session files leaves the users' directory alone."""
-        sessionId = newSessionId()
-        self.store.addToUser("alice", sessionId, 60)
-        self.store.sweep()
-        self.assertEqual(self.successResultOf(self.store.sessionsOfUser("alice")), [sessionId])
+    def test_sweepPrunesIndex(self):
+        """Sweeping drops index entries of sessions whose file is gone, and emptied users."""
+        live, expired = self.successResultOf(defer.gatherResults(
+            [self.loggedIn("alice"), self.loggedIn("alice", timeout=1)]))
+        self.successResultOf(self.loggedIn("bob", timeout=1))
+        self.clock.advance(2)
+        self.assertEqual(self.store.sweep(), 2)
+        self.assertEqual(self.successResultOf(self.store.sessionsOfUser("alice")), [live])
+        self.assertNotIn(expired, os.listdir(os.path.join(self.store.directory, "users",
+                                                            userKey("alice"))))
+        self.assertEqual(os.listdir(os.path.join(self.store.directory, "users")),
+                         [userKey("alice")])
+
+    def test_sweepWithoutUsers(self):
+        """Sweeping a store where nobody logged in is no error."""
+        self.assertEqual(self.store.sweep(), 0)
 
 
 class RealTimeUsersMixin(UserIndexContractMixin):

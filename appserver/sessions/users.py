@@ -139,8 +139,10 @@ class UserSessions:
         The L{SessionInfo} of a record of C{userId}'s, or L{None} if the
         session is over or no longer his.
         """
+        if record is None:
+            return None
         try:
-            created, _, login = decodeRecord(record) if record is not None else (0, {}, None)
+            created, _, login = decodeRecord(record)
         except ValueError:
             return None
         if login is None or login["user"] != userId:

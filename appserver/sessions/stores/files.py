@@ -191,10 +191,11 @@ class FileSessionStore(PersistentObject):
 
     def sweep(self) -> int:
         """
-        Delete expired session files, and temporary files left by writers
-        that died.
+        Delete expired session files, temporary files left by writers that
+        died, and users' index entries whose session file is gone (with the
+        directories they leave empty).
 
-        @return: how many files were deleted.
+        @return: how many session and temporary files were deleted.
         """
         now = self._now()
         removed = 0
@@ -203,7 +204,20 @@ class FileSessionStore(PersistentObject):
                 if self._isStale(entry, now):
                     self._remove(entry.path)
                     removed += 1
+        self._sweepUsers()
         return removed
+
+    def _sweepUsers(self):
+        users = os.path.join(self.directory, _USERS)
+        for user in os.listdir(users) if os.path.isdir(users) else ():
+            directory = os.path.join(users, user)
+            for name in os.listdir(directory):
+                if not os.path.exists(os.path.join(self.directory, name)):
+                    self._remove(os.path.join(directory, name))
+            try:
+                os.rmdir(directory)
+            except OSError:
+                pass  # not empty: the user still has sessions
 
     def _isStale(self, entry, now):
         try:
