@@ -8,6 +8,8 @@ import socket
 
 import redis
 
+from services.sessionserver import table
+
 from tests.support import requireService
 from tests.test_sessionserver_integration import TIMEOUT, SessionServerTestCase
 
@@ -59,6 +61,18 @@ class ClientIntrospectionTests(SessionServerTestCase):
         everything = connection.info("everything")
         self.assertEqual(everything["cmdstat_set"]["calls"], 1)
         self.assertIn("used_cpu_user", connection.info("cpu"))
+
+
+    def test_commandTable(self):
+        """redis-py's command(), command_count() and command_getkeys() read our table."""
+        for protocol in (2, 3):
+            connection = self.client(protocol=protocol)
+            self.assertEqual(set(connection.command()),
+                             {name.decode() for name in table.COMMANDS})
+            self.assertEqual(connection.command_count(), len(table.COMMANDS))
+            self.assertEqual([str(key, "ascii") if isinstance(key, bytes) else key
+                              for key in connection.command_getkeys("MSET", "a", 1, "b", 2)],
+                             ["a", "b"])
 
 
 class ConfigSetTests(SessionServerTestCase):
