@@ -104,6 +104,9 @@ class IncrementTests(CommandTestCase):
         self.assertEqual(self.run_("HINCRBYFLOAT", "h", "f", "0.2"), b"0.3")
         self.assertEqual(self.run_("HINCRBYFLOAT", "h", "f", "1e3"), b"1000.3")
         self.assertEqual(self.run_("HINCRBYFLOAT", "h", "f", "-1000.3"), b"0")
+        self.assertEqual(self.run_("HINCRBYFLOAT", "h", "f", "1.23e-5"), b"0.0000123")
+        self.assertEqual(self.run_("HINCRBYFLOAT", "h", "tiny", "1e-999999999"), b"0")
+        self.assertEqual(self.run_("HINCRBYFLOAT", "h", "big", "1e20"), b"100000000000000000000")
         self.run_("HSET", "h", "i", "5")
         self.assertEqual(self.run_("HINCRBYFLOAT", "h", "i", "1.5"), b"6.5")
         self.assertEqual(self.run_("HGET", "h", "i"), b"6.5")
@@ -115,6 +118,11 @@ class IncrementTests(CommandTestCase):
         self.assertError("ERR value is not a valid float", "HINCRBYFLOAT", "h", "f", " 1")
         self.assertError("ERR value is NaN or Infinity", "HINCRBYFLOAT", "h", "f", "inf")
         self.assertError("ERR hash value is not a float", "HINCRBYFLOAT", "h", "s", "1")
+        self.assertError("ERR value is not a valid float", "HINCRBYFLOAT", "h", "f", "nan")
+        self.run_("HSET", "h", "infinite", "inf", "nan", "nan")
+        self.assertError("ERR increment would produce NaN or Infinity",
+                         "HINCRBYFLOAT", "h", "infinite", "1")
+        self.assertError("ERR hash value is not a float", "HINCRBYFLOAT", "h", "nan", "1")
         self.assertError("ERR increment would produce NaN or Infinity",
                          "HINCRBYFLOAT", "h", "huge", "1e308")
         self.assertEqual(self.run_("HEXISTS", "h", "f"), 0)

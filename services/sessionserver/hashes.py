@@ -27,7 +27,7 @@ __all__ = ["hset", "hmset", "hsetnx", "hget", "hmget", "hgetall", "hdel", "hexis
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -2**63
-_FLOAT = re.compile(rb"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?inf(inity)?|[+-]?nan",
+_FLOAT = re.compile(rb"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?inf(inity)?",
                     re.IGNORECASE).fullmatch
 
 
@@ -119,25 +119,28 @@ def hincrby(server: Server, client: Client, args: list[bytes]) -> Any:
 
 def _parseFloat(value, error):
     """
-    A float argument or field value written the way Redis reads one, as a
-    L{Decimal} (so that 0.1 + 0.2 is 0.3, as with Redis's long doubles).
+    A float argument or field value written the way Redis reads one
+    (infinity, but not NaN), as a L{Decimal}, so that 0.1 + 0.2 is 0.3 as
+    with Redis's long doubles.
     """
     if _FLOAT(value) is None:
         raise ReplyError(error)
-    number = Decimal(value.decode())
-    if not math.isfinite(float(number)):
-        raise ReplyError("ERR value is NaN or Infinity")
-    return number
+    return Decimal(value.decode())
 
 
 def _formatFloat(number):
-    text = format(number, "f")
-    return (text.rstrip("0").rstrip(".") if "." in text else text).encode()
+    """
+    C{number} as Redis writes a float result: 17 decimal places, less the
+    trailing zeros.
+    """
+    return format(number, ".17f").rstrip("0").rstrip(".").encode()
 
 
 def hincrbyfloat(server: Server, client: Client, args: list[bytes]) -> Any:
     """Increment the floating-point value of a field of a hash."""
     delta = _parseFloat(args[3], "ERR value is not a valid float")
+    if not delta.is_finite():
+        raise ReplyError("ERR value is NaN or Infinity")
     current = _fields(server, args[1]).get(args[2], b"0")
     result = _parseFloat(current, "ERR hash value is not a float") + delta
     if not math.isfinite(float(result)):
