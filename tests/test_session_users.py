@@ -9,6 +9,7 @@ import pickle
 import time
 
 from twisted.internet import defer, task
+from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
@@ -21,9 +22,10 @@ from appserver.sessions.signing import newSessionId
 from appserver.sessions.stores import FileSessionStore, MemorySessionStore
 from appserver.sessions.stores._util import userKey
 from appserver.sessions.users import UserSessions, agentSummary, idHash
+from appserver.tap import webapp
 from appserver.web.hooks import runBeforeResponse
 from services.sessionserver.store import Store
-from tests.support import freePort, startTwistd, tempDir
+from tests.support import freePort, parseOptions, startTwistd, tempDir
 from tests import test_session_stores as stores
 from tests.test_sessions import makeRequest, setCookies
 
@@ -526,3 +528,30 @@ class ManagerLoginTests(TestCase):
         old = SessionManager.__new__(SessionManager)
         old.__setstate__(state)
         self.assertEqual(old.maxPerUser, 0)
+
+
+class OptionTests(SynchronousTestCase):
+    """
+    web-app's --session-max-per-user.
+    """
+
+    def manager(self, *argv):
+        options = parseOptions(webapp.Options, list(argv))
+        return webapp.makeService(options).getServiceNamed("sessions").manager
+
+    def test_default(self):
+        """By default a user may have any number of sessions."""
+        self.assertEqual(self.manager().maxPerUser, 0)
+
+    def test_limit(self):
+        """The option reaches the session manager, from the command line or the environment."""
+        self.assertEqual(self.manager("--session-max-per-user", "3").maxPerUser, 3)
+        options = parseOptions(webapp.Options, [],
+                               {"APPSERVER_SESSION_MAX_PER_USER": "2"})
+        self.assertEqual(options["session-max-per-user"], 2)
+
+    def test_negative(self):
+        """A negative limit is a usage error naming the option."""
+        with self.assertRaises(usage.UsageError) as e:
+            parseOptions(webapp.Options, ["--session-max-per-user", "-1"])
+        self.assertIn("session-max-per-user", str(e.exception))
