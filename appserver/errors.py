@@ -179,7 +179,9 @@ class CommandService(PersistentMultiService):
             _log.failure("{name} failed to start", Failure(error), LogLevel.debug,
                          name=self.name)
         failure = StartupError(f"{self.name} cannot start: {startupReason(error)}")
-        if _launchStream.tell(str(failure)):
+        if _launchStream.tell(str(failure)) and hasattr(failure, "add_note"):
             # twistd passes the exception's last line to the waiting parent.
+            # Python 3.10 has no notes: there the parent shows the sentence
+            # twice, whole above and cut to 100 bytes by twistd.
             failure.add_note(f"{self.name} did not start; the reason is printed above.")
         return failure
