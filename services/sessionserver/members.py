@@ -73,10 +73,11 @@ def scanStep(items: Collection[bytes], cursor: int, count: int) -> tuple[int, li
     One step of a cursor walk over C{items}: C{(next cursor, items)}, the
     cursor being 0 at the end. Items are visited in order of a per-process
     hash, so that an item present for the whole walk is returned at least
-    once however the collection changes between steps.
+    once however the collection changes between steps (a walk begun over a
+    large collection goes on in that order once it has shrunk).
     """
-    if len(items) <= SMALL_COLLECTION:
-        return 0, list(items) if cursor == 0 else []
+    if cursor == 0 and len(items) <= SMALL_COLLECTION:
+        return 0, list(items)
     ordered = sorted(items, key=_scanHash)
     start = bisect_left(ordered, max(cursor, 0), key=_scanHash)
     end = start + count
@@ -93,7 +94,8 @@ def parseCount(value: bytes) -> int:
         raise ReplyError("ERR value is out of range, value must between "
                          "-9223372036854775807 and 9223372036854775807")
     if count < -REPEATS_LIMIT:
-        raise ReplyError(f"ERR a count below -{REPEATS_LIMIT} is refused")
+        # Redis's text for a count whose reply could not be built.
+        raise ReplyError("ERR value is out of range")
     return count
 
 
