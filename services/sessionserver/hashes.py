@@ -38,7 +38,10 @@ def _fields(server, key):
 def _setFields(server, args, name):
     if len(args) % 2:
         raise wrongArity(name)
-    return server.store.addItems(args[1], Hash, list(zip(args[2::2], args[3::2], strict=True)))
+    # One field is the common case: skip building slices for it.
+    pairs = [(args[2], args[3])] if len(args) == 4 else \
+        list(zip(args[2::2], args[3::2], strict=True))
+    return server.store.addItems(args[1], Hash, pairs)
 
 
 def hset(server: Server, client: Client, args: list[bytes]) -> Any:
