@@ -123,6 +123,50 @@ EQUIVALENT = {
         "milliseconds are whole: 0 rounds to 0 seconds either way",
     "services.sessionserver.keyspace.x_ttl__mutmut_10":
         "milliseconds are whole: 0 rounds to 0 seconds either way",
+    "services.sessionserver.journal.x__openAppend__mutmut_1":
+        "flags=1 is O_WRONLY, which is given already",
+    "services.sessionserver.journal.x__openAppend__mutmut_8":
+        "fchmod sets FILE_MODE before anything is written, whatever mode open() gave",
+    "services.sessionserver.journal.xǁJournalWriteErrorǁ__init____mutmut_3":
+        "BaseException.__new__ keeps the constructor's arguments as args already",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_12":
+        "load() sets it before it is read",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_20":
+        "load() sets it before it is read",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_21":
+        "load() sets it before it is read",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_23":
+        "load() sets it before it is read",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_24":
+        "load() sets it before it is read",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_25":
+        "load() sets it before it is read",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_26":
+        "load() sets it before it is read",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_15":
+        "None and False are both false here",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_17":
+        "None and False are both false here",
+    "services.sessionserver.journal.xǁJournalǁ_compacted__mutmut_17":
+        "None and False are both false here",
+    "services.sessionserver.journal.xǁJournalǁsync__mutmut_3":
+        "None and False are both false here",
+    "services.sessionserver.journal.xǁJournalǁ_failed__mutmut_20":
+        "None and False are both false here",
+    "services.sessionserver.journal.xǁJournalǁ_writeRecords__mutmut_5":
+        "None and False are both false here",
+    "services.sessionserver.journal.xǁJournalǁ__init____mutmut_18":
+        "the next write first cuts the file to the size it already has: nothing changes",
+    "services.sessionserver.journal.xǁJournalǁ_failed__mutmut_21":
+        "the next write first cuts the file to the size it already has: nothing changes",
+    "services.sessionserver.journal.xǁJournalǁ_writeRecords__mutmut_6":
+        "the next write first cuts the file to the size it already has: nothing changes",
+    "services.sessionserver.journal.xǁJournalǁbeforeChange__mutmut_4":
+        "undo runs latest first, so every change after a whole-store snapshot is undone before it and the store is as the flush left it: flushing again removes nothing",
+    "services.sessionserver.journal.xǁ_Compactionǁ__init____mutmut_18":
+        "schedule() replaces _call at once",
+    "services.sessionserver.journalfile.xǁJournalReaderǁ_checksum__mutmut_11":
+        "a line that could begin a checksum is at most 10 bytes, so one of 11 never is",
 }
 """
 Mutants no test can kill because they behave as the original does, by
