@@ -63,7 +63,11 @@ class _PipelinedReader:
     @ivar position: after L{read} returned a command, where it ends.
     """
 
-    def __init__(self) -> None:
+    _tokens: list[bytes] | None
+
+    def __init__(self, maxBulk: int) -> None:
+        # Its lengths are checked against the small ones only.
+        self._usable = maxBulk >= len(_SMALL_BULKS)
         self.reset(retry=True)
 
     def reset(self, retry: bool) -> None:
@@ -71,20 +75,20 @@ class _PipelinedReader:
         Forget the tokens; with C{retry} false, do not split again before
         more bytes arrive (the last split did not fit).
         """
-        self._tokens: list[bytes] | None = None
+        self._tokens = None
         self._index = 0
         self.position = -1
-        self._retry = retry
+        self._retry = retry and self._usable
 
-    def read(self, buffer: bytes | bytearray, position: int, authenticated: bool,
-             maxBulk: int) -> list[bytes] | None:
+    def read(self, buffer: bytes | bytearray, position: int,
+             authenticated: bool) -> list[bytes] | None:
         """
         The multibulk request at C{position} of C{buffer}, or L{None} when
         the general readers must read it.
         """
         tokens = self._tokens
         if tokens is None:
-            if not self._retry or type(buffer) is not bytes or maxBulk < len(_SMALL_BULKS):
+            if not self._retry or type(buffer) is not bytes:
                 return None
             tokens = self._tokens = buffer[position:].split(CRLF)
             self._index, self.position = 0, position
@@ -129,7 +133,7 @@ class RequestParser:
         self._args: list[bytes] | None = None
         self._remaining = 0
         self._start = 0
-        self._pipelined = _PipelinedReader()
+        self._pipelined = _PipelinedReader(maxBulk)
 
     def feed(self, data: bytes) -> None:
         """
@@ -163,11 +167,14 @@ class RequestParser:
         """
         while True:
             if self._args is None:
-                if self._pos >= len(self._buffer):
+                buffer, pos = self._buffer, self._pos
+                if pos >= len(buffer):
                     return self._compact()
-                if self._buffer[self._pos] == _ARRAY:
-                    command = self._readPipelined()
+                if buffer[pos] == _ARRAY:
+                    reader = self._pipelined
+                    command = reader.read(buffer, pos, self.authenticated)
                     if command is not None:
+                        self._pos = reader.position
                         return self._complete(command)
                     if not self._multibulkHeader():
                         return self._compact()
@@ -184,16 +191,6 @@ class RequestParser:
                 return self._compact()
             command, self._args = self._args, None
             return self._complete(command)
-
-    def _readPipelined(self):
-        """
-        The request at C{self._pos} through L{_PipelinedReader}, or L{None}.
-        """
-        reader = self._pipelined
-        command = reader.read(self._buffer, self._pos, self.authenticated, self._maxBulk)
-        if command is not None:
-            self._pos = reader.position
-        return command
 
     def _complete(self, command):
         self.consumed += self._pos - self._start
