@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Sequence
 from typing import BinaryIO
 
+from services import resp
 from services.resp import parseDecimal
 
 __all__ = ["HEADER", "encodeCommand", "encodeRecord", "JournalReader", "CorruptJournal",
@@ -69,12 +70,10 @@ class _Bad(Exception):
 
 def encodeCommand(*args: bytes) -> bytes:
     """
-    A command as a RESP multibulk request.
+    A command as a RESP multibulk request (the codec's, for the journal's
+    records and their tests, which pass the arguments one by one).
     """
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(parts)
+    return resp.encodeCommand(args)
 
 
 def encodeRecord(*args: bytes) -> bytes:
