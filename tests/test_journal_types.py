@@ -12,6 +12,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from services.sessionserver import journal as journalModule
+from services.sessionserver import journalfile as journalfileModule
 from services.sessionserver.commands import Server
 from services.sessionserver.journal import Journal, JournalWriteError
 from services.sessionserver.journalfile import (
@@ -145,6 +146,24 @@ class ReplayTests(TypesJournalTestCase):
             [b"DEL", b"h"], [b"HSET", b"h", b"f", b"v", b"g", b"w"],
             [b"PEXPIREAT", b"h", b"2000000"]])
         self.assertEqual(snapshot(self.reopen()), {b"h": ({b"f": b"v", b"g": b"w"}, 2_000_000)})
+
+
+class LongCommandTests(TypesJournalTestCase):
+    """
+    A command with more items than a record may hold is journaled in several.
+    """
+
+    def test_split(self):
+        """SADD, SPOP, HSET and HDEL of many items replay, each record within the limit."""
+        self.patch(journalfileModule, "MAX_ARGUMENTS", RECORD_ITEMS + 2)
+        members = [b"m%d" % i for i in range(RECORD_ITEMS * 2 + 1)]
+        self.run_("SADD", "s", *members)
+        self.run_("SPOP", "s", RECORD_ITEMS + 7)
+        fields = [part for member in members for part in (member, b"v")]
+        self.run_("HSET", "h", *fields)
+        self.run_("HDEL", "h", *members[:-1])
+        self.assertLessEqual(max(len(args) for args in self.records()), RECORD_ITEMS + 2)
+        self.assertEqual(snapshot(self.reopen()), snapshot(self.store))
 
 
 class CompactionTests(TypesJournalTestCase):

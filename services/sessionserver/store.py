@@ -188,7 +188,8 @@ class Set(set):
 
 
 RECORD_ITEMS = 512
-"""The most arguments after the key in one record a compaction writes."""
+"""The most arguments after the key in one record of a change to a hash or
+set (as a command or written by a compaction)."""
 
 
 def _chunks(verb, key, parts):
@@ -382,7 +383,7 @@ class Store(PersistentObject):
         if self.watched:
             self._changed(key)
         if self.observer is not None:
-            self.observer.recordCommand(current.verbs[0], key, *current.flatten(items))
+            self._record(current.verbs[0], key, current.flatten(items))
         return added
 
     def removeItems(self, key: bytes, kind: type, items: list[bytes]) -> list[bytes]:
@@ -404,8 +405,17 @@ class Store(PersistentObject):
         elif removed and self.watched:
             self._changed(key)
         if removed and self.observer is not None:
-            self.observer.recordCommand(current.verbs[1], key, *removed)
+            self._record(current.verbs[1], key, removed)
         return removed
+
+    def _record(self, verb, key, parts):
+        """
+        Tell the observer of a change to a collection, in records of at
+        most L{RECORD_ITEMS} items (a command may carry more than a journal
+        record may hold).
+        """
+        for args in _chunks(verb, key, parts):
+            self.observer.recordCommand(*args)
 
     def _typed(self, key, kind):
         if not self._live(key):
