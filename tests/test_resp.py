@@ -197,6 +197,7 @@ class FuzzTests(SynchronousTestCase):
                     self.assertTrue(all(type(arg) is bytes for arg in command))
         except ProtocolError as e:
             self.assertTrue(e.args[0].startswith("Protocol error: "))
+            assertShowsStream(self, e, b"".join(chunks))
 
     @settings(max_examples=200, deadline=None)
     @given(st.lists(st.lists(st.binary(max_size=20), min_size=1, max_size=5), max_size=5),
@@ -223,6 +224,14 @@ class FuzzTests(SynchronousTestCase):
         data = b"".join(pieces)
         self.assertEqual(outcome([data], authenticated),
                          outcome([data[i:i + 1] for i in range(len(data))], authenticated))
+
+
+def assertShowsStream(case, error, stream):
+    """
+    Check that C{error} shows bytes of C{stream}, at its offset.
+    """
+    case.assertTrue(error.data)
+    case.assertEqual(stream[error.offset:error.offset + len(error.data)], error.data)
 
 
 def outcome(chunks, authenticated):
@@ -501,5 +510,6 @@ class ReplyPropertyTests(SynchronousTestCase):
         """Any bytes give replies or a ProtocolError, never another exception."""
         try:
             feedInPieces(parserType(), b"".join(pieces), step)
-        except ProtocolError:
-            pass
+        except ProtocolError as e:
+            if parserType is ReplyParser:
+                assertShowsStream(self, e, b"".join(pieces))
