@@ -229,6 +229,24 @@ class FailedWriteTests(TypesJournalTestCase):
         self.assertEqual(snapshot(self.reopen()), before)
 
 
+    def test_undoneInOrder(self):
+        """Changes, deletion, re-creation and a flush in one failed batch all come undone."""
+        self.run_("HSET", "h", "a", "1", "b", "2")
+        self.run_("SADD", "s", "x", "y")
+        self.run_("SET", "str", "v")
+        before, memory = snapshot(self.store), self.store.usedMemory
+        original = self.store.collection(b"h", Hash)
+        self.disk.full = True
+        for args in [("HSET", "h", "a", "9", "c", "3"), ("HDEL", "h", "b"), ("SPOP", "s", 2),
+                     ("DEL", "h"), ("HSET", "h", "z", "26"), ("SADD", "s", "w"),
+                     ("FLUSHALL",), ("SADD", "s", "after")]:
+            self.execute(*args)
+        self.assertRaises(JournalWriteError, self.journal.commit)
+        self.assertEqual(snapshot(self.store), before)
+        self.assertEqual(self.store.usedMemory, memory)
+        self.assertIs(self.store.collection(b"h", Hash), original)
+
+
 class ReaderTests(SynchronousTestCase):
     """
     The reader takes the collections' records, of any length, and only well-formed ones.

@@ -26,6 +26,7 @@ the background, a few keys per reactor turn, while writes go on.
 
 import io
 import os
+from functools import partial
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from services.persistence import PersistentObject
-from services.sessionserver.store import Hash, Set, Store, copyValue
+from services.sessionserver.store import Hash, Set, Store
 from services.sessionserver.journalfile import (
     HEADER, CorruptJournal, JournalReader, encodeCommand, encodeRecord)
 
@@ -127,12 +128,29 @@ def applyRecord(store: Store, args: Sequence[bytes]) -> None:
         store.flush()
 
 
-def _copied(entry):
+def _restoreKeys(entries, store):
     """
-    A C{(value, expireAtMillis)} entry of L{Store.peek} (or L{None}) that
-    later changes to a hash or set leave as it is, for an undo.
+    Put back keys as L{Store.peek} gave them, C{(key, (value,
+    expireAtMillis) or None)}.
     """
-    return entry if entry is None else (copyValue(entry[0]), entry[1])
+    for key, entry in entries:
+        if entry is None:
+            store.delete(key)
+        else:
+            store.set(key, *entry)
+
+
+def _putBack(key, collection, remembered, store):
+    store.putBack(key, collection, remembered)
+
+
+def _restoreAll(items, store):
+    """
+    Put back the whole keyspace as L{Store.items} gave it.
+    """
+    store.flush()
+    for key, value, expireAt in items:
+        store.set(key, value, expireAt)
 
 
 class Journal(PersistentObject):
@@ -283,9 +301,19 @@ class Journal(PersistentObject):
         """
         store = self._store
         if keys is None:
-            self._undo.append((True, [(k, (copyValue(v), t)) for k, v, t in store.items()]))
+            self._undo.append(partial(_restoreAll, list(store.items())))
         else:
-            self._undo.append((False, [(key, _copied(store.peek(key))) for key in keys]))
+            self._undo.append(partial(_restoreKeys, [(key, store.peek(key)) for key in keys]))
+
+    def beforeItems(self, key: bytes, collection: Hash | Set, items: list[bytes]) -> None:
+        """
+        The fields or members C{items} of the hash or set C{collection} at
+        C{key} are about to change: remember them, so that a failed
+        L{commit} can put them back. (A hash or set a command changes is
+        remembered by reference by L{beforeChange}, never copied: undoing
+        these changes first brings it back.)
+        """
+        self._undo.append(partial(_putBack, key, collection, collection.remember(items)))
 
     def commit(self) -> None:
         """
@@ -346,21 +374,16 @@ class Journal(PersistentObject):
 
     def _rollBack(self, undo):
         """
-        Put back the states remembered by L{beforeChange}, latest first,
-        without recording them. Keys evicted to make room stay evicted.
+        Put back the states remembered by L{beforeChange} and
+        L{beforeItems}, latest first, without recording them. Keys evicted
+        to make room stay evicted.
         """
         store = self._store
         observer, store.observer = store.observer, None
         limit, store.maxmemory = store.maxmemory, 0
         try:
-            for everything, entries in reversed(undo):
-                if everything:
-                    store.flush()
-                for key, entry in entries:
-                    if entry is None:
-                        store.delete(key)
-                    else:
-                        store.set(key, *entry)
+            for restore in reversed(undo):
+                restore(store)
         finally:
             store.observer, store.maxmemory = observer, limit
 

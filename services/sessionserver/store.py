@@ -22,7 +22,9 @@ Every change is reported to an optional observer (the journal), which has
 C{recordSet(key, value, expireAtMillis)} (the value being of any type),
 C{recordDelete(key)}, C{recordExpire(key, expireAtMillis)} (L{None} to
 persist), C{recordFlush()} and C{recordCommand(*args)} for a change to a
-collection (C{HSET}, C{HDEL}, C{SADD} or C{SREM} with its key and items).
+collection (C{HSET}, C{HDEL}, C{SADD} or C{SREM} with its key and items);
+it is also told C{beforeItems(key, collection, items)} before a
+collection's items change.
 """
 
 import heapq
@@ -113,6 +115,22 @@ class Hash(dict):
                 removed.append(field)
         return removed
 
+    def remember(self, fields: list[bytes]) -> list[tuple[bytes, bytes | None]]:
+        """
+        C{(field, value or None)} for C{fields}, for L{restore}.
+        """
+        return [(field, self.get(field)) for field in fields]
+
+    def putBack(self, remembered: list[tuple[bytes, bytes | None]]) -> None:
+        """
+        Put the fields L{remember} gave back as they were, latest first.
+        """
+        for field, value in reversed(remembered):
+            if value is None:
+                self.drop([field])
+            else:
+                self.put([(field, value)])
+
     @staticmethod
     def flatten(items: list[tuple[bytes, bytes]]) -> list[bytes]:
         """
@@ -172,6 +190,22 @@ class Set(set):
                 self.cost -= ITEM_OVERHEAD + len(member)
                 removed.append(member)
         return removed
+
+    def remember(self, members: list[bytes]) -> list[tuple[bytes, bool]]:
+        """
+        C{(member, whether present)} for C{members}, for L{restore}.
+        """
+        return [(member, member in self) for member in members]
+
+    def putBack(self, remembered: list[tuple[bytes, bool]]) -> None:
+        """
+        Put the members L{remember} gave back as they were, latest first.
+        """
+        for member, present in reversed(remembered):
+            if present:
+                self.put([(member, None)])
+            else:
+                self.drop([member])
 
     @staticmethod
     def flatten(items: list[tuple[bytes, None]]) -> list[bytes]:
@@ -377,6 +411,8 @@ class Store(PersistentObject):
             current = self._create(key, kind)
         elif self._recency is not None and key in self._recency:
             self._recency.move_to_end(key)
+        if self.observer is not None:
+            self.observer.beforeItems(key, current, [item for item, _ in items])
         before = current.cost
         added = current.put(items)
         self.usedMemory += current.cost - before
@@ -397,6 +433,8 @@ class Store(PersistentObject):
         current = self._typed(key, kind)
         if current is None:
             return []
+        if self.observer is not None:
+            self.observer.beforeItems(key, current, items)
         before = current.cost
         removed = current.drop(items)
         self.usedMemory += current.cost - before
@@ -416,6 +454,24 @@ class Store(PersistentObject):
         """
         for args in _chunks(verb, key, parts):
             self.observer.recordCommand(*args)
+
+    def putBack(self, key: bytes, collection: Hash | Set, remembered: list[Any]) -> None:
+        """
+        Undo changes to the items of C{collection}, as its C{remember}
+        gave them, counting the memory if it is the value at C{key} (and
+        deleting the key if that leaves it empty). For a journal's undo,
+        which puts keys themselves back after.
+        """
+        live = self._data.get(key) is collection
+        before = collection.cost
+        collection.putBack(remembered)
+        if not live:
+            return
+        self.usedMemory += collection.cost - before
+        if not collection:
+            self._remove(key)
+        elif self.watched:
+            self._changed(key)
 
     def _typed(self, key, kind):
         if not self._live(key):
