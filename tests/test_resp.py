@@ -273,6 +273,11 @@ class EncodeTests(SynchronousTestCase):
         self.assertEqual(encode({b"k": 1}), b"*2\r\n$1\r\nk\r\n:1\r\n")
         self.assertEqual(encode({b"k": 1}, resp3=True), b"%1\r\n$1\r\nk\r\n:1\r\n")
 
+    def test_sets(self):
+        """Sets are sets in RESP3 and arrays in RESP2."""
+        self.assertEqual(encode({b"a"}, resp3=True), b"~1\r\n$1\r\na\r\n")
+        self.assertEqual(encode(frozenset([b"a"])), b"*1\r\n$1\r\na\r\n")
+
     def test_doubles(self):
         """Floats are doubles in RESP3 and bulk strings in RESP2."""
         self.assertEqual(encode(1.5, resp3=True), b",1.5\r\n")
@@ -433,7 +438,7 @@ _scalars = st.one_of(
     _texts.map(Status), _texts.map(lambda text: ReplyError("ERR " + text)),
     st.floats(allow_nan=False), st.text(max_size=8))
 _values = st.recursive(_scalars, lambda children: st.one_of(
-    st.lists(children, max_size=4),
+    st.lists(children, max_size=4), st.frozensets(st.binary(max_size=6), max_size=3),
     st.dictionaries(st.binary(max_size=6), children, max_size=3)), max_leaves=12)
 
 
@@ -448,7 +453,7 @@ def decoded(value, resp3):
         return value.encode("utf-8")
     if isinstance(value, float) and not resp3:
         return repr(value).encode()
-    if isinstance(value, list):
+    if isinstance(value, (list, frozenset)):
         return [decoded(item, resp3) for item in value]
     if isinstance(value, dict):
         pairs = [(decoded(k, resp3), decoded(v, resp3)) for k, v in value.items()]

@@ -59,6 +59,7 @@ _SIMPLE = _format(SIMPLE_STRING, b"%s" + CRLF)
 _ERROR = _format(ERROR, b"%s" + CRLF)
 _ARRAY = _format(ARRAY, b"%d" + CRLF)
 _MAP = _format(MAP, b"%d" + CRLF)
+_SET = _format(SET, b"%d" + CRLF)
 _DOUBLE = _format(DOUBLE, b"%s" + CRLF)
 _NULLS = {False: NULL_BULK_STRING, True: NULL + CRLF}
 
@@ -92,8 +93,9 @@ def encode(reply: Any, resp3: bool = False) -> bytes:
     Serialize a reply: C{bytes} as a bulk string, C{int} as an integer,
     L{None} as null, L{Status} as a simple string, L{ReplyError} as an
     error, C{list}/C{tuple} as an array, C{dict} as a map (a flat array in
-    RESP2), C{float} as a double (a bulk string in RESP2), C{str} as its
-    UTF-8 bulk string, L{NIL_ARRAY} as RESP2's null array (RESP3's null).
+    RESP2), C{set}/C{frozenset} as a set (an array in RESP2), C{float} as a
+    double (a bulk string in RESP2), C{str} as its UTF-8 bulk string,
+    L{NIL_ARRAY} as RESP2's null array (RESP3's null).
 
     @raise TypeError: for anything else.
     """
@@ -124,6 +126,10 @@ def _encodeInto(out, reply, resp3):
         for key, value in reply.items():
             _encodeInto(out, key, resp3)
             _encodeInto(out, value, resp3)
+    elif kind is set or kind is frozenset:
+        out.append((_SET if resp3 else _ARRAY) % len(reply))
+        for item in reply:
+            _encodeInto(out, item, resp3)
     elif kind is float:
         text = repr(reply).encode()
         out.append(_DOUBLE % text if resp3 else _BULK % (len(text), text))
