@@ -8,7 +8,9 @@ import os
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
-from appserver.config import LayeredOptions, byteSize, choice, nonNegativeInt, positiveInt
+from appserver.config import (
+    LayeredOptions, byteSize, choice, commandLineValues, nonNegativeInt, positiveInt,
+)
 from tests.support import parseOptions, tempDir
 
 
@@ -156,3 +158,102 @@ class LayerValueTests(SynchronousTestCase):
             f.write("name: true\n")
         error = self.assertRaises(usage.UsageError, parseOptions, FlagOptions, ["--config", path])
         self.assertIn("single value", str(error))
+
+
+class DeclarationTests(SynchronousTestCase):
+    """
+    What declaring a LayeredOptions subclass gives it (the class is made in
+    the test, so that the declaration itself is what is tested).
+    """
+
+    def test_repeatableOption(self):
+        """A repeatable row gives --long and -short handlers, coerced defaults and values,
+        its source and its help text."""
+        class Options(LayeredOptions):
+            optRepeatable = [["listen-on", "l", ["a"], "Where.", str.upper]]
+
+        options = Options()
+        options.environ = {}
+        self.assertEqual(options["listen-on"], ["A"])
+        options.parseOptions(["--listen-on", "x", "-l", "y"])
+        self.assertEqual(options["listen-on"], ["X", "Y"])
+        self.assertEqual(options.sources["listen-on"], "the command line")
+        self.assertEqual(Options.opt_listen_on.__doc__, "Where. Repeatable. [default: a]")
+
+    def test_inheritedRepeatable(self):
+        """A subclass keeps its parent's repeatable options and adds its own."""
+        class Parent(LayeredOptions):
+            optRepeatable = [["port", "p", [], "Ports."]]
+
+        class Child(Parent):
+            optRepeatable = [["host", None, [], "Hosts."]]
+
+        options = parseOptions(Child, ["-p", "1", "--host", "h"])
+        self.assertEqual((options["port"], options["host"]), (["1"], ["h"]))
+
+
+class CommandLineValueTests(SynchronousTestCase):
+    """
+    The argv scanner run before the layers.
+    """
+
+    def test_values(self):
+        """Long, short, joined and abbreviated options count, up to --; a flag is ''."""
+        class Options(LayeredOptions):
+            optParameters = [["max-body", None, 1, "Body."], ["name", "n", "demo", "Name."]]
+            optFlags = [["debug", "d", "Debug."]]
+
+        self.assertEqual(
+            commandLineValues(Options(), ["--config=x", "-d", "--max-b", "5", "-nfoo",
+                                          "--", "-n", "z"]),
+            {"config": "x", "debug": "", "max-body": "5", "name": "foo"})
+        self.assertEqual(commandLineValues(Options(), ["--nope"]), {})
+
+
+class MessageTests(SynchronousTestCase):
+    """
+    The sentences a bad layer value gives.
+    """
+
+    def test_builtinTypes(self):
+        """An int or float option refuses a value with our sentence, not Python's."""
+        class Options(LayeredOptions):
+            optParameters = [["count", None, 1, "Count.", int], ["ratio", None, 1.0, "R.", float]]
+
+        error = self.assertRaises(usage.UsageError, parseOptions, Options, [],
+                                  {"APPSERVER_COUNT": "many"})
+        self.assertEqual(str(error), "Bad value for 'count' in environment variable "
+                                     "APPSERVER_COUNT: 'many' is not a whole number.")
+        error = self.assertRaises(usage.UsageError, parseOptions, Options, ["--ratio", "x"])
+        self.assertEqual(str(error), "Bad value for --ratio: 'x' is not a number.")
+
+    def test_oneFullStop(self):
+        """A coerce function's error that ends with a full stop ends the sentence once."""
+        def strict(value):
+            raise ValueError(".no good.")
+
+        class Options(LayeredOptions):
+            optParameters = [["mode", None, "a", "Mode.", strict]]
+
+        error = self.assertRaises(usage.UsageError, parseOptions, Options, ["--mode", "b"])
+        self.assertEqual(str(error), "Bad value for --mode: .no good.")
+
+    def test_listInsteadOfValue(self):
+        """A YAML list for a single-valued option is named with its type and value."""
+        path = os.path.join(tempDir(self), "app.yaml")
+        with open(path, "w") as f:
+            f.write("name: [a, b]\n")
+        error = self.assertRaises(usage.UsageError, parseOptions, FlagOptions, ["--config", path])
+        self.assertEqual(str(error), f"Bad value for 'name' in config file {path}: expected a "
+                                     f"single value, got list ['a', 'b'].")
+
+    def test_missingFile(self):
+        """A missing configuration file is named with the system's reason."""
+        path = os.path.join(tempDir(self), "absent.yaml")
+        error = self.assertRaises(usage.UsageError, parseOptions, FlagOptions, ["--config", path])
+        self.assertEqual(str(error), f"Cannot read config file {path}: No such file or directory.")
+
+    def test_helpIsNoLayerOption(self):
+        """APPSERVER_HELP and APPSERVER_VERSION set nothing."""
+        options = parseOptions(FlagOptions, [], {"APPSERVER_HELP": "1", "APPSERVER_VERSION": "1"})
+        self.assertEqual(options.sources, {})
