@@ -3,7 +3,8 @@ The session server's keyspace: string, hash and set values with per-key
 expiry and bounded memory, as a plain object with an injected clock.
 
 A string is stored as C{bytes}, a hash as a L{Hash} (a C{dict} of field to
-value) and a set as a L{Set} (a C{set} of members), each collection
+value) and a set as a L{Set} (a C{set} of members; both in
+L{services.sessionserver.values}), each collection
 carrying its estimated C{cost} so that memory is counted as items come and
 go; a collection emptied of its last item is deleted, as in Redis. Reading
 a key as the wrong type raises L{WrongType}.
@@ -30,14 +31,15 @@ collection's items change.
 import heapq
 from bisect import bisect_left, insort
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from services.persistence import PersistentObject, keepAlive
-from services.resp import ReplyError
+from services.sessionserver.values import (
+    ITEM_OVERHEAD, RECORD_ITEMS, Hash, Set, WrongType, copyValue, recordChunks, typeName)
 
 __all__ = ["Store", "OutOfMemory", "WrongType", "Hash", "Set", "POLICIES", "KEY_OVERHEAD",
-           "EXPIRY_OVERHEAD", "ITEM_OVERHEAD", "typeName", "copyValue"]
+           "EXPIRY_OVERHEAD", "ITEM_OVERHEAD", "RECORD_ITEMS", "typeName", "copyValue"]
 
 POLICIES = ("noeviction", "volatile-lru", "allkeys-lru", "volatile-ttl")
 
@@ -47,214 +49,9 @@ KEY_OVERHEAD = 120
 EXPIRY_OVERHEAD = 100
 """Estimated bytes an expiry time costs (its entry and its sweep entry)."""
 
-ITEM_OVERHEAD = 60
-"""Estimated bytes a hash field or set member costs besides its bytes."""
-
-
-class WrongType(ReplyError):
-    """
-    A command read or changed a key holding another type of value; the
-    reply is Redis's C{WRONGTYPE} error.
-    """
-
-    def __init__(self) -> None:
-        ReplyError.__init__(self, "WRONGTYPE Operation against a key holding the wrong "
-                                  "kind of value")
-
-
-class Hash(dict):
-    """
-    A hash value: field to value, with its estimated C{cost} in bytes.
-
-    @cvar verbs: the journal records adding and removing fields.
-    """
-
-    __slots__ = ("cost",)
-    verbs = (b"HSET", b"HDEL")
-
-    def __init__(self) -> None:
-        dict.__init__(self)
-        self.cost = 0
-
-    def growth(self, items: list[tuple[bytes, bytes]]) -> int:
-        """
-        About how many bytes setting the C{(field, value)} pairs C{items}
-        adds to L{cost}.
-        """
-        grown = 0
-        for field, value in items:
-            old = self.get(field)
-            grown += len(value) + (ITEM_OVERHEAD + len(field) if old is None else -len(old))
-        return grown
-
-    def put(self, items: list[tuple[bytes, bytes]]) -> int:
-        """
-        Set the C{(field, value)} pairs C{items}; return how many fields
-        are new.
-        """
-        added = 0
-        for field, value in items:
-            old = self.get(field)
-            if old is None:
-                added += 1
-                self.cost += ITEM_OVERHEAD + len(field) + len(value)
-            else:
-                self.cost += len(value) - len(old)
-            self[field] = value
-        return added
-
-    def drop(self, fields: list[bytes]) -> list[bytes]:
-        """
-        Remove C{fields}; return those that were there.
-        """
-        removed = []
-        for field in fields:
-            value = self.pop(field, None)
-            if value is not None:
-                self.cost -= ITEM_OVERHEAD + len(field) + len(value)
-                removed.append(field)
-        return removed
-
-    def remember(self, fields: list[bytes]) -> list[tuple[bytes, bytes | None]]:
-        """
-        C{(field, value or None)} for C{fields}, for L{restore}.
-        """
-        return [(field, self.get(field)) for field in fields]
-
-    def putBack(self, remembered: list[tuple[bytes, bytes | None]]) -> None:
-        """
-        Put the fields L{remember} gave back as they were, latest first.
-        """
-        for field, value in reversed(remembered):
-            if value is None:
-                self.drop([field])
-            else:
-                self.put([(field, value)])
-
-    @staticmethod
-    def flatten(items: list[tuple[bytes, bytes]]) -> list[bytes]:
-        """
-        C{items} as the arguments of a C{HSET} record.
-        """
-        return [part for item in items for part in item]
-
-    def records(self, key: bytes) -> list[tuple[bytes, ...]]:
-        """
-        The C{HSET} records giving this hash at C{key}.
-        """
-        return _chunks(self.verbs[0], key, [part for item in self.items() for part in item])
-
-
-class Set(set):
-    """
-    A set value: its members, with its estimated C{cost} in bytes.
-
-    @cvar verbs: the journal records adding and removing members.
-    """
-
-    __slots__ = ("cost",)
-    verbs = (b"SADD", b"SREM")
-
-    def __init__(self, members: Iterable[bytes] = ()) -> None:
-        # Unpickling passes the members.
-        set.__init__(self, members)
-        self.cost = sum(ITEM_OVERHEAD + len(member) for member in self)
-
-    def growth(self, items: list[tuple[bytes, None]]) -> int:
-        """
-        About how many bytes adding the members of C{(member, None)}
-        pairs C{items} adds to L{cost}.
-        """
-        return sum(ITEM_OVERHEAD + len(member) for member, _ in items if member not in self)
-
-    def put(self, items: list[tuple[bytes, None]]) -> int:
-        """
-        Add the members of C{(member, None)} pairs C{items}; return how
-        many are new.
-        """
-        before = len(self)
-        for member, _ in items:
-            if member not in self:
-                self.add(member)
-                self.cost += ITEM_OVERHEAD + len(member)
-        return len(self) - before
-
-    def drop(self, members: list[bytes]) -> list[bytes]:
-        """
-        Remove C{members}; return those that were there.
-        """
-        removed = []
-        for member in members:
-            if member in self:
-                self.remove(member)
-                self.cost -= ITEM_OVERHEAD + len(member)
-                removed.append(member)
-        return removed
-
-    def remember(self, members: list[bytes]) -> list[tuple[bytes, bool]]:
-        """
-        C{(member, whether present)} for C{members}, for L{restore}.
-        """
-        return [(member, member in self) for member in members]
-
-    def putBack(self, remembered: list[tuple[bytes, bool]]) -> None:
-        """
-        Put the members L{remember} gave back as they were, latest first.
-        """
-        for member, present in reversed(remembered):
-            if present:
-                self.put([(member, None)])
-            else:
-                self.drop([member])
-
-    @staticmethod
-    def flatten(items: list[tuple[bytes, None]]) -> list[bytes]:
-        """
-        C{items} as the arguments of a C{SADD} record.
-        """
-        return [member for member, _ in items]
-
-    def records(self, key: bytes) -> list[tuple[bytes, ...]]:
-        """
-        The C{SADD} records giving this set at C{key}.
-        """
-        return _chunks(self.verbs[0], key, list(self))
-
-
-RECORD_ITEMS = 512
-"""The most arguments after the key in one record of a change to a hash or
-set (as a command or written by a compaction)."""
-
-
-def _chunks(verb, key, parts):
-    step = RECORD_ITEMS
-    return [(verb, key, *parts[i:i + step]) for i in range(0, len(parts), step)]
-
-
-_TYPES = {bytes: b"string", Hash: b"hash", Set: b"set"}
-
-
-def typeName(value: Any) -> bytes:
-    """
-    The TYPE of a value: C{string}, C{hash} or C{set}.
-    """
-    return _TYPES[value.__class__]
-
 
 def _size(value):
     return len(value) if value.__class__ is bytes else value.cost
-
-
-def copyValue(value: Any) -> Any:
-    """
-    A copy of a value that later changes to C{value} leave as it is.
-    """
-    if value.__class__ is bytes:
-        return value
-    copy = value.__class__()
-    copy.update(value)
-    copy.cost = value.cost
-    return copy
 
 
 class OutOfMemory(Exception):
@@ -452,7 +249,7 @@ class Store(PersistentObject):
         most L{RECORD_ITEMS} items (a command may carry more than a journal
         record may hold).
         """
-        for args in _chunks(verb, key, parts):
+        for args in recordChunks(verb, key, parts):
             self.observer.recordCommand(*args)
 
     def putBack(self, key: bytes, collection: Hash | Set, remembered: list[Any]) -> None:
