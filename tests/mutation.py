@@ -80,13 +80,17 @@ EQUIVALENT = {
     "appserver.sessions.signing.x_loadOrCreateSecret__mutmut_17":
         "token_urlsafe(None) takes secrets.DEFAULT_ENTROPY, 32 bytes",
     "appserver.sessions.signing.xǁSignerǁ_mac__mutmut_18":
-        "a 32-byte digest's last base64url character carries 4 bits (one of AEIMQUYcgkosw048), never X",
+        "a 32-byte digest's last base64url character carries 4 bits (one of AEIMQUYcgkosw048), "
+        "never X",
     "appserver.sessions.signing.xǁSignerǁ_verify__mutmut_3":
-        "with two dots either the id (rpartition) or the signature (partition) holds a dot, and both are refused",
+        "with two dots either the id (rpartition) or the signature (partition) holds a dot, and "
+        "both are refused",
     "services.sessionserver.keyspace.x__absoluteMillis__mutmut_8":
-        "EX's early bound only short-cuts: Python integers do not overflow, and the check after adding now refuses the same values with the same error",
+        "EX's early bound only short-cuts: Python integers do not overflow, and the check after "
+        "adding now refuses the same values with the same error",
     "services.sessionserver.keyspace.x__absoluteMillis__mutmut_9":
-        "EX's early bound only short-cuts: Python integers do not overflow, and the check after adding now refuses the same values with the same error",
+        "EX's early bound only short-cuts: Python integers do not overflow, and the check after "
+        "adding now refuses the same values with the same error",
     "services.sessionserver.keyspace.x__expireOptions__mutmut_19":
         "Python's codec names are case-insensitive",
     "services.sessionserver.keyspace.x__ttlMillis__mutmut_16":
@@ -162,7 +166,8 @@ EQUIVALENT = {
     "services.sessionserver.journal.xǁJournalǁ_writeRecords__mutmut_6":
         "the next write first cuts the file to the size it already has: nothing changes",
     "services.sessionserver.journal.xǁJournalǁbeforeChange__mutmut_4":
-        "undo runs latest first, so every change after a whole-store snapshot is undone before it and the store is as the flush left it: flushing again removes nothing",
+        "undo runs latest first, so every change after a whole-store snapshot is undone before it"
+        " and the store is as the flush left it: flushing again removes nothing",
     "services.sessionserver.journal.xǁ_Compactionǁ__init____mutmut_18":
         "schedule() replaces _call at once",
     "services.sessionserver.journalfile.xǁJournalReaderǁ_checksum__mutmut_11":

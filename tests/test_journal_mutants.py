@@ -7,7 +7,6 @@ import errno
 import io
 import os
 
-from twisted.internet.task import Clock
 from twisted.logger import formatEvent
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -16,28 +15,17 @@ from services.sessionserver.journal import Journal, JournalWriteError
 from services.sessionserver.journalfile import (
     HEADER, CorruptJournal, JournalReader, badRecord, encodeRecord)
 from services.sessionserver.store import Store
-from tests.support import tempDir
+from tests.test_journal import JournalTestCase
 from tests.test_journal_failures import ENOSPC, FailureTestCase
 
 EIO = OSError(errno.EIO, os.strerror(errno.EIO))
 
 
-class CompactionTriggerTests(SynchronousTestCase):
+class CompactionTriggerTests(JournalTestCase):
     """
     A rewrite starts when the file passes both its minimum size and its
     ratio to the size it had after the last load or rewrite.
     """
-
-    def setUp(self):
-        self.path = os.path.join(tempDir(self), "journal.aof")
-        self.clock = Clock()
-
-    def open(self, fsync="no", **kwargs):
-        store = Store(self.clock)
-        journal = Journal(self.path, fsync, self.clock, **kwargs)
-        journal.load(store)
-        self.addCleanup(journal.close)
-        return store, journal
 
     def grown(self, keys):
         """A journal reopened over C{keys} distinct keys: its base size is their records."""

@@ -162,8 +162,8 @@ class PatternErrorTests(SynchronousTestCase):
         self.assertRefused("/a/<bogus:x>", "Unknown converter 'bogus' in route '/a/<bogus:x>'.")
         self.assertRefused("/a/<x", "Malformed parameter in route '/a/<x'.")
         self.assertRefused("/a/<x>/<int:x>", "Route '/a/<x>/<int:x>' repeats a parameter name.")
-        self.assertRefused("/a/<path:p>/b",
-                           "<path:...> must be a whole segment at the end of route '/a/<path:p>/b'.")
+        self.assertRefused("/a/<path:p>/b", "<path:...> must be a whole segment at the end "
+                                            "of route '/a/<path:p>/b'.")
 
     def test_conflictMessage(self):
         """A conflict names the method, the new pattern and the one it conflicts with."""
