@@ -191,10 +191,13 @@ class WrongTypeTests(CommandTestCase):
         self.run_("SADD", "s", "a")
         for args in [("GET", "s"), ("GETEX", "s"), ("GETDEL", "s"), ("STRLEN", "s"),
                      ("APPEND", "s", "x"), ("INCR", "s"), ("DECRBY", "s", 2),
-                     ("SET", "s", "v", "GET"), ("HGET", "s", "f")]:
+                     ("SET", "s", "v", "GET"), ("HGET", "s", "f"), ("GETSET", "s", "v"),
+                     ("INCRBYFLOAT", "s", "1.5"), ("SETRANGE", "s", 0, "x"),
+                     ("GETRANGE", "s", 0, -1), ("DECR", "s"), ("INCRBY", "s", 2)]:
             self.assertError(WRONGTYPE, *args)
         self.assertEqual(self.run_("MGET", "s", "missing"), [None, None])
         self.assertEqual(self.run_("SETNX", "s", "v"), 0)
+        self.assertEqual(self.run_("MSETNX", "s", "v", "other", "v"), 0)
         self.assertIsNone(self.run_("SET", "s", "v", "NX"))
         self.assertEqual(self.run_("TYPE", "s"), Status("set"))
         self.assertEqual(self.run_("SET", "s", "v", "XX"), Status("OK"))
