@@ -4,6 +4,7 @@ CONFIG SET/GET/RESETSTAT, CLIENT INFO/LIST/KILL/NO-EVICT, INFO's sections
 and COMMAND's view of the table, with Redis 7's replies and error texts.
 """
 
+import os
 import pickle
 
 from twisted.internet.task import Clock
@@ -17,6 +18,7 @@ from services.resp import ReplyError, Status
 from services.sessionserver.service import SessionServerService
 from services.sessionserver.serverinfo import ALL_SECTIONS, DEFAULT_SECTIONS
 from services.sessionserver.store import Store
+from tests.support import tempDir
 from tests.test_commands import CommandTestCase
 
 REDIS_CLIENT_FIELDS = (
@@ -196,8 +198,8 @@ class FsyncSwitchTests(SynchronousTestCase):
     def setUp(self):
         self.clock = Clock()
         self.service = SessionServerService(
-            ports=[], journalPath=self.mktemp(), fsync="everysec", clock=self.clock,
-            reactor=MemoryReactor())
+            ports=[], journalPath=os.path.join(tempDir(self), "journal"), fsync="everysec",
+            clock=self.clock, reactor=MemoryReactor())
         self.service.startService()
         self.addCleanup(self.service.stopService)
         self.server = self.service.server
@@ -256,7 +258,7 @@ class EvictionJournaledTests(SynchronousTestCase):
 
     def test_evictionsReplayed(self):
         """Keys CONFIG SET maxmemory evicted stay gone after a restart."""
-        path = self.mktemp()
+        path = os.path.join(tempDir(self), "journal")
         service = SessionServerService(ports=[], journalPath=path, clock=Clock(),
                                        reactor=MemoryReactor())
         service.startService()
