@@ -41,7 +41,8 @@ from typing import Any
 
 from twisted.internet import defer, protocol
 from twisted.logger import Logger
-from twisted.web import http, server
+from twisted.web import server
+from twisted.web.http import HTTPChannel
 from twisted.web.resource import IResource
 from zope.interface import implementer
 
@@ -217,7 +218,7 @@ class _Deadline:
             self._passed()
 
 
-class LimitedChannel(http.HTTPChannel):
+class LimitedChannel(HTTPChannel):
     """
     An HTTP/1.1 channel with deadlines for a request's head and body,
     counted among its site's open connections, that refuses requests
@@ -232,7 +233,7 @@ class LimitedChannel(http.HTTPChannel):
         """
         Count the connection and start waiting for a request head.
         """
-        http.HTTPChannel.connectionMade(self)
+        HTTPChannel.connectionMade(self)
         self.site.openConnections += 1
         self._deadline = _Deadline(self.site.reactor, self._deadlinePassed)
         self._awaitHead()
@@ -246,7 +247,7 @@ class LimitedChannel(http.HTTPChannel):
         Note that the client spoke, then parse as usual.
         """
         self._heardFrom = True
-        http.HTTPChannel.dataReceived(self, data)
+        HTTPChannel.dataReceived(self, data)
 
     def allHeadersReceived(self):
         """
@@ -256,7 +257,7 @@ class LimitedChannel(http.HTTPChannel):
         """
         if not _hostCountValid(self.requests[-1], self._version):
             self.requests[-1].refuse(_BAD_HOST)
-        http.HTTPChannel.allHeadersReceived(self)
+        HTTPChannel.allHeadersReceived(self)
         if self.length != 0:
             self._deadline.set(self.site.bodyTimeout)
 
@@ -265,7 +266,7 @@ class LimitedChannel(http.HTTPChannel):
         The request is all here: no deadline while it is answered.
         """
         self._deadline.clear()
-        http.HTTPChannel.allContentReceived(self)
+        HTTPChannel.allContentReceived(self)
 
     def requestDone(self, request):
         """
@@ -275,14 +276,14 @@ class LimitedChannel(http.HTTPChannel):
         """
         if self.persistent:
             self._awaitHead()
-        http.HTTPChannel.requestDone(self, request)
+        HTTPChannel.requestDone(self, request)
 
     def connectionLost(self, reason):
         """
         Stop the deadline and stop counting the connection.
         """
         self._release()
-        http.HTTPChannel.connectionLost(self, reason)
+        HTTPChannel.connectionLost(self, reason)
 
     def _release(self):
         self._deadline.stop()
@@ -294,7 +295,7 @@ class LimitedChannel(http.HTTPChannel):
         until it is lost: Twisted gives the protocol this channel's
         C{connectionLost}.
         """
-        http.HTTPChannel._protocolUpgradeForWebsockets(self, protocol)
+        HTTPChannel._protocolUpgradeForWebsockets(self, protocol)
         self.connectionLost = partial(self._upgradedConnectionLost, protocol.connectionLost)
 
     def _upgradedConnectionLost(self, protocolConnectionLost, reason):
