@@ -87,6 +87,18 @@ def eventually(condition, timeout=WAIT_SECONDS):
     return True
 
 
+def signalDaemon(pidfile, signalNumber=signal.SIGKILL):
+    """
+    Send C{signalNumber} to the daemon whose pid C{pidfile} holds, if the
+    file is there and the process still runs (a cleanup, whatever happened).
+    """
+    try:
+        with open(pidfile) as f:
+            os.kill(int(f.read()), signalNumber)
+    except (OSError, ValueError):
+        pass
+
+
 def stopProcess(process, timeout=WAIT_SECONDS):
     """
     Stop C{process} with SIGTERM (SIGKILL if it does not go), and return its

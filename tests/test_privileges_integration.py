@@ -13,7 +13,7 @@ import urllib.request
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from services.db.service import DatabaseService, _actingAs
-from tests.support import TWISTD, eventually, freePort, run, tempDir, waitForPort
+from tests.support import TWISTD, eventually, freePort, run, signalDaemon, tempDir, waitForPort
 
 USER, GROUP = "nobody", "nogroup"
 DEADLINE = 30
@@ -120,7 +120,7 @@ class DaemonTests(SynchronousTestCase):
         os.chown(directory, self.uid, self.gid)
         port = freePort()
         pidfile = os.path.join(directory, "web.pid")
-        self.addCleanup(self.kill, pidfile)
+        self.addCleanup(signalDaemon, pidfile)
         code, output = self.twistd(directory, port)
         self.assertEqual(code, 0, output)
         waitForPort(port)
@@ -132,11 +132,3 @@ class DaemonTests(SynchronousTestCase):
             os.kill(int(f.read()), signal.SIGTERM)
         self.assertTrue(eventually(lambda: not os.path.exists(pidfile), DEADLINE),
                         f"{pidfile} was left")
-
-    def kill(self, pidfile):
-        if os.path.exists(pidfile):
-            with open(pidfile) as f:
-                try:
-                    os.kill(int(f.read()), signal.SIGKILL)
-                except (OSError, ValueError):
-                    pass

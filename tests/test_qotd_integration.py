@@ -6,24 +6,15 @@ import os
 import signal
 import socket
 import subprocess
-import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.support import (BIN, MKTAP, TWISTD, environment, eventually, freePort, readAll, run,
-                           startTwistd, stopProcess, tempDir, waitForPort)
+                           signalDaemon, startTwistd, stopProcess, tempDir, waitForPort)
 
 
 def loopback(port):
     return f"tcp:{port}:interface=127.0.0.1"
-
-
-def waitUntil(condition, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class ServeTests(SynchronousTestCase):
@@ -88,7 +79,7 @@ class DaemonTests(SynchronousTestCase):
         directory, port = tempDir(self), freePort()
         pidfile = os.path.join(directory, "q.pid")
         logfile = os.path.join(directory, "q.log")
-        self.addCleanup(self.killFromPidfile, pidfile)
+        self.addCleanup(signalDaemon, pidfile)
         code, output = run([TWISTD, "--pidfile", pidfile, "--logfile", logfile,
                             "qotd", "--port", loopback(port)], directory)
         self.assertEqual(code, 0, output)
@@ -99,17 +90,9 @@ class DaemonTests(SynchronousTestCase):
         with open(logfile) as f:
             self.assertIn("QOTDFactory starting", f.read())
         os.kill(pid, signal.SIGTERM)
-        waitUntil(lambda: not os.path.exists(pidfile), "the pid file to be removed")
+        self.assertTrue(eventually(lambda: not os.path.exists(pidfile)), "the pidfile stayed")
         with open(logfile) as f:
             self.assertIn("Server Shut Down", f.read())
-
-    def killFromPidfile(self, pidfile):
-        if os.path.exists(pidfile):
-            with open(pidfile) as f:
-                try:
-                    os.kill(int(f.read()), signal.SIGKILL)
-                except (OSError, ValueError):
-                    pass
 
     def test_daemonPortInUse(self):
         """A daemonized twistd whose port is taken exits non-zero with the reason."""
@@ -119,7 +102,7 @@ class DaemonTests(SynchronousTestCase):
             taken.listen(1)
             port = taken.getsockname()[1]
             pidfile = os.path.join(directory, "q.pid")
-            self.addCleanup(self.killFromPidfile, pidfile)
+            self.addCleanup(signalDaemon, pidfile)
             code, output = run([TWISTD, "--pidfile", pidfile, "--logfile", "q.log",
                                 "qotd", "--port", loopback(port)], directory)
         self.assertNotEqual(code, 0)
