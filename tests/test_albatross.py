@@ -20,16 +20,13 @@ from tests.support import captureLog, tempDir
 from tests.test_journal_failures import FailingDisk
 
 
-class AlbatrossTests(SynchronousTestCase):
+class AlbatrossConnection:
     """
-    new, put, get, del and quit.
+    An Albatross connection over a L{StringTransport} to C{server}.
     """
 
-    def setUp(self):
-        self.clock = Clock()
-        self.clock.advance(1000)
-        self.store = Store(self.clock)
-        self.protocol = AlbatrossFactory(Server(self.store)).buildProtocol(None)
+    def connect(self, server):
+        self.protocol = AlbatrossFactory(server).buildProtocol(None)
         self.transport = StringTransport()
         self.protocol.makeConnection(self.transport)
 
@@ -39,6 +36,18 @@ class AlbatrossTests(SynchronousTestCase):
         value = self.transport.value()
         self.transport.clear()
         return value
+
+
+class AlbatrossTests(AlbatrossConnection, SynchronousTestCase):
+    """
+    new, put, get, del and quit.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(1000)
+        self.store = Store(self.clock)
+        self.connect(Server(self.store))
 
     def new(self, age=b"60"):
         reply = self.send(b"new app " + age)
@@ -120,7 +129,7 @@ class AlbatrossTests(SynchronousTestCase):
         self.assertTrue(self.transport.value().startswith(b"OK "))
 
 
-class AlbatrossLimitTests(SynchronousTestCase):
+class AlbatrossLimitTests(AlbatrossConnection, SynchronousTestCase):
     """
     What an unauthenticated Albatross client may not do: evict others' keys
     under --maxmemory, or give ages that overflow expiry times.
@@ -131,15 +140,7 @@ class AlbatrossLimitTests(SynchronousTestCase):
         self.clock.advance(1000)
         self.store = Store(self.clock, maxmemory=100_000, policy="volatile-lru")
         self.server = Server(self.store, b"secret")
-        self.protocol = AlbatrossFactory(self.server).buildProtocol(None)
-        self.transport = StringTransport()
-        self.protocol.makeConnection(self.transport)
-
-    def send(self, line):
-        self.protocol.dataReceived(line + b"\r\n")
-        value = self.transport.value()
-        self.transport.clear()
-        return value
+        self.connect(self.server)
 
     def fillWithSessions(self):
         """
@@ -199,7 +200,7 @@ class AlbatrossLimitTests(SynchronousTestCase):
         self.assertFalse(self.transport.disconnecting)
 
 
-class AlbatrossJournalFailureTests(SynchronousTestCase):
+class AlbatrossJournalFailureTests(AlbatrossConnection, SynchronousTestCase):
     """
     Albatross writes when the journal cannot be written: not acknowledged,
     undone, and the connection carries on.
@@ -218,16 +219,7 @@ class AlbatrossJournalFailureTests(SynchronousTestCase):
         self.addCleanup(self.journal.close)
         server = Server(self.store)
         server.journal = self.journal
-        self.protocol = AlbatrossFactory(server).buildProtocol(None)
-        self.transport = StringTransport()
-        self.protocol.makeConnection(self.transport)
-
-    def send(self, *lines):
-        for line in lines:
-            self.protocol.dataReceived(line + b"\r\n")
-        value = self.transport.value()
-        self.transport.clear()
-        return value
+        self.connect(server)
 
     def test_failedWritesRefused(self):
         """new, put, get and del that cannot be journaled answer ERROR and change nothing."""
